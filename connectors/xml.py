@@ -1,0 +1,76 @@
+"""Hardened, streaming XML reading shared by every XML connector.
+
+The parser never resolves entities, never loads a DTD (local or remote) and never touches the
+network, so XXE and entity-expansion bombs are inert. Records are yielded one at a time and
+cleared afterwards, together with everything before them, so memory stays flat whatever the
+file size.
+"""
+
+from __future__ import annotations
+
+from typing import IO, Iterable, Iterator
+
+from lxml import etree
+
+
+class DeliveryError(Exception):
+    """A delivery (file) cannot be read; the message is the one-line reason."""
+
+
+def local(tag) -> str:
+    """`{ns}Name` → `Name` (comments and processing instructions give '')."""
+    if not isinstance(tag, str):
+        return ""
+    return tag[tag.rfind("}") + 1 :]
+
+
+def text(elem) -> str | None:
+    value = elem.text
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def iter_elements(stream: IO[bytes], tags: Iterable[str]) -> Iterator[etree._Element]:
+    """Yield each element whose local name is in `tags`, at its end, then free it.
+
+    Tags are matched in any namespace (offices deliver ST.66 with, without and with
+    extension namespaces). An element nested in another matched element is yielded too but
+    freed only with its outer one. XML errors become DeliveryError with lxml's one-line reason.
+    """
+    wanted = frozenset(tags)
+    context = etree.iterparse(
+        stream,
+        events=("end",),
+        tag=[f"{{*}}{t}" for t in wanted],
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+    try:
+        for _, elem in context:
+            yield elem
+            if not any(local(a.tag) in wanted for a in elem.iterancestors()):
+                _release(elem)
+    except etree.XMLSyntaxError as exc:
+        raise DeliveryError(f"not well-formed XML: {exc.msg or exc}") from None
+    except etree.LxmlError as exc:  # pragma: no cover - other parser failures
+        raise DeliveryError(f"XML parser error: {exc}") from None
+
+
+def _release(elem) -> None:
+    """Clear a finished record and drop every earlier sibling of it and of its ancestors."""
+    elem.clear(keep_tail=False)
+    node = elem
+    while node is not None:
+        parent = node.getparent()
+        if parent is None:
+            break
+        while node.getprevious() is not None:
+            del parent[0]
+        node = parent

@@ -1,0 +1,187 @@
+"""The quality gate: Great Expectations suites run on every batch before it is published.
+
+Each canonical batch is projected (with DuckDB) into a flat frame: the scalar fields plus one
+derived column per list rule (`_nice_invalid` holds the first Nice class outside 1..45, ...).
+The suites in expectations/suites/*.json run on that frame through a file-based GX context
+under the home. A record that breaks a record-level rule goes to quarantine with the rule id
+and the failing value; the rest pass. Table-level rules (share of quarantined records) fail
+the whole batch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from transforms.normalize import quarantine_row
+from transforms.rules import CollectionRules
+from transforms.schema import KEYS
+from transforms.values import ST3_CODES
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+SUITES = resources.files("expectations") / "suites"
+MAX_QUARANTINE_SHARE = float(os.environ.get("IPETL_MAX_QUARANTINE_SHARE", "0.5"))
+MIN_BATCH_FOR_SHARE_RULE = 20  # a share of a handful of records says nothing
+KINDS = ("Individual", "Collective", "Certificate", "Defensive", "Membership", "Slogan", "Other")
+
+_COMMON_COLUMNS = (
+    "st13, office, collection, application_number, application_date, registration_number, "
+    "registration_date, expiry_date, status_date, status"
+)
+_COMMON_DERIVED = """
+    CASE WHEN st13 IS NOT NULL AND office IS NOT NULL AND NOT starts_with(st13, office) THEN st13 END AS _st13_office_mismatch,
+    least(application_date, list_min(list_transform(priorities, p -> p.date))) AS _earliest_filing_date,
+    len(list_filter(applicants, a -> a.name IS NOT NULL)) AS _applicants_named,
+    list_filter(list_concat({parties}, list_transform(priorities, p -> p.country_code), designated_countries),
+                c -> c IS NOT NULL AND NOT list_contains($st3, c))[1] AS _country_invalid
+"""
+FRAMES = {
+    "trademarks": f"""
+        SELECT _row, {_COMMON_COLUMNS}, mark_feature, mark_text,
+        {_COMMON_DERIVED.format(parties="list_transform(list_concat(applicants, representatives), a -> a.country_code)")},
+        list_filter(kind, k -> NOT list_contains($kinds, k))[1] AS _kind_invalid,
+        list_filter(nice_classes, c -> c < 1 OR c > 45)[1] AS _nice_invalid,
+        list_filter(vienna_codes, v -> NOT regexp_full_match(v, '\\d{{2}}\\.\\d{{2}}\\.\\d{{2}}'))[1] AS _vienna_invalid,
+        coalesce(list_max(list_transform(goods_services, g -> length(g.text))), 0) AS _goods_services_max_length
+        FROM batch""",
+    "designs": f"""
+        SELECT _row, {_COMMON_COLUMNS}, design_number, product_indication,
+        {_COMMON_DERIVED.format(parties="list_transform(list_concat(applicants, designers, representatives), a -> a.country_code)")},
+        list_filter(locarno_classes, c -> NOT regexp_full_match(c, '(0[1-9]|[12][0-9]|3[0-2])-\\d{{2}}'))[1] AS _locarno_invalid
+        FROM batch""",
+}
+UNIQUE_RULE = {"trademarks": "TM-ST13-UNIQUE", "designs": "DS-KEY-UNIQUE"}
+
+
+@dataclass
+class GateResult:
+    passed: pa.Table
+    quarantine: list[dict] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)  # table-level: the batch must not be published
+    validation: dict = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+def load_suite_json(table: str) -> dict:
+    return json.loads((SUITES / f"{table}.json").read_text())
+
+
+@lru_cache(maxsize=None)
+def _context(gx_root: str):
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="file", project_root_dir=gx_root)
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    context.variables.save()
+    return context
+
+
+@lru_cache(maxsize=None)
+def _validation_definition(gx_root: str, table: str):
+    import great_expectations as gx
+    from great_expectations.core.expectation_suite import ExpectationSuite
+
+    context = _context(gx_root)
+    source = context.data_sources.add_or_update_pandas("ipetl")
+    asset = next((a for a in source.assets if a.name == table), None) or source.add_dataframe_asset(table)
+    batch_definition = next((b for b in asset.batch_definitions if b.name == "whole"), None) or (
+        asset.add_batch_definition_whole_dataframe("whole")
+    )
+    suite = context.suites.add_or_update(ExpectationSuite(**load_suite_json(table)))
+    return context.validation_definitions.add_or_update(gx.ValidationDefinition(data=batch_definition, suite=suite, name=table))
+
+
+def _frame(table: str, batch: pa.Table):
+    con = duckdb.connect()
+    try:
+        con.register("batch", batch)
+        return con.execute(FRAMES[table], {"st3": sorted(ST3_CODES), "kinds": list(KINDS)} if table == "trademarks" else {"st3": sorted(ST3_CODES)}).df()
+    finally:
+        con.close()
+
+
+def _failing_value(entry: dict) -> str | None:
+    values = [v for k, v in entry.items() if k != "_row"]
+    values = [v for v in values if v is not None and v == v]  # drop None / NaN
+    return ", ".join(str(v.date()) if hasattr(v, "date") and callable(v.date) else str(v) for v in values) or None
+
+
+def validate(
+    table: str,
+    batch: pa.Table,
+    rules: CollectionRules,
+    collections: list[str],
+    gx_root: str | os.PathLike,
+    today: dt.date | None = None,
+) -> GateResult:
+    """Run the table's suite on a canonical batch; split it into passed rows and quarantine."""
+    today = today or dt.date.today()
+    now = dt.datetime.now(dt.timezone.utc)
+    if batch.num_rows == 0:
+        return GateResult(passed=batch)
+    batch = batch.append_column("_row", pa.array(range(batch.num_rows), pa.int64()))
+    frame = _frame(table, batch)
+    import pandas as pd
+
+    definition = _validation_definition(str(gx_root), table)
+    result = definition.run(
+        batch_parameters={"dataframe": frame},
+        expectation_parameters={"today": pd.Timestamp(today), "st3_codes": sorted(ST3_CODES), "collections": collections},
+        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["_row"]},
+    )
+    superseded = _superseded_rows(batch, table)
+    failed: dict[int, list[tuple[str, str | None, str]]] = {}
+    for outcome in result.results:
+        if outcome.success:
+            continue
+        meta = outcome.expectation_config.meta or {}
+        rule_id = meta.get("rule_id", outcome.expectation_config.type)
+        if outcome.exception_info and outcome.exception_info.get("raised_exception"):
+            raise RuntimeError(f"expectation {rule_id} could not run: {outcome.exception_info.get('exception_message')}")
+        for entry in outcome.result.get("unexpected_index_list") or []:
+            row = int(entry["_row"])
+            if rule_id == UNIQUE_RULE[table] and row not in superseded:
+                continue  # the last record of a duplicated key is the one kept
+            failed.setdefault(row, []).append((rule_id, _failing_value(entry), meta.get("description", "")))
+
+    source_files = batch.column("source_file").to_pylist()
+    st13s = batch.column("st13").to_pylist()
+    quarantine = [
+        quarantine_row(rules, source_files[row], st13s[row], rule_id, value, description, now)
+        for row, problems in sorted(failed.items())
+        for rule_id, value, description in problems
+    ]
+    keep = pa.array([row not in failed for row in range(batch.num_rows)])
+    passed = batch.filter(keep).drop_columns(["_row"])
+    gate = GateResult(passed=passed, quarantine=quarantine, validation=result.to_json_dict())
+    share = len(failed) / batch.num_rows
+    if batch.num_rows >= MIN_BATCH_FOR_SHARE_RULE and share > MAX_QUARANTINE_SHARE:
+        gate.failures.append(
+            f"{len(failed)} of {batch.num_rows} records ({share:.0%}) broke record rules, over the "
+            f"{MAX_QUARANTINE_SHARE:.0%} a batch may lose (IPETL_MAX_QUARANTINE_SHARE)"
+        )
+    return gate
+
+
+def _superseded_rows(batch: pa.Table, table: str) -> set[int]:
+    """Rows whose key appears again later in the batch (the office's later record wins)."""
+    columns = [batch.column(k).to_pylist() for k in KEYS[table]]
+    last: dict[tuple, int] = {}
+    for row, key in enumerate(zip(*columns)):
+        last[key] = row
+    return {row for row, key in enumerate(zip(*columns)) if last[key] != row}

@@ -1,0 +1,181 @@
+"""`ipetl`: the command line over the pipeline's functions.
+
+Every command reads the home from --home, else $IPETL_HOME, else ./var. Errors are one line on
+stderr and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+
+def _json_default(value):
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if hasattr(value, "item"):
+        return value.item()
+    return str(value)
+
+
+def _fail(message: str, code: int = 1):
+    click.echo(f"ipetl: {message}", err=True)
+    sys.exit(code)
+
+
+home_option = click.option("--home", type=click.Path(file_okay=False), default=None, help="Home directory (default: $IPETL_HOME or ./var).")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main():
+    """Open ETL for trademark (ST.66) and industrial-design (ST.86) registers."""
+
+
+@main.command()
+@click.option("--kind", type=click.Choice(["trademark", "design"]), default=None)
+def collections(kind):
+    """List the collection registry."""
+    from ipetl.registry import COLLECTIONS
+
+    rows = [c for c in COLLECTIONS.values() if kind in (None, c.kind)]
+    click.echo(f"{'collection':<11}{'office':<7}{'kind':<10}{'format':<9}{'schedule':<10}{'source':<7}office name")
+    for c in rows:
+        click.echo(f"{c.id:<11}{c.office:<7}{c.kind:<10}{c.format:<9}{c.schedule:<10}{c.source.kind:<7}{c.office_name}")
+    click.echo(f"{len(rows)} collections", err=True)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--collection", "collection_id", required=True, help="Collection id, e.g. khtm (see `ipetl collections`).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="Write here: Parquet if it ends in .parquet, else JSON Lines. Default: JSON Lines on stdout.")
+def normalize(paths, collection_id, output):
+    """Parse local delivery files (plain, .gz, .zip, .tar) into canonical records."""
+    from ipetl.registry import get
+    from transforms.normalize import normalize_file
+
+    try:
+        collection = get(collection_id)
+    except KeyError as exc:
+        _fail(exc.args[0], 2)
+    rules = collection.rules()
+    failed = False
+    parquet_writer = None
+    out = None
+    try:
+        if output and output.endswith(".parquet"):
+            import pyarrow.parquet as pq
+
+            from transforms.schema import TABLES
+
+            parquet_writer = pq.ParquetWriter(output, TABLES[collection.table], compression="zstd")
+        else:
+            out = open(output, "w", encoding="utf-8") if output else sys.stdout
+        with tempfile.TemporaryDirectory(prefix="ipetl-") as work:
+            for path in paths:
+                result = normalize_file(path, collection.fmt, rules, work)
+                if result.rejected:
+                    failed = True
+                    click.echo(f"ipetl: rejected {path}: {result.rejected}", err=True)
+                    continue
+                for q in result.quarantined:
+                    click.echo(f"ipetl: quarantined a record of {q['source_file']} ({q['rule_id']}): {q['reason']}", err=True)
+                for batch in result.batches():
+                    if parquet_writer is not None:
+                        parquet_writer.write_batch(batch)
+                    else:
+                        for record in batch.to_pylist():
+                            out.write(json.dumps(record, ensure_ascii=False, default=_json_default) + "\n")
+                result.discard()
+    finally:
+        if parquet_writer is not None:
+            parquet_writer.close()
+        if out is not None and out is not sys.stdout:
+            out.close()
+    sys.exit(1 if failed else 0)
+
+
+@main.command()
+@click.option("--collection", "collection_ids", multiple=True, help="Collection id; repeat for several. Default: every collection with deliveries.")
+@click.option("--source", type=click.Path(file_okay=False), default=None, help="Directory holding the deliveries (or a mirror with one directory per collection).")
+@home_option
+@click.option("--force", is_flag=True, help="Process deliveries again even if already published.")
+def run(collection_ids, source, home, force):
+    """Fetch, normalize, validate and publish."""
+    from ipetl.pipeline import run as run_pipeline
+    from ipetl.registry import COLLECTIONS
+
+    unknown = [c for c in collection_ids if c not in COLLECTIONS]
+    if unknown:
+        _fail(f"unknown collection(s): {', '.join(unknown)} (see `ipetl collections`)", 2)
+    result = run_pipeline(list(collection_ids) or None, source=source, home=home, force=force)
+    for batch in result.batches:
+        for path, reason in batch.rejected:
+            click.echo(f"ipetl: rejected {path}: {reason}", err=True)
+        for failure in batch.failures:
+            click.echo(f"ipetl: batch of {batch.collection} not published: {failure}", err=True)
+    click.echo(f"{'collection':<11}{'files':>6}{'records':>9}{'passed':>8}{'quarantined':>13}{'rejected':>10}  status")
+    for b in result.batches:
+        click.echo(f"{b.collection:<11}{b.files:>6}{b.records:>9}{b.passed:>8}{b.quarantined:>13}{len(b.rejected):>10}  {b.status}" + (f" ({b.skipped} already published)" if b.skipped else ""))
+    if not result.batches:
+        click.echo("nothing new to process")
+    home_path = result.home
+    click.echo(f"\nsnapshot:  {result.snapshot_id if result.snapshot_id else 'unchanged'}")
+    click.echo(f"parquet:   {home_path / 'warehouse'}")
+    click.echo(f"catalog:   {home_path / 'catalog.duckdb'}")
+    if any(b.failures for b in result.batches):
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("sql")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
+@click.option("--snapshot", type=int, default=None, help="Query this snapshot instead of the current one.")
+@home_option
+def query(sql, fmt, snapshot, home):
+    """Run SQL on the DuckDB catalog (views trademarks, designs, quarantine, coverage)."""
+    import duckdb
+
+    from ipetl.pipeline import home_dir, registry_rows
+    from warehouse.catalog import open_catalog
+
+    try:
+        con = open_catalog(home_dir(home), registry_rows(), snapshot)
+    except FileNotFoundError as exc:
+        _fail(str(exc))
+    try:
+        cursor = con.execute(sql)
+        columns = [d[0] for d in cursor.description] if cursor.description else []
+        rows = cursor.fetchall() if columns else []
+    except duckdb.Error as exc:
+        _fail(str(exc).splitlines()[0])
+    finally:
+        con.close()
+    if fmt == "csv":
+        writer = csv.writer(sys.stdout)
+        writer.writerow(columns)
+        writer.writerows(rows)
+    elif fmt == "json":
+        click.echo(json.dumps([dict(zip(columns, r)) for r in rows], ensure_ascii=False, default=_json_default, indent=1))
+    else:
+        _print_table(columns, rows)
+
+
+def _print_table(columns: list[str], rows: list[tuple]) -> None:
+    cells = [[("" if v is None else str(v)) for v in row] for row in rows]
+    widths = [min(60, max([len(c)] + [len(r[i]) for r in cells])) for i, c in enumerate(columns)]
+    line = "  ".join(c.ljust(w) for c, w in zip(columns, widths))
+    click.echo(line)
+    click.echo("  ".join("-" * w for w in widths))
+    for r in cells:
+        click.echo("  ".join((v if len(v) <= w else v[: w - 1] + "…").ljust(w) for v, w in zip(r, widths)))
+    click.echo(f"({len(rows)} row{'s' if len(rows) != 1 else ''})", err=True)
+
+
+if __name__ == "__main__":
+    main()

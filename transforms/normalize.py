@@ -1,0 +1,138 @@
+"""Normalize delivery files into canonical Arrow batches, one file at a time.
+
+A file is all or nothing: its records are spooled to disk (Parquet) while it streams and are
+handed on only when the whole file parsed, so a truncated or malformed file publishes nothing.
+A record that cannot be mapped (no key, say) is quarantined with its reason; the others go on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from connectors.files import open_members
+from connectors.xml import DeliveryError
+from transforms.formats import Format
+from transforms.rules import CollectionRules
+from transforms.schema import TABLES
+from transforms.st13 import ST13Error
+
+BATCH_ROWS = 5000
+
+QUARANTINE = pa.schema(
+    [
+        pa.field("collection", pa.string()),
+        pa.field("source_file", pa.string()),
+        pa.field("st13", pa.string()),
+        pa.field("rule_id", pa.string()),
+        pa.field("value", pa.string()),
+        pa.field("reason", pa.string()),
+        pa.field("quarantined_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
+
+
+@dataclass
+class FileResult:
+    """What one delivery file gave: a spool of good records, quarantined records, or rejection."""
+
+    path: str
+    table: str
+    records: int = 0
+    spool: Path | None = None
+    rejected: str | None = None
+    quarantined: list[dict] = field(default_factory=list)
+    checksums: dict[str, str] = field(default_factory=dict)
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        """The spooled records, with each record's source_sha256 filled in."""
+        if self.spool is None:
+            return
+        names = pa.array(list(self.checksums), pa.string())
+        shas = pa.array(list(self.checksums.values()), pa.string())
+        column = TABLES[self.table].get_field_index("source_sha256")
+        for batch in pq.ParquetFile(self.spool).iter_batches(batch_size=BATCH_ROWS):
+            index = pc.index_in(batch.column("source_file"), value_set=names)
+            yield batch.set_column(column, TABLES[self.table].field(column), pc.take(shas, index))
+
+    def discard(self) -> None:
+        if self.spool is not None:
+            self.spool.unlink(missing_ok=True)
+            self.spool = None
+
+
+def quarantine_row(rules: CollectionRules, source_file: str, st13, rule_id: str, value, reason: str, at) -> dict:
+    return {
+        "collection": rules.collection,
+        "source_file": source_file,
+        "st13": st13,
+        "rule_id": rule_id,
+        "value": None if value is None else str(value),
+        "reason": reason,
+        "quarantined_at": at,
+    }
+
+
+def normalize_file(
+    path: str | os.PathLike,
+    fmt: Format,
+    rules: CollectionRules,
+    spool_dir: str | os.PathLike,
+    ingested_at: dt.datetime | None = None,
+) -> FileResult:
+    """Parse and map one delivery file (plain, .gz, .zip, .tar) into a spool of canonical rows."""
+    ingested_at = ingested_at or dt.datetime.now(dt.timezone.utc)
+    schema = TABLES[fmt.table]
+    result = FileResult(path=str(path), table=fmt.table)
+    fd, spool = tempfile.mkstemp(suffix=".parquet", dir=spool_dir)
+    os.close(fd)
+    result.spool = Path(spool)
+    buffer: list[dict] = []
+    try:
+        with pq.ParquetWriter(spool, schema, compression="lz4") as writer:
+            for member in open_members(path):
+                for office_record in fmt.read(member.stream):
+                    try:
+                        record = fmt.to_canonical(office_record, rules)
+                    except ST13Error as exc:
+                        result.quarantined.append(
+                            quarantine_row(rules, member.name, None, "st13.buildable", office_record.get("ApplicationNumber"), str(exc), ingested_at)
+                        )
+                        continue
+                    except (KeyError, ValueError, TypeError, AttributeError) as exc:
+                        result.quarantined.append(
+                            quarantine_row(rules, member.name, None, "record.mappable", None, f"{type(exc).__name__}: {exc}", ingested_at)
+                        )
+                        continue
+                    record["source_file"] = member.name
+                    record["ingested_at"] = ingested_at
+                    buffer.append(record)
+                    if len(buffer) >= BATCH_ROWS:
+                        writer.write_batch(pa.RecordBatch.from_pylist(buffer, schema=schema))
+                        result.records += len(buffer)
+                        buffer.clear()
+                member.stream.drain()
+                result.checksums[member.name] = member.stream.hexdigest()
+            if buffer:
+                writer.write_batch(pa.RecordBatch.from_pylist(buffer, schema=schema))
+                result.records += len(buffer)
+        if not result.checksums:
+            raise DeliveryError("no XML inside")
+    except DeliveryError as exc:
+        result.discard()
+        result.records = 0
+        result.quarantined.clear()
+        result.rejected = str(exc)
+    except OSError as exc:
+        result.discard()
+        result.records = 0
+        result.rejected = f"cannot read: {exc.strerror or exc}"
+    return result

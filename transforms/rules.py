@@ -1,0 +1,50 @@
+"""What a transform needs to know about the collection it is normalizing.
+
+The registry builds one `CollectionRules` per collection; transforms only read it. Office
+quirks (a status word, a feature spelled in the office's language) are data here, not code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Mapping
+
+from transforms.st13 import ST13Rule
+from transforms.values import load_vocab
+
+_ST66 = load_vocab("st66-values.json")
+
+
+def _folded(table: Mapping[str, str]) -> Mapping[str, str]:
+    return MappingProxyType({k.casefold(): v for k, v in table.items()})
+
+
+ST66_STATUS = _folded(_ST66["status"])
+ST66_FEATURE = _folded(_ST66["feature"])
+ST66_KIND = _folded(_ST66["kind"])
+
+
+@dataclass(frozen=True)
+class CollectionRules:
+    collection: str
+    office: str
+    st13: ST13Rule
+    status: Mapping[str, str] = field(default_factory=dict)
+    feature: Mapping[str, str] = field(default_factory=dict)
+    kind: Mapping[str, str] = field(default_factory=dict)
+    # Offices that number registrations with the application number (MyIPO) leave
+    # RegistrationNumber empty on registered marks.
+    registration_number_is_application_number: bool = False
+
+    def lookup(self, table: str, value: str | None) -> str | None:
+        """Office override first, then the format's shared table; case-insensitive."""
+        if value is None:
+            return None
+        key = value.strip().casefold()
+        own = getattr(self, table)
+        for k, v in own.items():
+            if k.casefold() == key:
+                return v
+        shared = {"status": ST66_STATUS, "feature": ST66_FEATURE, "kind": ST66_KIND}[table]
+        return shared.get(key)

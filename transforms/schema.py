@@ -1,0 +1,135 @@
+"""Canonical record model: one pyarrow schema per published table.
+
+The names, types and meanings follow the project's data contract (docs/data-dictionary.md is
+generated from this module). Renaming or removing a field is a breaking change and needs a
+SCHEMA_VERSION bump; adding one is not.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+SCHEMA_VERSION = "1.0"
+
+
+def _field(name: str, type_: pa.DataType, description: str) -> pa.Field:
+    return pa.field(name, type_, nullable=True, metadata={"description": description})
+
+
+PARTY = pa.struct(
+    [
+        _field("name", pa.string(), "name as the office writes it"),
+        _field("country_code", pa.string(), "ST.3 country code of the address or nationality"),
+        _field("address", pa.string(), "free-format address, lines joined with ', '"),
+    ]
+)
+PRIORITY = pa.struct(
+    [
+        _field("country_code", pa.string(), "ST.3 code of the office of first filing"),
+        _field("number", pa.string(), "application number of the first filing"),
+        _field("date", pa.date32(), "filing date of the first filing"),
+    ]
+)
+GOODS_SERVICES = pa.struct(
+    [
+        _field("class_number", pa.int16(), "Nice class 1..45"),
+        _field("language", pa.string(), "ISO 639-1 language of the text"),
+        _field("text", pa.string(), "goods and services of this class as the office writes them"),
+    ]
+)
+
+_KEY_AND_DATES = [
+    ("office", pa.string(), "ST.3 code of the office that holds the record (registrationOfficeCode)"),
+    ("collection", pa.string(), "id of the source collection, e.g. `khtm`, `ustm`, `khid`"),
+    ("application_number", pa.string(), "application number as the office writes it"),
+    ("application_date", pa.date32(), "filing date"),
+    ("registration_number", pa.string(), "registration number; null until registered"),
+    ("registration_date", pa.date32(), "date of registration"),
+    ("expiry_date", pa.date32(), "date the current term of protection ends"),
+]
+_STATUS = [
+    ("status", pa.string(), "status category: Registered, Pending, Ended, Expired or Unknown"),
+    ("office_status", pa.string(), "the office's own status code or text, unchanged"),
+    ("status_date", pa.date32(), "date of the current status"),
+]
+_PROVENANCE = [
+    ("source_file", pa.string(), "file (or archive member) the record was read from"),
+    ("source_sha256", pa.string(), "SHA-256 of that file"),
+    ("ingested_at", pa.timestamp("us", tz="UTC"), "when the record was normalized (UTC)"),
+]
+_PARTIES_AND_PRIORITY = [
+    ("applicants", pa.list_(PARTY), "holders / applicants"),
+]
+
+TRADEMARKS = pa.schema(
+    [_field("st13", pa.string(), "WIPO ST.13 application identifier (record key, 17 characters)")]
+    + [_field(*f) for f in _KEY_AND_DATES]
+    + [
+        _field("termination_date", pa.date32(), "date the right ended (abandoned, cancelled, withdrawn ...)"),
+        _field("publication_date", pa.date32(), "first publication for opposition"),
+    ]
+    + [_field(*f) for f in _STATUS]
+    + [
+        _field("mark_feature", pa.string(), "ST.66 MarkFeature vocabulary value (Word, Figurative, Combined ...)"),
+        _field("kind", pa.list_(pa.string()), "mark kinds: Individual, Collective, Certificate, Defensive, Membership, Slogan, Other"),
+        _field("mark_text", pa.string(), "the mark's verbal element (MarkVerbalElementText)"),
+        _field("mark_text_language", pa.string(), "ISO 639-1 language of mark_text where known"),
+        _field("nice_classes", pa.list_(pa.int16()), "Nice classes 1..45, ascending, no duplicates"),
+        _field("goods_services", pa.list_(GOODS_SERVICES), "goods and services text per class and language"),
+        _field("vienna_codes", pa.list_(pa.string()), "Vienna figurative element codes CC.SS.EE"),
+    ]
+    + [_field(*f) for f in _PARTIES_AND_PRIORITY]
+    + [
+        _field("representatives", pa.list_(PARTY), "representatives / agents"),
+        _field("priorities", pa.list_(PRIORITY), "Paris Convention priority claims"),
+        _field("international_registration", pa.string(), "Madrid international registration number this record designates, if any"),
+        _field("designated_countries", pa.list_(pa.string()), "ST.3 codes of designated contracting parties"),
+        _field("mark_image_uris", pa.list_(pa.string()), "where the office publishes the mark image(s)"),
+    ]
+    + [_field(*f) for f in _PROVENANCE],
+    metadata={"table": "trademarks", "key": "st13", "schema_version": SCHEMA_VERSION},
+)
+
+DESIGNS = pa.schema(
+    [
+        _field("st13", pa.string(), "WIPO ST.13 identifier of the application (type 70 for national designs)"),
+        _field("design_number", pa.string(), "the design's number inside its application (DesignIdentifier); `1` where there is one design"),
+    ]
+    + [_field(*f) for f in _KEY_AND_DATES]
+    + [_field("publication_date", pa.date32(), "first publication of the design")]
+    + [_field(*f) for f in _STATUS]
+    + [
+        _field("product_indication", pa.string(), "the product (ST.86 IndicationProduct / DesignTitle)"),
+        _field("product_indication_language", pa.string(), "ISO 639-1 language of product_indication"),
+        _field("locarno_classes", pa.list_(pa.string()), "Locarno class and subclass CC-SS (e.g. 14-02)"),
+        _field("locarno_edition", pa.string(), "Locarno edition the classes refer to"),
+    ]
+    + [_field(*f) for f in _PARTIES_AND_PRIORITY]
+    + [
+        _field("designers", pa.list_(PARTY), "designers / creators"),
+        _field("representatives", pa.list_(PARTY), "representatives / agents"),
+        _field("priorities", pa.list_(PRIORITY), "Paris Convention priority claims"),
+        _field("international_registration", pa.string(), "Hague international registration number, if any"),
+        _field("designated_countries", pa.list_(pa.string()), "ST.3 codes of designated contracting parties"),
+        _field("representation_uris", pa.list_(pa.string()), "views / representation sheets"),
+    ]
+    + [_field(*f) for f in _PROVENANCE],
+    metadata={"table": "designs", "key": "st13,design_number", "schema_version": SCHEMA_VERSION},
+)
+
+TABLES: dict[str, pa.Schema] = {"trademarks": TRADEMARKS, "designs": DESIGNS}
+KEYS: dict[str, tuple[str, ...]] = {"trademarks": ("st13",), "designs": ("st13", "design_number")}
+DATE_FIELDS: dict[str, tuple[str, ...]] = {
+    name: tuple(f.name for f in schema if f.type == pa.date32()) for name, schema in TABLES.items()
+}
+
+
+def description(field: pa.Field) -> str:
+    return (field.metadata or {}).get(b"description", b"").decode()
+
+
+def empty_record(table: str) -> dict:
+    """A record with every field of the table: lists empty, scalars null."""
+    return {
+        f.name: [] if pa.types.is_list(f.type) else None for f in TABLES[table]
+    }
