@@ -13,6 +13,7 @@ import io
 import os
 import tarfile
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Iterator
@@ -39,7 +40,10 @@ class HashingReader(io.RawIOBase):
         return True
 
     def readinto(self, buffer) -> int:
-        data = self._raw.read(len(buffer))
+        try:
+            data = self._raw.read(len(buffer))
+        except (EOFError, zlib.error, gzip.BadGzipFile, zipfile.BadZipFile, tarfile.TarError) as exc:
+            raise DeliveryError(f"corrupt archive: {exc}") from None
         n = len(data)
         buffer[:n] = data
         self.sha256.update(data)
@@ -96,14 +100,8 @@ def open_members(path: str | os.PathLike) -> Iterator[Member]:
         else:
             with open(path, "rb") as raw:
                 yield Member(path.name, HashingReader(raw, None, path.name))
-    except (zipfile.BadZipFile, tarfile.TarError, gzip.BadGzipFile, EOFError, zlib_error()) as exc:
+    except (zipfile.BadZipFile, tarfile.TarError, gzip.BadGzipFile, EOFError, zlib.error) as exc:
         raise DeliveryError(f"corrupt archive: {exc}") from None
-
-
-def zlib_error():
-    import zlib
-
-    return zlib.error
 
 
 def _zip_members(path: Path) -> Iterator[Member]:

@@ -51,6 +51,14 @@ def collections(kind):
 
 
 @main.command()
+def dictionary():
+    """Print the data dictionary (Markdown) generated from the canonical schemas."""
+    from transforms.schema import data_dictionary
+
+    click.echo(data_dictionary(), nl=False)
+
+
+@main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--collection", "collection_id", required=True, help="Collection id, e.g. khtm (see `ipetl collections`).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="Write here: Parquet if it ends in .parquet, else JSON Lines. Default: JSON Lines on stdout.")

@@ -133,3 +133,32 @@ def empty_record(table: str) -> dict:
     return {
         f.name: [] if pa.types.is_list(f.type) else None for f in TABLES[table]
     }
+
+
+def _type_name(type_: pa.DataType) -> str:
+    if pa.types.is_list(type_):
+        return f"list<{_type_name(type_.value_type)}>"
+    if pa.types.is_struct(type_):
+        return "struct{" + ", ".join(f"{f.name} {_type_name(f.type)}" for f in type_) + "}"
+    return str(type_)
+
+
+def data_dictionary() -> str:
+    """docs/data-dictionary.md, generated from the schemas above (a test keeps them in sync)."""
+    lines = [
+        "# Data dictionary",
+        "",
+        f"Generated from `transforms/schema.py` by `ipetl dictionary` (schema version {SCHEMA_VERSION}). "
+        "Do not edit by hand.",
+        "",
+        "Dates are `date32` in Parquet and `YYYY-MM-DD` in JSON; absent values are null; absent lists are empty.",
+    ]
+    for name, schema in TABLES.items():
+        meta = {k.decode(): v.decode() for k, v in (schema.metadata or {}).items()}
+        lines += ["", f"## `{name}`", "", f"Key: `{meta['key']}`.", "", "| field | type | meaning |", "|---|---|---|"]
+        for f in schema:
+            lines.append(f"| `{f.name}` | `{_type_name(f.type)}` | {description(f)} |")
+            if pa.types.is_list(f.type) and pa.types.is_struct(f.type.value_type):
+                for sub in f.type.value_type:
+                    lines.append(f"| `{f.name}[].{sub.name}` | `{_type_name(sub.type)}` | {description(sub)} |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,96 @@
+"""`ipetl run` end to end on the bundled sample mirror, then the catalog."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pyarrow.parquet as pq
+
+from ipetl import pipeline
+from warehouse import snapshots
+from warehouse.catalog import open_catalog
+
+SIX = ["AL", "ID", "KH", "LA", "MY", "SM"]
+
+
+def query(home, sql):
+    con = open_catalog(home, pipeline.registry_rows())
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def cli(*args, home):
+    return subprocess.run([sys.executable, "-m", "ipetl.cli", *args, "--home", str(home)], capture_output=True, text=True)
+
+
+def test_run_publishes_the_six_offices_and_a_rerun_changes_nothing(mirror, home):
+    result = pipeline.run(source=mirror, home=home)
+    assert result.snapshot_id == 1
+    assert sorted(b.collection for b in result.batches) == ["altm", "idtm", "khtm", "latm", "mytm", "smtm"]
+    assert all((b.files, b.passed, b.quarantined, b.status) == (1, 1, 0, "staged") for b in result.batches)
+
+    assert query(home, "select office, records from coverage order by office") == [(o, 1) for o in SIX]
+    assert query(home, "select count(*), count(distinct st13) from trademarks") == [(6, 6)]
+    [(earliest, latest)] = query(home, "select earliest_application_date, latest_application_date from coverage where collection = 'smtm'")
+    assert str(earliest) == str(latest) == "2010-12-29"
+
+    # files: hive-partitioned by office, zstd, sorted by st13
+    manifest = snapshots.load(home)
+    files = manifest["tables"]["trademarks"]["files"]
+    assert sorted(f["partition"] for f in files) == SIX
+    meta = pq.ParquetFile(home / "warehouse" / files[0]["path"]).metadata
+    assert meta.row_group(0).column(0).compression == "ZSTD"
+    assert "office=" in files[0]["path"]
+
+    again = pipeline.run(source=mirror, home=home)
+    assert again.snapshot_id is None  # every delivery already published
+    assert all(b.skipped == 1 and b.files == 0 for b in again.batches)
+    assert query(home, "select count(*) from trademarks") == [(6,)]
+
+    forced = pipeline.run(source=mirror, home=home, force=True)  # reprocess: upsert, no duplicates
+    assert forced.snapshot_id == 2
+    assert query(home, "select count(*), count(distinct st13) from trademarks") == [(6, 6)]
+
+
+def test_a_bad_file_is_quarantined_and_the_rest_published(mirror, home, tmp_path):
+    source = tmp_path / "mirror"
+    shutil.copytree(mirror, source)
+    (source / "khtm" / "zz-truncated.xml").write_bytes((mirror / "khtm" / "khtm.xml").read_bytes()[:2500])
+    result = pipeline.run(["khtm", "latm"], source=source, home=home)
+    kh = next(b for b in result.batches if b.collection == "khtm")
+    assert len(kh.rejected) == 1 and kh.rejected[0][0].endswith("zz-truncated.xml")
+    assert kh.rejected[0][1].startswith("not well-formed XML")
+    assert (home / "quarantine" / "khtm" / "zz-truncated.xml").exists()  # the file itself is kept aside
+    assert query(home, "select office from coverage order by 1") == [("KH",), ("LA",)]
+    assert query(home, "select collection, source_file, rule_id from quarantine") == [("khtm", "zz-truncated.xml", "delivery.readable")]
+
+
+def test_cli_run_and_query(mirror, home):
+    proc = cli("run", "--source", str(mirror), "--collection", "khtm", "--collection", "smtm", home=home)
+    assert proc.returncode == 0, proc.stderr
+    assert "khtm" in proc.stdout and str(home / "catalog.duckdb") in proc.stdout
+    table = cli("query", "select office, records from coverage order by office", home=home)
+    assert table.stdout.split("\n")[2].split() == ["KH", "1"]
+    as_json = json.loads(cli("query", "select st13, application_date from trademarks order by st13", "--format", "json", home=home).stdout)
+    assert as_json == [
+        {"st13": "KH50201500673426M", "application_date": "2015-08-06"},
+        {"st13": "SM502010000000119", "application_date": "2010-12-29"},
+    ]
+    as_csv = cli("query", "select st13 from trademarks order by 1", "--format", "csv", home=home).stdout.splitlines()
+    assert as_csv == ["st13", "KH50201500673426M", "SM502010000000119"]
+    bad = cli("query", "select nope from trademarks", home=home)
+    assert bad.returncode == 1 and bad.stderr.startswith("ipetl: ") and "Traceback" not in bad.stderr
+
+
+def test_home_defaults_to_ipetl_home_then_var(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("IPETL_HOME", raising=False)
+    assert pipeline.home_dir() == tmp_path / "var"
+    monkeypatch.setenv("IPETL_HOME", str(tmp_path / "h"))
+    assert pipeline.home_dir() == tmp_path / "h"
+    assert pipeline.home_dir(tmp_path / "x") == tmp_path / "x"

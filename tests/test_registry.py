@@ -1,0 +1,38 @@
+"""The registry holds every office the reference formats say delivers ST.66 Transaction files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ipetl.registry import COLLECTIONS
+
+FORMATS = Path(__file__).resolve().parent.parent / "reference" / "formats" / "brands"
+
+
+def _begins_with_transaction(tree: Path) -> bool:
+    lines = [l.strip() for l in tree.read_text(errors="replace").splitlines() if l.strip()]
+    # some trees lost their first characters when they were captured ("ransaction", "Transaction")
+    return len(lines) >= 2 and lines[0].lstrip("/").endswith("ransaction") and lines[1] == "__/TradeMarkTransactionBody"
+
+
+def test_every_st66_transaction_office_is_registered():
+    expected = sorted(t.stem for t in FORMATS.glob("*.tree") if _begins_with_transaction(t))
+    assert len(expected) == 62
+    registered = sorted(c.id for c in COLLECTIONS.values() if c.format == "st66" and c.kind == "trademark")
+    missing = set(expected) - set(registered)
+    assert not missing, missing
+
+
+def test_every_collection_declares_what_the_registry_promises():
+    for c in COLLECTIONS.values():
+        assert c.id.startswith(c.office.lower()), c.id
+        assert c.kind in ("trademark", "design")
+        assert c.source.kind in ("local", "https", "sftp", "ftp")
+        assert c.schedule and c.licence and c.description
+        assert c.st13_rule.office == c.office
+        assert c.st13_rule.ip_type == ("70" if c.kind == "design" else "50")
+
+
+def test_offices_with_masks_use_them():
+    assert COLLECTIONS["khtm"].st13_rule.masks[1] == "KH/(.*)/(M)"
+    assert COLLECTIONS["brtm"].st13_rule.masks == ()  # none listed: the number itself
