@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 
 from connectors.files import open_members
 from connectors.xml import DeliveryError
-from transforms.formats import Format
+from transforms.spec import Format
 from transforms.rules import CollectionRules
 from transforms.schema import TABLES
 from transforms.st13 import ST13Error
@@ -81,6 +81,26 @@ def quarantine_row(rules: CollectionRules, source_file: str, st13, rule_id: str,
     }
 
 
+def _office_records(path, fmt: Format, checksums: dict[str, str]) -> Iterator[tuple[str, dict]]:
+    """(member name, office record) for every record of a delivery; fills `checksums` as each
+    member is finished (drained to its end, so the checksum covers the whole member)."""
+    if fmt.read_delivery is None:
+        for member in open_members(path):
+            for office_record in fmt.read(member.stream):
+                yield member.name, office_record
+            member.stream.drain()
+            checksums[member.name] = member.stream.hexdigest()
+        return
+
+    def members():
+        for member in open_members(path):
+            yield member.name, member.stream
+            member.stream.drain()
+            checksums[member.name] = member.stream.hexdigest()
+
+    yield from fmt.read_delivery(members())
+
+
 def normalize_file(
     path: str | os.PathLike,
     fmt: Format,
@@ -98,29 +118,27 @@ def normalize_file(
     buffer: list[dict] = []
     try:
         with pq.ParquetWriter(spool, schema, compression="lz4") as writer:
-            for member in open_members(path):
-                for office_record in fmt.read(member.stream):
-                    try:
-                        record = fmt.to_canonical(office_record, rules)
-                    except ST13Error as exc:
-                        result.quarantined.append(
-                            quarantine_row(rules, member.name, None, "st13.buildable", office_record.get("ApplicationNumber"), str(exc), ingested_at)
-                        )
-                        continue
-                    except (KeyError, ValueError, TypeError, AttributeError) as exc:
-                        result.quarantined.append(
-                            quarantine_row(rules, member.name, None, "record.mappable", None, f"{type(exc).__name__}: {exc}", ingested_at)
-                        )
-                        continue
-                    record["source_file"] = member.name
+            for member_name, office_record in _office_records(path, fmt, result.checksums):
+                try:
+                    mapped = fmt.to_canonical(office_record, rules)
+                except ST13Error as exc:
+                    result.quarantined.append(
+                        quarantine_row(rules, member_name, None, "st13.buildable", office_record.get("ApplicationNumber"), str(exc), ingested_at)
+                    )
+                    continue
+                except (KeyError, ValueError, TypeError, AttributeError) as exc:
+                    result.quarantined.append(
+                        quarantine_row(rules, member_name, None, "record.mappable", None, f"{type(exc).__name__}: {exc}", ingested_at)
+                    )
+                    continue
+                for record in mapped if isinstance(mapped, list) else (mapped,):
+                    record["source_file"] = member_name
                     record["ingested_at"] = ingested_at
                     buffer.append(record)
-                    if len(buffer) >= BATCH_ROWS:
-                        writer.write_batch(pa.RecordBatch.from_pylist(buffer, schema=schema))
-                        result.records += len(buffer)
-                        buffer.clear()
-                member.stream.drain()
-                result.checksums[member.name] = member.stream.hexdigest()
+                if len(buffer) >= BATCH_ROWS:
+                    writer.write_batch(pa.RecordBatch.from_pylist(buffer, schema=schema))
+                    result.records += len(buffer)
+                    buffer.clear()
             if buffer:
                 writer.write_batch(pa.RecordBatch.from_pylist(buffer, schema=schema))
                 result.records += len(buffer)

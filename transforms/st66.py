@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from connectors import st66 as connector
 from transforms.rules import CollectionRules
 from transforms.schema import empty_record
+from transforms.spec import Format
 from transforms.values import (
     clean_text,
     country_code,
@@ -126,3 +128,12 @@ def to_canonical(record: dict, rules: CollectionRules) -> dict:
         mark_image_uris=record.get("MarkImageURI", []),
     )
     return out
+
+
+FORMAT = Format(
+    name="st66",
+    table="trademarks",
+    read=connector.iter_office_records,
+    to_canonical=to_canonical,
+    description="WIPO ST.66 TM-XML (Transaction or bare TradeMark roots; IPAS exports included)",
+)

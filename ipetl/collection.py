@@ -1,0 +1,82 @@
+"""What a collection declares: office, kind, delivery format, source, ST.13 rule, schedule,
+licence. Declarations live in ipetl/collections/<family>.py; ipetl/registry.py gathers them."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+from transforms.formats import FORMATS, Format
+from transforms.rules import CollectionRules
+from transforms.st13 import ST13Rule
+from transforms.values import load_vocab
+
+_CODE_MAPS = {"trademark": load_vocab("brands-office-code-maps.json"), "design": load_vocab("designs-office-code-maps.json")}
+_ST13_TYPES = {"trademark": load_vocab("brands-vocabularies.json")["st13_identifier"], "design": load_vocab("designs-vocabularies.json")["st13_identifier"]}
+
+SAMPLE_MIRROR = Path(__file__).resolve().parent.parent / "samples" / "mirror"
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a collection's deliveries come from.
+
+    kind: `local` (a directory), `https` (a bulk file listing), `sftp` or `ftp` (a directory on
+    a server). `location` may use `{mirror}`, replaced by $IPETL_MIRROR or the bundled samples.
+    """
+
+    kind: str
+    location: str
+    pattern: str = "*"
+
+    def resolved(self) -> str:
+        mirror = os.environ.get("IPETL_MIRROR", str(SAMPLE_MIRROR))
+        return self.location.replace("{mirror}", mirror)
+
+
+@dataclass(frozen=True)
+class Collection:
+    id: str
+    office: str
+    office_name: str
+    kind: str  # "trademark" or "design"
+    format: str
+    source: Source
+    schedule: str = "@weekly"
+    licence: str = "Public register data of the office; reuse under the office's terms of use."
+    description: str = ""
+    status: Mapping[str, str] = field(default_factory=dict)
+    feature: Mapping[str, str] = field(default_factory=dict)
+    mark_kind: Mapping[str, str] = field(default_factory=dict)
+    registration_number_is_application_number: bool = False
+
+    @property
+    def fmt(self) -> Format:
+        return FORMATS[self.format]
+
+    @property
+    def table(self) -> str:
+        return self.fmt.table
+
+    @property
+    def st13_rule(self) -> ST13Rule:
+        entry = _CODE_MAPS[self.kind].get(self.id, {})
+        masks = entry.get("appnum_mask", ())
+        masks = (masks,) if isinstance(masks, str) else tuple(masks)
+        origin = entry.get("source", "national")
+        types = _ST13_TYPES[self.kind][origin]
+        ip_type = types.get(self.kind) or types.get("registered")
+        return ST13Rule(self.office, ip_type, masks)
+
+    def rules(self) -> CollectionRules:
+        return CollectionRules(
+            collection=self.id,
+            office=self.office,
+            st13=self.st13_rule,
+            status=self.status,
+            feature=self.feature,
+            kind=self.mark_kind,
+            registration_number_is_application_number=self.registration_number_is_application_number,
+        )

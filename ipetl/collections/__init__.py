@@ -1,0 +1,1 @@
+"""Collection declarations, one module per delivery-format family."""
