@@ -80,7 +80,7 @@ def load_suite_json(table: str) -> dict:
 
 
 @lru_cache(maxsize=None)
-def _context(gx_root: str):
+def gx_context(gx_root: str):
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -96,7 +96,7 @@ def _validation_definition(gx_root: str, table: str):
     import great_expectations as gx
     from great_expectations.core.expectation_suite import ExpectationSuite
 
-    context = _context(gx_root)
+    context = gx_context(gx_root)
     source = context.data_sources.add_or_update_pandas("ipetl")
     asset = next((a for a in source.assets if a.name == table), None) or source.add_dataframe_asset(table)
     batch_definition = next((b for b in asset.batch_definitions if b.name == "whole"), None) or (

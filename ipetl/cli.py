@@ -129,15 +129,51 @@ def run(collection_ids, source, home, force):
             click.echo(f"ipetl: batch of {batch.collection} not published: {failure}", err=True)
     click.echo(f"{'collection':<11}{'files':>6}{'records':>9}{'passed':>8}{'quarantined':>13}{'rejected':>10}  status")
     for b in result.batches:
-        click.echo(f"{b.collection:<11}{b.files:>6}{b.records:>9}{b.passed:>8}{b.quarantined:>13}{len(b.rejected):>10}  {b.status}" + (f" ({b.skipped} already published)" if b.skipped else ""))
+        status = "published" if b.status == "staged" and result.snapshot_id else ("up to date" if not b.files else b.status)
+        click.echo(f"{b.collection:<11}{b.files:>6}{b.records:>9}{b.passed:>8}{b.quarantined:>13}{len(b.rejected):>10}  {status}" + (f" ({b.skipped} already published)" if b.skipped else ""))
     if not result.batches:
         click.echo("nothing new to process")
+    if result.refused:
+        click.echo(f"ipetl: not published: {result.refused}", err=True)
     home_path = result.home
     click.echo(f"\nsnapshot:  {result.snapshot_id if result.snapshot_id else 'unchanged'}")
     click.echo(f"parquet:   {home_path / 'warehouse'}")
     click.echo(f"catalog:   {home_path / 'catalog.duckdb'}")
-    if any(b.failures for b in result.batches):
+    if result.data_docs:
+        click.echo(f"data docs: {result.data_docs}")
+    if result.refused or any(b.failures for b in result.batches):
         sys.exit(1)
+
+
+@main.command()
+@home_option
+@click.option("--no-build", is_flag=True, help="Print the index of the last build instead of building again.")
+def report(home, no_build):
+    """Build the Great Expectations Data Docs (offline: no remote assets, no beacon) and print the index page."""
+    from expectations.datadocs import build_data_docs, data_docs_index
+    from ipetl.pipeline import home_dir
+
+    gx_root = home_dir(home) / "gx"
+    if not (gx_root / "gx").is_dir():
+        _fail(f"no validation results under {gx_root}: run `ipetl run` first")
+    index = data_docs_index(gx_root) if no_build else build_data_docs(gx_root)
+    if index is None:
+        _fail(f"no Data Docs under {gx_root}: run `ipetl report` without --no-build")
+    click.echo(index)
+
+
+@main.command()
+@home_option
+@click.option("--keep", type=int, default=int(__import__("os").environ.get("IPETL_KEEP_SNAPSHOTS", "5")), show_default=True, help="Snapshots to keep ($IPETL_KEEP_SNAPSHOTS).")
+def vacuum(home, keep):
+    """Remove old snapshots and the files no kept snapshot uses."""
+    from ipetl.pipeline import home_dir
+    from warehouse.snapshots import vacuum as vacuum_snapshots
+
+    if keep < 1:
+        _fail("--keep must be at least 1", 2)
+    result = vacuum_snapshots(home_dir(home), keep)
+    click.echo(f"kept snapshots {', '.join(map(str, result.kept)) or 'none'}; removed {len(result.removed_snapshots)} snapshot(s) and {result.removed_files} file(s)")
 
 
 @main.command()

@@ -3,7 +3,9 @@ licence. Declarations live in ipetl/collections/<family>.py; ipetl/registry.py g
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
@@ -51,6 +53,9 @@ class Collection:
     feature: Mapping[str, str] = field(default_factory=dict)
     mark_kind: Mapping[str, str] = field(default_factory=dict)
     registration_number_is_application_number: bool = False
+    # How a delivery's name gives its date and sequence, which order updates (a later delivery
+    # wins). Groups: `date` (YYYYMMDD, or YYMMDD) and optionally `seq`. No match: the file's mtime.
+    delivery_pattern: str = r"(?P<date>(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]))(?:\D+(?P<seq>\d+))?"
 
     @property
     def fmt(self) -> Format:
@@ -69,6 +74,19 @@ class Collection:
         types = _ST13_TYPES[self.kind][origin]
         ip_type = types.get(self.kind) or types.get("registered")
         return ST13Rule(self.office, ip_type, masks)
+
+    def delivery_order(self, path: Path) -> tuple[dt.date, int]:
+        m = re.search(self.delivery_pattern, path.name)
+        if m:
+            raw = m.group("date")
+            try:
+                date = dt.datetime.strptime(raw, "%Y%m%d" if len(raw) == 8 else "%y%m%d").date()
+                seq = m.groupdict().get("seq")
+                return date, int(seq) if seq else 0
+            except ValueError:
+                pass
+        mtime = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc)
+        return mtime.date(), 0
 
     def rules(self) -> CollectionRules:
         return CollectionRules(

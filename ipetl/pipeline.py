@@ -15,14 +15,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from expectations import gate
+from expectations.datadocs import build_data_docs
 from ipetl.registry import COLLECTIONS, Collection
 from transforms.normalize import QUARANTINE, FileResult, normalize_file, quarantine_row
 from transforms.schema import TABLES
 from warehouse import catalog, snapshots
-from warehouse.publish import Delivery, PublishRequest, StagedFile, publish
+from warehouse.publish import TOMBSTONES, Delivery, PublishRefused, PublishRequest, StagedFile, publish
 
 
 def home_dir(home: str | os.PathLike | None = None) -> Path:
@@ -51,6 +53,7 @@ class BatchSummary:
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
     failures: list[str] = field(default_factory=list)
     skipped: int = 0  # deliveries already published
+    deleted: int = 0  # records the deliveries mark deleted (tombstones)
 
     @property
     def status(self) -> str:
@@ -108,11 +111,13 @@ def ingest(
     results: list[FileResult] = []
     deliveries: list[Delivery] = []
     quarantine: list[dict] = []
-    for path in paths:
+    batches: list[pa.RecordBatch] = []
+    for path in sorted(paths, key=lambda p: (*collection.delivery_order(p), p.name)):
         if published and _already_published(path, published):
             summary.skipped += 1
             continue
         summary.files += 1
+        delivery_date, delivery_sequence = collection.delivery_order(path)
         result = normalize_file(path, collection.fmt, rules, work, ingested_at=now)
         if result.rejected:
             summary.rejected.append((str(path), result.rejected))
@@ -120,27 +125,35 @@ def ingest(
             quarantine.append(quarantine_row(rules, path.name, None, "delivery.readable", None, result.rejected, now))
         deliveries.append(
             Delivery(collection.id, path.name, ";".join(result.checksums.values()) or None, path.stat().st_size,
-                     records=result.records, quarantined=len(result.quarantined), rejected=result.rejected)
+                     records=result.records, rejected=result.rejected,
+                     delivery_date=delivery_date.isoformat(), delivery_sequence=delivery_sequence)
         )
         quarantine.extend(result.quarantined)
+        batches.extend(_with_delivery(b, delivery_date, delivery_sequence) for b in result.batches())
         results.append(result)
-    batches = [b for r in results for b in r.batches()]
-    table = pa.Table.from_batches(batches, schema=TABLES[collection.table]) if batches else None
-    summary.records = (table.num_rows if table is not None else 0) + len(quarantine) - len(summary.rejected)
+    schema = TABLES[collection.table]
+    table = pa.Table.from_batches(batches, schema=schema) if batches else schema.empty_table()
+    for result in results:
+        result.discard()
+    deleted = pc.equal(table.column("status"), "Delete")
+    tombstones = _tombstones(collection, table.filter(deleted))
+    table = table.filter(pc.invert(deleted))
+    summary.deleted = tombstones.num_rows
+    summary.records = table.num_rows + tombstones.num_rows + len(quarantine) - len(summary.rejected)
     checked = None
-    if table is not None:
+    if table.num_rows:
         checked = gate.validate(collection.table, table, rules, list(COLLECTIONS), home / "gx")
         quarantine.extend(checked.quarantine)
         summary.failures = checked.failures
         summary.passed = checked.passed.num_rows
     summary.quarantined = len(quarantine) - len(summary.rejected)
-    for result in results:
-        result.discard()
     if not deliveries:
         return summary
     batch_dir.mkdir(parents=True, exist_ok=True)
     if checked is not None and checked.passed.num_rows:
         pq.write_table(checked.passed, batch_dir / "records.parquet", compression="zstd")
+    if tombstones.num_rows:
+        pq.write_table(tombstones, batch_dir / "tombstones.parquet", compression="zstd")
     pq.write_table(pa.Table.from_pylist(quarantine, schema=QUARANTINE), batch_dir / "quarantine.parquet")
     for d in deliveries:  # per-delivery counts after the gate
         d.quarantined = sum(1 for q in quarantine if q["source_file"].split("!")[0] == d.name and q["rule_id"] != "delivery.readable")
@@ -149,6 +162,35 @@ def ingest(
     )
     summary.batch_dir = str(batch_dir)
     return summary
+
+
+def _with_delivery(batch: pa.RecordBatch, date: dt.date, sequence: int) -> pa.RecordBatch:
+    """Stamp the rows of a delivery with its order (date, sequence)."""
+    n = batch.num_rows
+    for name, value, type_ in (("delivery_date", date, pa.date32()), ("delivery_sequence", sequence, pa.int64())):
+        index = batch.schema.get_field_index(name)
+        batch = batch.set_column(index, batch.schema.field(index), pa.array([value] * n, type_))
+    return batch
+
+
+def _tombstones(collection: Collection, rows: pa.Table) -> pa.Table:
+    """Records a delivery marks deleted (status category `Delete`) → tombstone rows."""
+    n = rows.num_rows
+    design_number = rows.column("design_number") if "design_number" in rows.schema.names else pa.nulls(n, pa.string())
+    return pa.table(
+        {
+            "table_name": pa.array([collection.table] * n, pa.string()),
+            "st13": rows.column("st13"),
+            "design_number": design_number,
+            "collection": rows.column("collection"),
+            "office": rows.column("office"),
+            "reason": rows.column("office_status"),
+            "source_file": rows.column("source_file"),
+            "delivery_date": rows.column("delivery_date"),
+            "delivery_sequence": rows.column("delivery_sequence"),
+        },
+        schema=TOMBSTONES,
+    )
 
 
 def staged_batches(home: Path) -> list[Path]:
@@ -170,15 +212,24 @@ def publish_staged(home: Path, batch_dirs: list[Path] | None = None) -> dict | N
     for batch_dir in batch_dirs:
         info = json.loads((batch_dir / "batch.json").read_text())
         summary = info["summary"]
-        records = batch_dir / "records.parquet"
-        if records.exists():
-            rows = pq.ParquetFile(records).metadata.num_rows
-            request.staged.append(StagedFile(summary["collection"], summary["table"], records, batch_dir.name, None, rows))
+        for name, tombstones in (("records.parquet", False), ("tombstones.parquet", True)):
+            path = batch_dir / name
+            if path.exists():
+                rows = pq.ParquetFile(path).metadata.num_rows
+                request.staged.append(StagedFile(summary["collection"], summary["table"], path, batch_dir.name, rows, tombstones))
         request.quarantine.extend(pq.read_table(batch_dir / "quarantine.parquet").to_pylist())
         request.deliveries.extend(Delivery(**d) for d in info["deliveries"])
         if summary["collection"] not in request.collections:
             request.collections.append(summary["collection"])
-    manifest = publish(home, request)
+    try:
+        manifest = publish(home, request)
+    except PublishRefused as exc:
+        for batch_dir in batch_dirs:  # not retried as is: the data needs a look first
+            info = json.loads((batch_dir / "batch.json").read_text())
+            info.update(status="refused", reason=str(exc))
+            (batch_dir / "batch.json").write_text(json.dumps(info, indent=1))
+        raise
+    snapshots.failpoint("before-catalog")
     catalog.build(home, registry_rows())
     for batch_dir in batch_dirs:
         shutil.rmtree(batch_dir, ignore_errors=True)
@@ -190,6 +241,8 @@ class RunSummary:
     batches: list[BatchSummary]
     snapshot_id: int | None
     home: Path
+    refused: str | None = None  # why the publish was refused, if it was
+    data_docs: Path | None = None
 
 
 def run(
@@ -209,8 +262,13 @@ def run(
         paths = discover(collection, source)
         if paths:
             summaries.append(ingest(collection, paths, home, run_id=run_id, force=force))
-    ready = [Path(s.batch_dir) for s in summaries if s.batch_dir and s.status == "staged"]
-    manifest = publish_staged(home, ready) if ready else None
-    if manifest is None and not (home / catalog.CATALOG_FILE).exists():
-        catalog.build(home, registry_rows())
-    return RunSummary(summaries, manifest["snapshot_id"] if manifest else None, home)
+    ready = staged_batches(home)  # this run's, and any a crashed run left behind
+    refused = None
+    try:
+        manifest = publish_staged(home, ready) if ready else None
+    except PublishRefused as exc:
+        manifest, refused = None, str(exc)
+    if manifest is None:
+        catalog.build(home, registry_rows())  # no-op when current; completes a publish that crashed before it
+    docs = build_data_docs(home / "gx") if any(s.files for s in summaries) and (home / "gx" / "gx").is_dir() else None
+    return RunSummary(summaries, manifest["snapshot_id"] if manifest else None, home, refused, docs)

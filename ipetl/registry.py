@@ -7,9 +7,9 @@ new code. DAGs, the CLI and `coverage` are generated from this registry.
 from __future__ import annotations
 
 from ipetl.collection import Collection, Source  # noqa: F401  (re-exported)
-from ipetl.collections import ipas
+from ipetl.collections import ipas, national
 
-COLLECTIONS: dict[str, Collection] = {c.id: c for c in (*ipas.COLLECTIONS,)}
+COLLECTIONS: dict[str, Collection] = {c.id: c for c in (*ipas.COLLECTIONS, *national.COLLECTIONS)}
 
 
 def get(collection_id: str) -> Collection:

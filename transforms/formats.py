@@ -7,7 +7,7 @@ transforms/spec.py) and listed once below.
 
 from __future__ import annotations
 
-from transforms import st66
+from transforms import il_tmbrand, kipris, st66
 from transforms.spec import Format
 
-FORMATS: dict[str, Format] = {f.name: f for f in (st66.FORMAT,)}
+FORMATS: dict[str, Format] = {f.name: f for f in (st66.FORMAT, il_tmbrand.FORMAT, kipris.FORMAT)}

@@ -56,6 +56,8 @@ _PROVENANCE = [
     ("source_file", pa.string(), "file (or archive member) the record was read from"),
     ("source_sha256", pa.string(), "SHA-256 of that file"),
     ("ingested_at", pa.timestamp("us", tz="UTC"), "when the record was normalized (UTC)"),
+    ("delivery_date", pa.date32(), "date of the delivery the record came in; orders updates (a later delivery wins)"),
+    ("delivery_sequence", pa.int64(), "sequence of that delivery within its date (0 when the office numbers none)"),
 ]
 _PARTIES_AND_PRIORITY = [
     ("applicants", pa.list_(PARTY), "holders / applicants"),

@@ -117,3 +117,33 @@ def language(text: str | None) -> str | None:
 
 def sorted_unique(values) -> list:
     return sorted({v for v in values if v is not None})
+
+
+def _name_key(text: str) -> str:
+    key = " ".join(text.replace(".", " ").replace("&", " and ").casefold().split())
+    return key[4:] if key.startswith("the ") else key
+
+
+_COUNTRY_NAMES = {
+    _name_key(name): code
+    for code, names in load_vocab("st3-country-names.json")["names"].items()
+    for name in names
+}
+
+
+def country_from_name(text: str | None) -> str | None:
+    """ST.3 code of a country written out (`Italy`, `U.S.A.`, `The Netherlands`); else None.
+
+    For offices that end free-format addresses with the country's name instead of a code.
+    """
+    if not text:
+        return None
+    return _COUNTRY_NAMES.get(_name_key(text))
+
+
+def add_years(date: dt.date, years: int) -> dt.date:
+    """The same day `years` later (a term of protection); 29 February falls back to the 28th."""
+    try:
+        return date.replace(year=date.year + years)
+    except ValueError:
+        return date.replace(year=date.year + years, day=28)

@@ -15,8 +15,9 @@ import duckdb
 import pyarrow as pa
 
 from transforms.normalize import QUARANTINE
-from transforms.schema import TABLES
+from transforms.schema import KEYS, TABLES
 from warehouse import snapshots
+from warehouse.publish import TOMBSTONES
 
 CATALOG_FILE = "catalog.duckdb"
 
@@ -41,34 +42,50 @@ ORDER BY p.collection
 """
 
 
-def _files(home: Path, manifest: dict, table: str) -> list[str]:
+def _files(home: Path, manifest: dict, table: str, role: str = "data") -> list[str]:
     base = snapshots.warehouse_dir(home).resolve()
-    return [str(base / f["path"]) for f in manifest["tables"][table]["files"]]
+    entry = manifest["tables"].get(table, {"files": []})
+    return [str(base / f["path"]) for f in entry["files"] if f.get("role", "data") == role]
 
 
 def _sql_list(paths: Iterable[str]) -> str:
     return "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
 
 
-def _table_view(con, name: str, schema: pa.Schema, files: list[str]) -> None:
-    columns = ", ".join(f'"{f.name}"' for f in schema)
-    if files:
+def _table_view(con, name: str, schema: pa.Schema, files: list[str], deletes: list[str] = (), keys: tuple[str, ...] = ()) -> None:
+    """A view over data files; (run, key) pairs named by delete files are left out (anti-join)."""
+    columns = ", ".join(f't."{f.name}"' for f in schema)
+    if files and deletes:
+        # a delete file names runs of its own partition directory
+        con.execute(
+            f"""CREATE OR REPLACE TABLE _deletes_{name} AS
+            SELECT regexp_replace(filename, '[^/]*$', '') || file AS file, {", ".join(keys)}
+            FROM read_parquet({_sql_list(deletes)}, filename = true, hive_partitioning = false)"""
+        )
+        join = " AND ".join(f"d.{k} = t.{k}" for k in keys)
         con.execute(
             f"CREATE OR REPLACE VIEW {name} AS SELECT {columns} "
-            f"FROM read_parquet({_sql_list(files)}, hive_partitioning = true, hive_types_autocast = false)"
+            f"FROM read_parquet({_sql_list(files)}, filename = true, hive_partitioning = true, hive_types_autocast = false) t "
+            f"ANTI JOIN _deletes_{name} d ON d.file = t.filename AND {join}"
+        )
+    elif files:
+        con.execute(
+            f"CREATE OR REPLACE VIEW {name} AS SELECT {columns} "
+            f"FROM read_parquet({_sql_list(files)}, hive_partitioning = true, hive_types_autocast = false) t"
         )
     else:
         empty = schema.empty_table()
         con.register("_empty", empty)
         con.execute(f"CREATE OR REPLACE TABLE _empty_{name} AS SELECT * FROM _empty")
         con.unregister("_empty")
-        con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT {columns} FROM _empty_{name}")
+        con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT {columns} FROM _empty_{name} t")
 
 
 def define_views(con, home: Path, manifest: dict, registry_rows: list[dict]) -> None:
     for name, schema in TABLES.items():
-        _table_view(con, name, schema, _files(home, manifest, name))
+        _table_view(con, name, schema, _files(home, manifest, name), _files(home, manifest, name, "deletes"), KEYS[name])
     _table_view(con, "quarantine", QUARANTINE, _files(home, manifest, "quarantine"))
+    _table_view(con, "deleted", TOMBSTONES, _files(home, manifest, "deleted"))
     con.execute("CREATE OR REPLACE TABLE collections (collection VARCHAR, office VARCHAR, kind VARCHAR, format VARCHAR, office_name VARCHAR)")
     con.executemany(
         "INSERT INTO collections VALUES (?, ?, ?, ?, ?)",
@@ -84,11 +101,28 @@ def define_views(con, home: Path, manifest: dict, registry_rows: list[dict]) -> 
                 [manifest["snapshot_id"], manifest["created_at"]])
 
 
-def build(home: Path, registry_rows: list[dict]) -> Path:
-    """(Re)build <home>/catalog.duckdb for the current snapshot, atomically."""
+def catalog_snapshot(path: Path) -> int | None:
+    """The snapshot a catalog file describes (None if it cannot be read)."""
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        return con.execute("SELECT snapshot_id FROM snapshot").fetchone()[0]
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+
+
+def build(home: Path, registry_rows: list[dict], force: bool = False) -> Path:
+    """(Re)build <home>/catalog.duckdb for the current snapshot, atomically; a catalog that
+    already describes the current snapshot is kept."""
     home = Path(home)
     manifest = snapshots.load(home)
     target = home / CATALOG_FILE
+    if not force and target.exists() and catalog_snapshot(target) == manifest["snapshot_id"]:
+        return target
     tmp = home / f".{CATALOG_FILE}.{os.getpid()}.tmp"
     tmp.unlink(missing_ok=True)
     con = duckdb.connect(str(tmp))

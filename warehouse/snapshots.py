@@ -11,12 +11,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import signal
 from dataclasses import dataclass
 from pathlib import Path
 
 from transforms.schema import SCHEMA_VERSION
 
-TABLE_NAMES = ("trademarks", "designs", "quarantine")
+TABLE_NAMES = ("trademarks", "designs", "deleted", "quarantine")
 
 
 def warehouse_dir(home: Path) -> Path:
@@ -80,11 +81,19 @@ def _write_atomic(path: Path, data: str) -> None:
     os.replace(tmp, path)
 
 
+def failpoint(name: str) -> None:
+    """Crash here (SIGKILL, no clean-up) when IPETL_FAILPOINT names this point: crash tests only."""
+    if os.environ.get("IPETL_FAILPOINT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 def commit(home: Path, manifest: dict) -> None:
     """Write the manifest, then switch CURRENT to it: the single atomic step of a publish."""
     folder = _snapshots_dir(home)
     folder.mkdir(parents=True, exist_ok=True)
+    failpoint("before-manifest")
     _write_atomic(folder / f"{manifest['snapshot_id']:08d}.json", json.dumps(manifest, indent=1, sort_keys=True, default=str))
+    failpoint("before-switch")
     _write_atomic(warehouse_dir(home) / "CURRENT", f"{manifest['snapshot_id']}\n")
     fd = os.open(warehouse_dir(home), os.O_RDONLY)
     try:
@@ -108,12 +117,25 @@ class VacuumResult:
     removed_files: int
 
 
+def lineage(home: Path) -> list[int]:
+    """Committed snapshots, oldest first: the current one and its parents. A manifest written by
+    a publish that crashed before switching CURRENT is not among them."""
+    chain = []
+    sid = current_id(home)
+    while sid:
+        chain.append(sid)
+        try:
+            sid = load(home, sid)["parent"] or 0
+        except FileNotFoundError:
+            break
+    return chain[::-1]
+
+
 def vacuum(home: Path, keep: int) -> VacuumResult:
-    """Keep the newest `keep` snapshots (always the current one); delete files no kept one uses."""
-    ids = list_ids(home)
-    current = current_id(home)
-    kept = sorted(set(ids[-keep:] + ([current] if current else [])))
-    removed = [i for i in ids if i not in kept]
+    """Keep the newest `keep` committed snapshots; delete other manifests and unreferenced files."""
+    committed = lineage(home)
+    kept = committed[-max(keep, 1):]
+    removed = [i for i in list_ids(home) if i not in kept]
     referenced = set()
     for sid in kept:
         for table in load(home, sid)["tables"].values():
@@ -121,7 +143,8 @@ def vacuum(home: Path, keep: int) -> VacuumResult:
     base = warehouse_dir(home)
     removed_files = 0
     for name in TABLE_NAMES:
-        for path in (base / name).rglob("*.parquet") if (base / name).exists() else ():
+        folder = base / name
+        for path in folder.rglob("*.parquet") if folder.exists() else ():
             if str(path.relative_to(base)) not in referenced:
                 path.unlink()
                 removed_files += 1

@@ -1,0 +1,68 @@
+"""Offices that deliver trademarks in a format of their own, not ST.66: Israel's TMBRAND XML
+and Korea's KIPRIS Plus API responses. The offices' status and kind words are data here."""
+
+from __future__ import annotations
+
+from ipetl.collection import Collection, Source
+from ipetl.collections.ipas import WIPO_GBD_FIXTURE
+
+ILTM = Collection(
+    id="iltm",
+    office="IL",
+    office_name="Israel",
+    kind="trademark",
+    format="il-tmbrand",
+    # ILPO publishes no bulk download we could point at: deliveries are mirrored locally.
+    source=Source("local", "{mirror}/iltm", "*.xml*"),
+    schedule="@weekly",
+    licence="Public register data of the Israel Patent Office; reuse under the office's terms of use. " + WIPO_GBD_FIXTURE,
+    description="Israel trademarks, delivered as ILPO's own TMBRAND XML (one file per mark, Hebrew and English).",
+    # STATUS words, then the English natures of the events that change the status (the
+    # transform dates the current status by the latest such event).
+    status={
+        "deleted": "Expired",  # removed from the register; the transform makes it Ended if it never was registered
+        "Accepted": "Pending",
+        "Commencement of opposition procedure": "Pending",
+        "Renewal of registration": "Registered",
+        "Cancellation due to non-payment of renewal fee": "Expired",
+    },
+    mark_kind={"Trademark/Service mark": "Individual"},
+    # ILPO keeps the application number as the registration number.
+    registration_number_is_application_number=True,
+)
+
+KRTM = Collection(
+    id="krtm",
+    office="KR",
+    office_name="Republic of Korea",
+    kind="trademark",
+    format="kipris",
+    # One delivery (.zip) per pull: the trademarkInfoSearchService/applicationNumberSearchInfo
+    # response and the trademarkDesignationGoodstInfo response(s) of the same applications.
+    source=Source("https", "https://plus.kipris.or.kr/openapi/rest", "*.zip"),
+    # pull archives are named after application numbers, whose digits can look like dates:
+    # order pulls by when they were made (the file's time) instead
+    delivery_pattern=r"(?!)",
+    schedule="@weekly",
+    licence=(
+        "KIPO register data served by KIPRIS Plus (KIPI); the API needs an access key and its use is "
+        "subject to KIPRIS Plus terms (large volumes are paid). Sample: two real API responses kept as "
+        "test data in jiwoniy/otmk-kipris-collector (Apache-2.0 repository)."
+    ),
+    description="Korean trademarks from the KIPRIS Plus REST API: the mark record joined with its designated goods.",
+    status={
+        "출원": "Pending",  # filed
+        "공고": "Pending",  # published for opposition
+        "등록": "Registered",
+        "거절": "Ended",  # refused
+        "취하": "Ended",  # withdrawn
+        "포기": "Ended",  # abandoned
+        "무효": "Ended",  # invalidated
+        "실효": "Ended",  # lapsed (e.g. with the international registration it depended on)
+        "소멸": "Expired",  # extinguished; the transform makes it Ended if it never was registered
+    },
+    # the right code that begins a KIPO application number
+    mark_kind={"40": "Individual", "41": "Individual", "45": "Individual"},  # trademark, service mark, both
+)
+
+COLLECTIONS = [ILTM, KRTM]
