@@ -146,6 +146,25 @@ def run(collection_ids, source, home, force):
 
 
 @main.command()
+@click.option("--since", type=int, default=0, show_default=True, help="Snapshot to compare with (0: export everything).")
+@click.option("--output", "-o", type=click.Path(file_okay=False), default="exports", show_default=True)
+@click.option("--jsonl", is_flag=True, help="Also write JSON Lines copies.")
+@home_option
+def export(since, output, jsonl, home):
+    """Write the records changed or deleted since a snapshot (Parquet, manifest.json)."""
+    from ipetl.pipeline import home_dir, registry_rows
+    from warehouse.export import export_changes
+
+    try:
+        manifest = export_changes(home_dir(home), since, Path(output), registry_rows(), jsonl=jsonl)
+    except FileNotFoundError as exc:
+        _fail(str(exc))
+    for f in manifest["files"]:
+        click.echo(f"{f['name']:<20}{f['rows']:>10} rows")
+    click.echo(f"snapshots {manifest['from_snapshot']} → {manifest['to_snapshot']}: {manifest['directory']}")
+
+
+@main.command()
 @home_option
 @click.option("--no-build", is_flag=True, help="Print the index of the last build instead of building again.")
 def report(home, no_build):
@@ -188,12 +207,21 @@ def query(sql, fmt, snapshot, home):
     from ipetl.pipeline import home_dir, registry_rows
     from warehouse.catalog import open_catalog
 
+    _run_sql(home, snapshot, sql, [], fmt)
+
+
+def _run_sql(home, snapshot, sql: str, params: list, fmt: str) -> None:
+    import duckdb
+
+    from ipetl.pipeline import home_dir, registry_rows
+    from warehouse.catalog import open_catalog
+
     try:
         con = open_catalog(home_dir(home), registry_rows(), snapshot)
     except FileNotFoundError as exc:
         _fail(str(exc))
     try:
-        cursor = con.execute(sql)
+        cursor = con.execute(sql, params)
         columns = [d[0] for d in cursor.description] if cursor.description else []
         rows = cursor.fetchall() if columns else []
     except duckdb.Error as exc:
@@ -208,6 +236,30 @@ def query(sql, fmt, snapshot, home):
         click.echo(json.dumps([dict(zip(columns, r)) for r in rows], ensure_ascii=False, default=_json_default, indent=1))
     else:
         _print_table(columns, rows)
+
+
+@main.command()
+@click.argument("text")
+@click.option("--class", "classes", type=click.IntRange(1, 45), multiple=True, help="Nice class; repeat for several (any matches).")
+@click.option("--office", "offices", multiple=True, help="ST.3 office code; repeat for several.")
+@click.option("--status", "statuses", type=click.Choice(["Registered", "Pending", "Ended", "Expired", "Unknown"]), multiple=True)
+@click.option("--fuzzy", is_flag=True, help="Fuzzy match of the whole mark text (Jaro-Winkler) instead of full-text search.")
+@click.option("--min-similarity", type=click.FloatRange(0, 1), default=0.85, show_default=True, help="With --fuzzy.")
+@click.option("--limit", type=int, default=20, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
+@click.option("--snapshot", type=int, default=None)
+@home_option
+def search(text, classes, offices, statuses, fuzzy, min_similarity, limit, fmt, snapshot, home):
+    """Search trademarks for brand clearance: full-text (mark text and applicants) or --fuzzy."""
+    args = [text]
+    named = {"classes": list(classes) or None, "offices": [o.upper() for o in offices] or None, "statuses": list(statuses) or None, "lim": limit}
+    if fuzzy:
+        named["min_similarity"] = min_similarity
+        macro, columns = "similar_marks", "st13, office, mark_text, applicant_names, status, nice_classes, round(similarity, 3) AS similarity"
+    else:
+        macro, columns = "search_marks", "st13, office, mark_text, applicant_names, status, nice_classes, round(score, 3) AS score"
+    placeholders = ", ".join(["?"] + [f"{k} := ?" for k in named])
+    _run_sql(home, snapshot, f"SELECT {columns} FROM {macro}({placeholders})", args + list(named.values()), fmt)
 
 
 def _print_table(columns: list[str], rows: list[tuple]) -> None:

@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from transforms.normalize import QUARANTINE
 from transforms.schema import KEYS, TABLES
-from warehouse import snapshots
+from warehouse import search, snapshots
 from warehouse.publish import TOMBSTONES
 
 CATALOG_FILE = "catalog.duckdb"
@@ -81,22 +81,25 @@ def _table_view(con, name: str, schema: pa.Schema, files: list[str], deletes: li
         con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT {columns} FROM _empty_{name} t")
 
 
-def define_views(con, home: Path, manifest: dict, registry_rows: list[dict]) -> None:
+def _insert(con, sql: str, rows: list[tuple]) -> None:
+    if rows:
+        con.executemany(sql, rows)
+
+
+def define_views(con, home: Path, manifest: dict, registry_rows: list[dict], with_search: bool = True) -> None:
     for name, schema in TABLES.items():
         _table_view(con, name, schema, _files(home, manifest, name), _files(home, manifest, name, "deletes"), KEYS[name])
     _table_view(con, "quarantine", QUARANTINE, _files(home, manifest, "quarantine"))
     _table_view(con, "deleted", TOMBSTONES, _files(home, manifest, "deleted"))
     con.execute("CREATE OR REPLACE TABLE collections (collection VARCHAR, office VARCHAR, kind VARCHAR, format VARCHAR, office_name VARCHAR)")
-    con.executemany(
-        "INSERT INTO collections VALUES (?, ?, ?, ?, ?)",
-        [(r["collection"], r["office"], r["kind"], r["format"], r["office_name"]) for r in registry_rows],
-    )
+    _insert(con, "INSERT INTO collections VALUES (?, ?, ?, ?, ?)",
+            [(r["collection"], r["office"], r["kind"], r["format"], r["office_name"]) for r in registry_rows])
     con.execute("CREATE OR REPLACE TABLE publications (collection VARCHAR, last_delivery VARCHAR, last_published TIMESTAMPTZ)")
-    con.executemany(
-        "INSERT INTO publications VALUES (?, ?, ?)",
-        [(c, v.get("last_delivery"), v.get("last_published")) for c, v in sorted(manifest["collections"].items())],
-    )
+    _insert(con, "INSERT INTO publications VALUES (?, ?, ?)",
+            [(c, v.get("last_delivery"), v.get("last_published")) for c, v in sorted(manifest["collections"].items())])
     con.execute(COVERAGE_SQL)
+    if with_search:
+        search.build_index(con)
     con.execute("CREATE OR REPLACE TABLE snapshot AS SELECT ? AS snapshot_id, ?::TIMESTAMPTZ AS created_at",
                 [manifest["snapshot_id"], manifest["created_at"]])
 
@@ -141,7 +144,9 @@ def open_catalog(home: Path, registry_rows: list[dict], snapshot_id: int | None 
         target = home / CATALOG_FILE
         if not target.exists():
             build(home, registry_rows)
-        return duckdb.connect(str(target), read_only=True)
+        con = duckdb.connect(str(target), read_only=True)
+        search.load_fts(con)
+        return con
     con = duckdb.connect()
     define_views(con, home, snapshots.load(home, snapshot_id), registry_rows)
     return con

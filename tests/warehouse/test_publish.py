@@ -124,3 +124,25 @@ def test_older_snapshots_stay_queryable_until_vacuumed(home, tmp_path):
     assert rows(home, "select mark_text from trademarks") == [("ALPHA v2",)]
     with pytest.raises(FileNotFoundError):
         catalog.open_catalog(home, registry_rows(), snapshot_id=1)
+
+
+def test_export_since_a_snapshot_holds_exactly_the_changes(home, tmp_path):
+    import json
+
+    from warehouse.export import export_changes
+
+    publish(home, stage(tmp_path, "d1", [record(A, "ALPHA", JAN), record(B, "BETA", JAN), record(C, "GAMMA", JAN)]))
+    publish(home, stage(tmp_path, "d2", [record(A, "ALPHA v2", FEB)], tombstones=[tombstone(B, FEB)]))
+    manifest = export_changes(home, 1, tmp_path / "out", registry_rows(), jsonl=True)
+    out = Path(manifest["directory"])
+    assert [r["st13"] for r in pq.read_table(out / "trademarks.parquet").to_pylist()] == [A]
+    assert pq.read_table(out / "trademarks.parquet").column("mark_text").to_pylist() == ["ALPHA v2"]
+    deleted = pq.read_table(out / "deleted.parquet").to_pylist()
+    assert [(d["st13"], d["reason"], d["delivery_date"]) for d in deleted] == [(B, "626", FEB)]
+    assert pq.read_table(out / "designs.parquet").num_rows == 0
+    assert json.loads((out / "trademarks.jsonl").read_text())["mark_text"] == "ALPHA v2"
+    written = json.loads((out / "manifest.json").read_text())
+    assert (written["from_snapshot"], written["to_snapshot"]) == (1, 2)
+    assert {f["name"]: f["rows"] for f in written["files"]}["trademarks.parquet"] == 1
+    everything = export_changes(home, 0, tmp_path / "all", registry_rows())
+    assert {f["name"]: f["rows"] for f in everything["files"]}["trademarks.parquet"] == 2

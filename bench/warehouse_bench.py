@@ -1,0 +1,158 @@
+"""Warehouse benchmark: delta apply time against warehouse size, and query latencies.
+
+For each size (default 1M and 10M trademark rows) it builds a warehouse through the real
+publish path (synthetic canonical rows made with DuckDB: realistic keys, 1-3 word marks drawn
+from a 20,000-word vocabulary, classes, applicants), then applies a 100k-row delta (half
+updates of existing marks, half new marks) and measures:
+
+  initial load, delta apply (publish), catalog + search index rebuild,
+  point lookup by st13, full-text search, fuzzy search (median of repeated queries).
+
+Usage: python bench/warehouse_bench.py [--sizes 1000000 10000000] [--delta 100000] [--out bench/out]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from ipetl.pipeline import registry_rows  # noqa: E402
+from transforms.schema import TRADEMARKS  # noqa: E402
+from warehouse import catalog  # noqa: E402
+from warehouse.publish import Delivery, PublishRequest, StagedFile, publish  # noqa: E402
+
+SYLLABLES = ["ka", "lo", "mi", "ra", "te", "zu", "bo", "ne", "vi", "sa", "do", "fi", "gu", "pe", "xo", "li", "an", "or", "el", "us"]
+
+
+def _rows_sql(start: int, count: int, delivered: dt.date, variant: str) -> str:
+    """SELECT of `count` canonical trademark rows with ids start..start+count-1."""
+    words = f"(SELECT list(w) FROM (SELECT s1 || s2 || s3 AS w FROM unnest({SYLLABLES}) a(s1), unnest({SYLLABLES}) b(s2), unnest({SYLLABLES}) c(s3) LIMIT 8000))"
+    types = _duck_types()
+    cols = []
+    for f in TRADEMARKS:
+        n = f.name
+        expr = {
+            "st13": "'US50' || (1950 + (i % 75))::VARCHAR || lpad(i::VARCHAR, 9, '0')",
+            "office": "'US'",
+            "collection": "'ustm'",
+            "application_number": "lpad(i::VARCHAR, 8, '0')",
+            "application_date": "DATE '1950-01-01' + ((i % 75) * 365 + i % 360)::INT",
+            "registration_number": "CASE WHEN i % 3 = 0 THEN (1000000 + i)::VARCHAR END",
+            "registration_date": "CASE WHEN i % 3 = 0 THEN DATE '1951-01-01' + ((i % 75) * 365 + i % 360)::INT END",
+            "expiry_date": "CASE WHEN i % 3 = 0 THEN DATE '1961-01-01' + ((i % 75) * 365 + i % 360)::INT END",
+            "status": "CASE WHEN i % 3 = 0 THEN 'Registered' WHEN i % 3 = 1 THEN 'Pending' ELSE 'Ended' END",
+            "office_status": "(600 + i % 100)::VARCHAR",
+            "mark_feature": "'Word'",
+            "kind": "['Individual']",
+            "mark_text": f"upper(array_to_string(list_slice(list_transform(range(3), k -> W[1 + ((i * 2654435761 + k * 40503) % 8000)::INT]), 1, 1 + (i % 3)::INT), ' ')) || '{variant}'",
+            "mark_text_language": "'en'",
+            "nice_classes": "[(1 + i % 45)::SMALLINT, (1 + (i * 7) % 45)::SMALLINT]",
+            "goods_services": "[{'class_number': (1 + i % 45)::SMALLINT, 'language': 'en', 'text': 'goods of class ' || (1 + i % 45)::VARCHAR || ', namely widgets and gadgets'}]",
+            "vienna_codes": "CASE WHEN i % 4 = 0 THEN ['26.04.01'] ELSE []::VARCHAR[] END",
+            "applicants": "[{'name': 'OWNER ' || (i % 400000)::VARCHAR || ' INC', 'country_code': 'US', 'address': (i % 9999)::VARCHAR || ' MAIN STREET'}]",
+            "source_file": f"'apc{delivered:%y%m%d}.zip'",
+            "source_sha256": "'0' ",
+            "ingested_at": "now()",
+            "delivery_date": f"DATE '{delivered}'",
+            "delivery_sequence": "0",
+        }.get(n)
+        cols.append(f"({expr if expr else 'NULL'})::{types[n]} AS {n}")
+    return f"SELECT {', '.join(cols)} FROM (SELECT {words} AS W), range({start}, {start + count}) t(i)"
+
+
+def _duck_types() -> dict[str, str]:
+    con = duckdb.connect()
+    try:
+        relation = con.from_arrow(TRADEMARKS.empty_table())
+        return dict(zip(relation.columns, map(str, relation.types)))
+    finally:
+        con.close()
+
+
+def _stage(tmp: Path, name: str, sql: str) -> StagedFile:
+    path = tmp / f"{name}.parquet"
+    con = duckdb.connect()
+    con.execute(f"COPY ({sql}) TO '{path}' (FORMAT parquet, COMPRESSION zstd)")
+    rows = con.execute(f"SELECT count(*) FROM '{path}'").fetchone()[0]
+    con.close()
+    return StagedFile("ustm", "trademarks", path, name, rows)
+
+
+def _timed(fn):
+    start = time.perf_counter()
+    result = fn()
+    return result, time.perf_counter() - start
+
+
+def _median_ms(con, sql: str, params_list) -> float:
+    times = []
+    for params in params_list:
+        start = time.perf_counter()
+        con.execute(sql, params).fetchall()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def bench(size: int, delta: int, work: Path) -> dict:
+    home = work / f"home-{size}"
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir(parents=True)
+    stage_dir = work / f"stage-{size}"
+    shutil.rmtree(stage_dir, ignore_errors=True)
+    stage_dir.mkdir()
+    base = _stage(stage_dir, "base", _rows_sql(0, size, dt.date(2026, 1, 1), ""))
+    _, load_s = _timed(lambda: publish(home, PublishRequest([base], [], [Delivery("ustm", "base", None, None)], ["ustm"])))
+    _, index_s = _timed(lambda: catalog.build(home, registry_rows(), force=True))
+    half = delta // 2
+    updates = f"SELECT * REPLACE ('Ended' AS status) FROM ({_rows_sql(0, size, dt.date(2026, 2, 1), ' X')}) USING SAMPLE {half} ROWS (reservoir, 42)"
+    new = _rows_sql(size, delta - half, dt.date(2026, 2, 1), "")
+    staged = _stage(stage_dir, "delta", f"{updates} UNION ALL {new}")
+    manifest, delta_s = _timed(lambda: publish(home, PublishRequest([staged], [], [Delivery("ustm", "delta", None, None)], ["ustm"])))
+    _, reindex_s = _timed(lambda: catalog.build(home, registry_rows(), force=True))
+    con = catalog.open_catalog(home, registry_rows())
+    keys = [r[0] for r in con.execute("SELECT st13 FROM trademarks USING SAMPLE 20 ROWS (reservoir, 7)").fetchall()]
+    words = [r[0].split()[0].lower() for r in con.execute("SELECT mark_text FROM trademarks USING SAMPLE 10 ROWS (reservoir, 9)").fetchall()]
+    result = {
+        "rows": size,
+        "delta": staged.rows,
+        "upserted": manifest["stats"]["upserted"],
+        "initial load s": round(load_s, 1),
+        "catalog+FTS build s": round(index_s, 1),
+        "delta apply s": round(delta_s, 1),
+        "catalog+FTS rebuild s": round(reindex_s, 1),
+        "point lookup ms": round(_median_ms(con, "SELECT * FROM trademarks WHERE st13 = ?", [[k] for k in keys]), 1),
+        "FTS query ms": round(_median_ms(con, "SELECT * FROM search_marks(?, lim := 20)", [[w] for w in words]), 1),
+        "FTS + class filter ms": round(_median_ms(con, "SELECT * FROM search_marks(?, classes := [9], lim := 20)", [[w] for w in words]), 1),
+        "fuzzy query ms": round(_median_ms(con, "SELECT * FROM similar_marks(?, min_similarity := 0.9, lim := 20)", [[w] for w in words[:5]]), 1),
+    }
+    con.close()
+    shutil.rmtree(stage_dir, ignore_errors=True)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--delta", type=int, default=100_000)
+    parser.add_argument("--out", type=Path, default=Path("bench/out"))
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    results = [bench(size, args.delta, args.out) for size in args.sizes]
+    keys = list(results[0])
+    print("| " + " | ".join(keys) + " |")
+    print("|" + "---|" * len(keys))
+    for r in results:
+        print("| " + " | ".join(str(r[k]) for k in keys) + " |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""Search for brand clearance, inside the DuckDB catalog.
+
+A `marks` table (one row per live trademark: key, office, status, dates, classes, Vienna codes,
+mark text and applicant names) carries a full-text index built with DuckDB's FTS extension,
+which is loaded from the duckdb-extension-fts wheel, never downloaded. Two table macros are
+defined over it:
+
+    search_marks(q, classes := [9, 42], offices := ['US'], statuses := ['Registered'],
+                 vienna := ['26.04.01'], filed_from := DATE '2010-01-01', filed_to := ..., lim := 100)
+        BM25 full-text match of q against mark text and applicant names, then exact filters.
+    similar_marks(q, min_similarity := 0.85, classes := ..., offices := ..., statuses := ..., lim := 100)
+        fuzzy match of the whole mark text: Jaro-Winkler similarity and edit distance.
+
+Any session that calls them must have the extension loaded (`load_fts(con)`; `ipetl query` and
+`ipetl search` do it).
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import duckdb
+
+MARKS_SQL = """
+CREATE OR REPLACE TABLE marks AS
+SELECT st13, office, collection, status, mark_feature, mark_text,
+       array_to_string(list_filter(list_transform(applicants, a -> a.name), n -> n IS NOT NULL), ' ; ') AS applicant_names,
+       nice_classes, vienna_codes, application_date, registration_date, expiry_date
+FROM trademarks
+"""
+
+_FILTERS = """
+  AND (classes IS NULL OR list_has_any(m.nice_classes, classes::SMALLINT[]))
+  AND (offices IS NULL OR list_contains(offices, m.office))
+  AND (statuses IS NULL OR list_contains(statuses, m.status))
+"""
+
+MACROS = [
+    f"""
+CREATE OR REPLACE MACRO search_marks(q, classes := NULL, offices := NULL, statuses := NULL, vienna := NULL,
+                                     filed_from := NULL, filed_to := NULL, lim := 100) AS TABLE
+SELECT m.st13, m.office, m.mark_text, m.applicant_names, m.status, m.nice_classes, m.vienna_codes,
+       m.application_date, s.score
+FROM (SELECT st13, fts_main_marks.match_bm25(st13, q) AS score FROM marks) s
+JOIN marks m USING (st13)
+WHERE s.score IS NOT NULL {_FILTERS}
+  AND (vienna IS NULL OR list_has_any(m.vienna_codes, vienna))
+  AND (filed_from IS NULL OR m.application_date >= filed_from)
+  AND (filed_to IS NULL OR m.application_date <= filed_to)
+ORDER BY s.score DESC, m.st13
+LIMIT lim
+""",
+    f"""
+CREATE OR REPLACE MACRO similar_marks(q, min_similarity := 0.85, classes := NULL, offices := NULL,
+                                      statuses := NULL, lim := 100) AS TABLE
+SELECT m.st13, m.office, m.mark_text, m.applicant_names, m.status, m.nice_classes, m.application_date,
+       jaro_winkler_similarity(lower(m.mark_text), lower(q)) AS similarity,
+       levenshtein(lower(m.mark_text), lower(q)) AS edit_distance
+FROM marks m
+WHERE m.mark_text IS NOT NULL
+  AND jaro_winkler_similarity(lower(m.mark_text), lower(q)) >= min_similarity {_FILTERS}
+ORDER BY similarity DESC, edit_distance, m.st13
+LIMIT lim
+""",
+]
+
+
+def extension_path() -> str:
+    version = duckdb.__version__
+    path = resources.files("duckdb_extension_fts") / "extensions" / f"v{version}" / "fts.duckdb_extension"
+    if not path.is_file():
+        raise RuntimeError(f"the FTS extension for DuckDB {version} is not in duckdb-extension-fts (pin the same version)")
+    return str(path)
+
+
+def load_fts(con) -> None:
+    """Load the FTS extension from its wheel; never from the network."""
+    con.execute("SET autoinstall_known_extensions = false")
+    con.execute(f"LOAD '{extension_path()}'")
+
+
+def build_index(con) -> None:
+    """(Re)create `marks`, its full-text index and the search macros in a catalog connection."""
+    load_fts(con)
+    con.execute(MARKS_SQL)
+    con.execute("PRAGMA create_fts_index('marks', 'st13', 'mark_text', 'applicant_names', stemmer = 'porter', overwrite = 1)")
+    for macro in MACROS:
+        con.execute(macro)
