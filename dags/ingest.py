@@ -31,7 +31,12 @@ def build(collection: Collection) -> DAG:
         def discover() -> list[str]:
             from ipetl import pipeline
 
-            paths = [str(p) for p in pipeline.discover(collection, _settings.source(cid))]
+            home = _settings.home()
+            home.mkdir(parents=True, exist_ok=True)
+            fetched = pipeline.discover(collection, home, _settings.source(cid))
+            if fetched.failures:  # retried by Airflow; what was fetched stays fetched
+                raise RuntimeError(f"{cid}: could not fetch {fetched.failures}")
+            paths = [str(d.path) for d in fetched.deliveries]
             if not paths:
                 raise AirflowSkipException(f"no deliveries for {cid}")
             return paths

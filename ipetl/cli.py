@@ -122,6 +122,8 @@ def run(collection_ids, source, home, force):
     if unknown:
         _fail(f"unknown collection(s): {', '.join(unknown)} (see `ipetl collections`)", 2)
     result = run_pipeline(list(collection_ids) or None, source=source, home=home, force=force)
+    for collection, reason in result.fetch_failures:
+        click.echo(f"ipetl: {collection}: {reason}", err=True)
     for batch in result.batches:
         for path, reason in batch.rejected:
             click.echo(f"ipetl: rejected {path}: {reason}", err=True)

@@ -6,6 +6,7 @@ step, passing only paths and counts between them.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -18,6 +19,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from connectors.fetch import FetchResult, fetch_new, mark_processed
+from connectors.sources import FetchError
 from expectations import gate
 from expectations.datadocs import build_data_docs
 from ipetl.registry import COLLECTIONS, Collection
@@ -60,14 +63,29 @@ class BatchSummary:
         return "failed" if self.failures else "staged"
 
 
-def discover(collection: Collection, source: str | os.PathLike | None = None) -> list[Path]:
-    """Delivery files of a collection in a local directory, in delivery (name) order."""
-    folder = Path(source) if source else Path(collection.source.resolved())
-    if source and (folder / collection.id).is_dir():
-        folder = folder / collection.id  # a mirror root holding one directory per collection
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.glob(collection.source.pattern) if p.is_file() and not p.name.startswith("."))
+def discover(collection: Collection, home: Path, source: str | os.PathLike | None = None, force: bool = False) -> FetchResult:
+    """Fetch a collection's new deliveries: from its declared source (into
+    <home>/incoming/<collection>/), or read in place from DIR for `--source DIR` (a directory of
+    deliveries, or a mirror holding one directory per collection). Returns every delivery fetched
+    and not yet processed, and the files that could not be fetched (they resume next time)."""
+    spec = collection.source
+    if source:
+        folder = Path(source)
+        if (folder / collection.id).is_dir():
+            folder = folder / collection.id
+        spec = dataclasses.replace(spec, kind="local", location=str(folder))
+    return fetch_new(collection.id, spec, home, force=force)
+
+
+def _mark_processed(home: Path, collection: str, deliveries: list[dict]) -> None:
+    """Tell the fetch state what became of the deliveries of a published batch."""
+    for status in ("processed", "rejected"):
+        chosen = [d for d in deliveries if (d.get("rejected") is None) == (status == "processed")]
+        for d in chosen:
+            try:
+                mark_processed(home, collection, d["name"], status, d.get("rejected"))
+            except ValueError:
+                pass  # ingested directly from paths, not through the fetch state
 
 
 def _published(home: Path, collection: str) -> dict[tuple[str, int], str | None]:
@@ -232,6 +250,8 @@ def publish_staged(home: Path, batch_dirs: list[Path] | None = None) -> dict | N
     snapshots.failpoint("before-catalog")
     catalog.build(home, registry_rows())
     for batch_dir in batch_dirs:
+        info = json.loads((batch_dir / "batch.json").read_text())
+        _mark_processed(home, info["summary"]["collection"], info["deliveries"])
         shutil.rmtree(batch_dir, ignore_errors=True)
     return manifest
 
@@ -243,6 +263,7 @@ class RunSummary:
     home: Path
     refused: str | None = None  # why the publish was refused, if it was
     data_docs: Path | None = None
+    fetch_failures: list[tuple[str, str]] = field(default_factory=list)  # (collection, reason)
 
 
 def run(
@@ -257,11 +278,17 @@ def run(
     ids = collection_ids or list(COLLECTIONS)
     summaries = []
     run_id = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    fetch_failures = []
     for cid in ids:
         collection = COLLECTIONS[cid]
-        paths = discover(collection, source)
-        if paths:
-            summaries.append(ingest(collection, paths, home, run_id=run_id, force=force))
+        try:
+            fetched = discover(collection, home, source, force)
+        except FetchError as exc:
+            fetch_failures.append((cid, str(exc)))
+            continue
+        fetch_failures.extend((cid, f"not fetched {name}: {reason}") for name, reason in fetched.failures)
+        if fetched.deliveries:
+            summaries.append(ingest(collection, [d.path for d in fetched.deliveries], home, run_id=run_id, force=force))
     ready = staged_batches(home)  # this run's, and any a crashed run left behind
     refused = None
     try:
@@ -271,4 +298,4 @@ def run(
     if manifest is None:
         catalog.build(home, registry_rows())  # no-op when current; completes a publish that crashed before it
     docs = build_data_docs(home / "gx") if any(s.files for s in summaries) and (home / "gx" / "gx").is_dir() else None
-    return RunSummary(summaries, manifest["snapshot_id"] if manifest else None, home, refused, docs)
+    return RunSummary(summaries, manifest["snapshot_id"] if manifest else None, home, refused, docs, fetch_failures)
