@@ -20,6 +20,7 @@ from importlib import resources
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from transforms.normalize import quarantine_row
@@ -34,15 +35,25 @@ MAX_QUARANTINE_SHARE = float(os.environ.get("IPETL_MAX_QUARANTINE_SHARE", "0.5")
 MIN_BATCH_FOR_SHARE_RULE = 20  # a share of a handful of records says nothing
 KINDS = ("Individual", "Collective", "Certificate", "Defensive", "Membership", "Slogan", "Other")
 
+# Dates go to the frame as days since 1970-01-01: numeric comparisons are vectorized in pandas,
+# datetime ones are not (5x slower on a 1M-row batch). _failing_value turns them back into dates.
+DATE_COLUMNS = ("application_date", "registration_date", "expiry_date", "status_date", "_earliest_filing_date")
+EPOCH = dt.date(1970, 1, 1)
+
+
+def _days(expr: str) -> str:
+    return f"datediff('day', DATE '1970-01-01', {expr})::INTEGER"
+
+
 _COMMON_COLUMNS = (
-    "st13, office, collection, application_number, application_date, registration_number, "
-    "registration_date, expiry_date, status_date, status"
+    "st13, office, collection, application_number, registration_number, status, "
+    + ", ".join(f"{_days(c)} AS {c}" for c in DATE_COLUMNS[:4])
 )
-_COMMON_DERIVED = """
+_COMMON_DERIVED = f"""
     CASE WHEN st13 IS NOT NULL AND office IS NOT NULL AND NOT starts_with(st13, office) THEN st13 END AS _st13_office_mismatch,
-    least(application_date, list_min(list_transform(priorities, p -> p.date))) AS _earliest_filing_date,
+    {_days("least(application_date, list_min(list_transform(priorities, p -> p.date)))")} AS _earliest_filing_date,
     len(list_filter(applicants, a -> a.name IS NOT NULL)) AS _applicants_named,
-    list_filter(list_concat({parties}, list_transform(priorities, p -> p.country_code), designated_countries),
+    list_filter(list_concat({{parties}}, list_transform(priorities, p -> p.country_code), designated_countries),
                 c -> c IS NOT NULL AND NOT list_contains($st3, c))[1] AS _country_invalid
 """
 FRAMES = {
@@ -110,15 +121,23 @@ def _frame(table: str, batch: pa.Table):
     con = duckdb.connect()
     try:
         con.register("batch", batch)
-        return con.execute(FRAMES[table], {"st3": sorted(ST3_CODES), "kinds": list(KINDS)} if table == "trademarks" else {"st3": sorted(ST3_CODES)}).df()
+        params = {"st3": sorted(ST3_CODES), "kinds": list(KINDS)} if table == "trademarks" else {"st3": sorted(ST3_CODES)}
+        return con.execute(FRAMES[table], params).to_arrow_table().to_pandas()  # 2x faster than .df()
     finally:
         con.close()
 
 
 def _failing_value(entry: dict) -> str | None:
-    values = [v for k, v in entry.items() if k != "_row"]
-    values = [v for v in values if v is not None and v == v]  # drop None / NaN
-    return ", ".join(str(v.date()) if hasattr(v, "date") and callable(v.date) else str(v) for v in values) or None
+    values = []
+    for column, value in entry.items():
+        if column == "_row" or value is None or value != value:  # None / NaN
+            continue
+        if column in DATE_COLUMNS:
+            value = EPOCH + dt.timedelta(days=int(value))
+        elif isinstance(value, float) and value.is_integer():
+            value = int(value)
+        values.append(str(value))
+    return ", ".join(values) or None
 
 
 def validate(
@@ -136,15 +155,14 @@ def validate(
         return GateResult(passed=batch)
     batch = batch.append_column("_row", pa.array(range(batch.num_rows), pa.int64()))
     frame = _frame(table, batch)
-    import pandas as pd
 
     definition = _validation_definition(str(gx_root), table)
     result = definition.run(
         batch_parameters={"dataframe": frame},
-        expectation_parameters={"today": pd.Timestamp(today), "st3_codes": sorted(ST3_CODES), "collections": collections},
+        expectation_parameters={"today": (today - EPOCH).days, "st3_codes": sorted(ST3_CODES), "collections": collections},
         result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["_row"]},
     )
-    superseded = _superseded_rows(batch, table)
+    superseded: set[int] | None = None
     failed: dict[int, list[tuple[str, str | None, str]]] = {}
     for outcome in result.results:
         if outcome.success:
@@ -153,21 +171,25 @@ def validate(
         rule_id = meta.get("rule_id", outcome.expectation_config.type)
         if outcome.exception_info and outcome.exception_info.get("raised_exception"):
             raise RuntimeError(f"expectation {rule_id} could not run: {outcome.exception_info.get('exception_message')}")
+        if rule_id == UNIQUE_RULE[table] and superseded is None:
+            superseded = _superseded_rows(batch, table)
         for entry in outcome.result.get("unexpected_index_list") or []:
             row = int(entry["_row"])
             if rule_id == UNIQUE_RULE[table] and row not in superseded:
                 continue  # the last record of a duplicated key is the one kept
             failed.setdefault(row, []).append((rule_id, _failing_value(entry), meta.get("description", "")))
 
-    source_files = batch.column("source_file").to_pylist()
-    st13s = batch.column("st13").to_pylist()
+    rows = sorted(failed)
+    source_files = batch.column("source_file").take(rows).to_pylist()
+    st13s = batch.column("st13").take(rows).to_pylist()
     quarantine = [
-        quarantine_row(rules, source_files[row], st13s[row], rule_id, value, description, now)
-        for row, problems in sorted(failed.items())
-        for rule_id, value, description in problems
+        quarantine_row(rules, source_files[i], st13s[i], rule_id, value, description, now)
+        for i, row in enumerate(rows)
+        for rule_id, value, description in failed[row]
     ]
-    keep = pa.array([row not in failed for row in range(batch.num_rows)])
-    passed = batch.filter(keep).drop_columns(["_row"])
+    keep = np.ones(batch.num_rows, dtype=bool)
+    keep[rows] = False
+    passed = batch.filter(pa.array(keep)).drop_columns(["_row"])
     gate = GateResult(passed=passed, quarantine=quarantine, validation=result.to_json_dict())
     share = len(failed) / batch.num_rows
     if batch.num_rows >= MIN_BATCH_FOR_SHARE_RULE and share > MAX_QUARANTINE_SHARE:
@@ -180,8 +202,13 @@ def validate(
 
 def _superseded_rows(batch: pa.Table, table: str) -> set[int]:
     """Rows whose key appears again later in the batch (the office's later record wins)."""
-    columns = [batch.column(k).to_pylist() for k in KEYS[table]]
-    last: dict[tuple, int] = {}
-    for row, key in enumerate(zip(*columns)):
-        last[key] = row
-    return {row for row, key in enumerate(zip(*columns)) if last[key] != row}
+    keys = ", ".join(KEYS[table])
+    con = duckdb.connect()
+    try:
+        con.register("batch", batch.select([*KEYS[table], "_row"]))
+        found = con.execute(
+            f"SELECT _row FROM (SELECT _row, max(_row) OVER (PARTITION BY {keys}) AS _last FROM batch) WHERE _row < _last"
+        ).fetchall()
+    finally:
+        con.close()
+    return {r[0] for r in found}

@@ -53,6 +53,8 @@ class Collection:
     feature: Mapping[str, str] = field(default_factory=dict)
     mark_kind: Mapping[str, str] = field(default_factory=dict)
     registration_number_is_application_number: bool = False
+    # ST.13 masks when the office code maps list none that fit the office's numbers.
+    st13_masks: tuple[str, ...] | None = None
     # How a delivery's name gives its date and sequence, which order updates (a later delivery
     # wins). Groups: `date` (YYYYMMDD, or YYMMDD) and optionally `seq`. No match: the file's mtime.
     delivery_pattern: str = r"(?P<date>(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]))(?:\D+(?P<seq>\d+))?"
@@ -68,7 +70,7 @@ class Collection:
     @property
     def st13_rule(self) -> ST13Rule:
         entry = _CODE_MAPS[self.kind].get(self.id, {})
-        masks = entry.get("appnum_mask", ())
+        masks = entry.get("appnum_mask", ()) if self.st13_masks is None else self.st13_masks
         masks = (masks,) if isinstance(masks, str) else tuple(masks)
         origin = entry.get("source", "national")
         types = _ST13_TYPES[self.kind][origin]

@@ -68,7 +68,9 @@ def clean_text(text: str | None) -> str | None:
     """Collapse whitespace, repair cp1252 mojibake; `-` and empty (office placeholders) → None."""
     if text is None:
         return None
-    value = " ".join(text.translate(_C1_REPAIR).split())
+    if not text.isascii():  # only non-ASCII text can hold C1 characters (translate is slow)
+        text = text.translate(_C1_REPAIR)
+    value = " ".join(text.split())
     return value if value and value != "-" else None
 
 
@@ -80,10 +82,11 @@ def nice_class(text: str | None) -> int | None:
     return int(digits) if digits.isdigit() and len(digits) <= 4 else None
 
 
-_VIENNA = re.compile(r"(\d{1,2})\D?(\d{1,2})\D?(\d{1,2})$")
+_VIENNA = re.compile(r"(\d{1,2})[.\-/ ](\d{1,2})[.\-/ ](\d{1,2})$")
 _VIENNA_PACKED = re.compile(r"(\d{2})(\d{2})(\d{2})$")
 
 
+@lru_cache(maxsize=65536)
 def vienna_code(text: str | None) -> str | None:
     """`26.04.01`, `26.4.1`, `260401` → `26.04.01`; anything else is returned unchanged."""
     if not text:
@@ -107,11 +110,17 @@ def locarno_class(text: str | None) -> str | None:
     return f"{int(m[1]):02d}-{m[2]}" if m else raw or None
 
 
+# Codes offices write that are not (or no longer) the ISO 639-1 code of the language they mean:
+# country codes used as language codes (KH, VN) and withdrawn ISO codes (in, iw, ji).
+_LANGUAGE_FIXES = {"kh": "km", "vn": "vi", "in": "id", "iw": "he", "ji": "yi"}
+
+
 def language(text: str | None) -> str | None:
     """ISO 639-1 code, lower-cased (`EN` → `en`); anything not two letters gives None."""
     if not text:
         return None
     code = text.strip().lower()
+    code = _LANGUAGE_FIXES.get(code, code)
     return code if len(code) == 2 and code.isalpha() else None
 
 

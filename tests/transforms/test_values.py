@@ -28,7 +28,11 @@ def test_country_code(text, expected):
     assert values.country_code(text) == expected
 
 
-@pytest.mark.parametrize("text, expected", [("26.04.01", "26.04.01"), ("26.4.1", "26.04.01"), ("260401", "26.04.01"), ("26-04-01", "26.04.01"), ("A", "A")])
+@pytest.mark.parametrize(
+    "text, expected",
+    [("26.04.01", "26.04.01"), ("26.4.1", "26.04.01"), ("260401", "26.04.01"), ("26-04-01", "26.04.01"), ("A", "A"),
+     ("24.13", "24.13"), ("26.2", "26.2")],  # two-level codes are not made into three levels
+)
 def test_vienna_code(text, expected):
     assert values.vienna_code(text) == expected
 
@@ -48,3 +52,8 @@ def test_clean_text_repairs_windows_1252_in_utf8_and_drops_placeholders():
     assert values.clean_text("\x93quoted\x94") == "\u201cquoted\u201d"
     assert values.clean_text(" - ") is None
     assert values.clean_text("") is None
+
+
+@pytest.mark.parametrize("text, expected", [("EN", "en"), ("kh", "km"), ("vn", "vi"), ("in", "id"), ("la", "la"), ("eng", None), ("", None)])
+def test_language(text, expected):
+    assert values.language(text) == expected
