@@ -33,6 +33,7 @@ MAX_RUNS = int(os.environ.get("IPETL_MAX_RUNS", "8"))
 MAX_DEAD_SHARE = float(os.environ.get("IPETL_MAX_DEAD_SHARE", "0.25"))
 MAX_ROW_DROP_SHARE = float(os.environ.get("IPETL_MAX_ROW_DROP_SHARE", "0.2"))
 MIN_RECORDS_FOR_DROP_RULE = 20  # a share of a handful of records says nothing
+MEMORY_LIMIT = os.environ.get("IPETL_DUCKDB_MEMORY", "4GB")
 
 # Content compared to decide whether a re-delivered record changed anything.
 _NOT_CONTENT = ("ingested_at",)
@@ -50,6 +51,14 @@ TOMBSTONES = pa.schema(
         pa.field("delivery_sequence", pa.int64()),
     ]
 )
+
+
+def connect(home: Path):
+    """A DuckDB connection for warehouse work: bounded memory, spilling to <home>/staging/.duckdb."""
+    spill = Path(home) / "staging" / ".duckdb"
+    spill.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "temp_directory": str(spill), "preserve_insertion_order": False})
+    return con
 
 
 class PublishRefused(Exception):
@@ -142,7 +151,7 @@ def _live_sql(part: _Partition, columns: str, where: str = "true") -> str:
     return f"SELECT * FROM ({scan}) l ANTI JOIN ({dels}) d USING (_file, {_cols(keys)})"
 
 
-def _merge_partition(con, part: _Partition, snapshot_id: int, tombs: dict, stats: dict) -> list[dict]:
+def _merge_partition(con, part: _Partition, snapshot_id: int, tombs: dict, stats: dict, staged_rows: list[str]) -> list[dict]:
     """Apply the `win` rows of this office to the partition; return its new file entries."""
     table, office, base = part.table, part.office, part.base
     keys = KEYS[table]
@@ -166,8 +175,7 @@ def _merge_partition(con, part: _Partition, snapshot_id: int, tombs: dict, stats
                c._file, c._h, t.st13 IS NOT NULL AS _had_tomb,
                greatest(c.delivery_date, t.delivery_date) AS _cur_date,
                CASE WHEN c.delivery_date >= t.delivery_date OR t.delivery_date IS NULL THEN c.delivery_sequence ELSE t.delivery_sequence END AS _cur_seq,
-               w.delivery_date AS _new_date, w.delivery_sequence AS _new_seq,
-               hash({", ".join(f"w.{c}" for c in content)}) AS _new_h
+               w.delivery_date AS _new_date, w.delivery_sequence AS _new_seq, w._new_h
         FROM w
         LEFT JOIN cur c USING ({key_cols})
         LEFT JOIN (SELECT * FROM old_tombs) t ON {" AND ".join(f"t.{k} IS NOT DISTINCT FROM w.{k}" for k in keys)}"""
@@ -194,7 +202,13 @@ def _merge_partition(con, part: _Partition, snapshot_id: int, tombs: dict, stats
     new_rows = con.execute(f"SELECT count(*) FROM ({changes}) WHERE NOT _tomb").fetchone()[0]
     if new_rows:
         target = base / table / f"office={office}" / _file_name("run", snapshot_id)
-        rows = _write(con, f"SELECT {_cols(schema_cols)} FROM w SEMI JOIN ({changes}) ch USING ({key_cols}) WHERE NOT w._tomb ORDER BY {key_cols}", target)
+        picked = f"SELECT w._src AS filename, w._pos AS file_row_number FROM w SEMI JOIN ({changes}) ch USING ({key_cols}) WHERE NOT w._tomb"
+        rows = _write(
+            con,
+            f"""SELECT {_cols(schema_cols)} FROM read_parquet({_sql_list(staged_rows)}, filename = true, file_row_number = true) s
+                SEMI JOIN ({picked}) p USING (filename, file_row_number) ORDER BY {key_cols}""",
+            target,
+        )
         entries.append(_entry(base, target, office, rows, "data"))
         stats["upserted"] += rows
     superseded = con.execute(f"SELECT count(*) FROM ({changes}) WHERE _file IS NOT NULL").fetchone()[0]
@@ -206,9 +220,9 @@ def _merge_partition(con, part: _Partition, snapshot_id: int, tombs: dict, stats
     revived = {tuple(r) for r in con.execute(f"SELECT {key_cols} FROM ({changes}) WHERE _had_tomb").fetchall()}
     new_tombs = con.execute(
         f"""SELECT '{table}' AS table_name, w.st13, {"w.design_number" if "design_number" in keys else "NULL"} AS design_number,
-                   w.collection, w.office, w._reason AS reason, w.source_file, w.delivery_date, w.delivery_sequence
+                   w.collection, w.office, w._reason AS reason, w._tomb_source AS source_file, w.delivery_date, w.delivery_sequence
             FROM w SEMI JOIN ({changes}) ch USING ({key_cols}) WHERE w._tomb"""
-    ).fetch_arrow_table().to_pylist()
+    ).to_arrow_table().to_pylist()
     if revived or new_tombs:
         kept = [t for t in tombs.get(office, []) if t["table_name"] != table or tuple(t[k] for k in keys) not in revived]
         tombs[office] = kept + new_tombs
@@ -257,34 +271,43 @@ def _write_tombstones(base: Path, entry: dict, tombs: dict, changed: set, snapsh
 
 
 def _merge_table(con, base: Path, table: str, staged: list[StagedFile], previous: dict, snapshot_id: int, tombs: dict, stats: dict) -> dict:
+    """Pick each key's winning staged row, then merge it into the office partitions.
+
+    Only narrow columns (key, office, version, content hash, where the row sits) are held while
+    deciding; full rows are read back from the staged files by position when a run is written,
+    so memory does not grow with the width of the records.
+    """
     keys = KEYS[table]
-    cols = [f.name for f in TABLES[table]]
+    content = [f.name for f in TABLES[table] if f.name not in _NOT_CONTENT and f.name != "office"]
     con.execute("CREATE OR REPLACE TEMP TABLE staged_order (filename VARCHAR, rank BIGINT)")
     con.executemany("INSERT INTO staged_order VALUES (?, ?)", [(str(s.path), i) for i, s in enumerate(staged)])
+    narrow = f"{_cols(keys)}, office, collection, delivery_date, delivery_sequence"
+    position = "s.filename AS _src, s.file_row_number AS _pos, o.rank * 4294967296 + s.file_row_number AS _seq"
+    parts = []
     rows = [s for s in staged if not s.tombstones]
     dead = [s for s in staged if s.tombstones]
-    con.register("no_rows", TABLES[table].empty_table())  # gives `win` every column even with tombstones only
-    parts = [f"SELECT {_cols(cols)}, false AS _tomb, NULL::VARCHAR AS _reason, 0::BIGINT AS _seq FROM no_rows"]
     if rows:
         parts.append(
-            f"""SELECT {_cols(cols)}, false AS _tomb, NULL::VARCHAR AS _reason, o.rank * 4294967296 + s.file_row_number AS _seq
+            f"""SELECT {narrow}, false AS _tomb, NULL::VARCHAR AS _reason, NULL::VARCHAR AS _tomb_source,
+                   hash({_cols(content)}) AS _new_h, {position}
             FROM read_parquet({_sql_list(s.path for s in rows)}, filename = true, file_row_number = true) s JOIN staged_order o USING (filename)"""
         )
     if dead:
         parts.append(
-            f"""SELECT {_cols(keys)}, collection, office, source_file, delivery_date, delivery_sequence, true AS _tomb, reason AS _reason,
-                   o.rank * 4294967296 + s.file_row_number AS _seq
+            f"""SELECT {narrow}, true AS _tomb, reason AS _reason, source_file AS _tomb_source,
+                   NULL::UBIGINT AS _new_h, {position}
             FROM read_parquet({_sql_list(s.path for s in dead)}, filename = true, file_row_number = true) s JOIN staged_order o USING (filename)"""
         )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE win AS SELECT DISTINCT ON ({_cols(keys)}) * FROM ({" UNION ALL BY NAME ".join(parts)})
         ORDER BY {_cols(keys)}, delivery_date DESC NULLS LAST, delivery_sequence DESC NULLS LAST, _seq DESC"""
     )
+    staged_rows = [str(s.path) for s in rows]
     offices = [r[0] for r in con.execute("SELECT DISTINCT office FROM win ORDER BY 1").fetchall()]
     files = [f for f in previous["files"] if f["partition"] not in offices]
     for office in offices:
         part = _Partition(base, table, office, previous["files"])
-        new = _merge_partition(con, part, snapshot_id, tombs, stats)
+        new = _merge_partition(con, part, snapshot_id, tombs, stats, staged_rows)
         merged = _Partition(base, table, office, part.data + part.deletes + new)
         if _needs_compaction(merged):
             new = _compact(con, merged, snapshot_id)
@@ -336,9 +359,8 @@ def publish(home: Path, request: PublishRequest, now: dt.datetime | None = None)
         "collections": dict(previous["collections"]),
     }
     stats = {"upserted": 0, "deleted": 0, "stale": 0, "tombstones_changed": set(), "records": {}}
-    con = duckdb.connect()
+    con = connect(home)
     try:
-        con.execute("SET preserve_insertion_order = true")
         tombs = _load_tombstones(base, tables["deleted"])
         for table in TABLES:
             staged = [s for s in request.staged if s.table == table and s.rows]
