@@ -1,13 +1,18 @@
 """WIPO ST.66 trademark XML as offices deliver it: bytes → ST.66 office records.
 
-Accepts the shapes seen in real deliveries: `Transaction` (TradeMarkTransactionBody →
-TransactionData → [TradeMarkApplication →] TradeMarkDetails → TradeMark*) and bare
-`TradeMark` roots; the trademarks namespace, none, or IPAS's `wo-trademarks` extension
-namespace on some elements; applicants inside TradeMark or delivered beside it in an
-applicant set (`TransactionData/ApplicantDetails`) and referenced by key.
+Accepts the shapes seen in real deliveries and in the format trees of reference/formats/brands:
+`Transaction` (TradeMarkTransactionBody → TransactionData → [TradeMarkApplication →]
+TradeMarkDetails → TradeMark*) and bare `TradeMark` roots, one per file or many under any
+container (EUIPO, UKIPO, WIPO Madrid, BG, EE, MA, MC, MD, RO); the trademarks namespace, none,
+or extension namespaces (IPAS's `wo-trademarks`, USPTO's `trademark:status`); applicants inside
+TradeMark, or delivered beside it in the transaction data: referenced by key (any ST.66 file) or,
+for a transaction holding a single mark, unkeyed (USPTO TSDR case status). Offices that rename
+ST.66 elements (UKIPO's `IPOPublicMarkCurrentStatusCode`, Estonia's `Status`, `MarkType`,
+`ApplicantDetail` wrappers ...) are read through `_DIALECT` and the party and goods readers.
 
-An office record is a plain dict keyed by ST.66 element names; transforms/st66.py maps it to
-the canonical record.
+An office record is a plain dict keyed by ST.66 element names (`new_record` lists the keys);
+transforms/st66.py maps it to the canonical record. connectors/st96.py fills the same record
+from ST.96.
 """
 
 from __future__ import annotations
@@ -29,26 +34,108 @@ _SCALARS = {
     "ApplicationLanguageCode",
     "MarkCurrentStatusCode",
     "MarkCurrentStatusDate",
-    "KindMark",
     "MarkFeature",
     "InternationalMarkIndicator",
     "TradeMarkURI",
     "OppositionPeriodStartDate",
 }
-_ADDRESS_LINES = {"FreeFormatAddressLine", "AddressStreet", "AddressCity", "AddressPostcode", "AddressState"}
-_PERSON_PARTS = ("FirstName", "LastName", "SecondLastName")
+# Office names for ST.66 elements of TradeMark (as the format trees of these offices show them).
+_DIALECT = {
+    "ApplicationDateTime": "ApplicationDate",  # gbtm
+    "IPOPublicMarkCurrentStatusCode": "MarkCurrentStatusCode",  # gbtm
+    "Status": "MarkCurrentStatusCode",  # eetm, matm
+    "MarkType": "MarkFeature",  # eetm
+}
+# National values carried in office extensions (`TradeMarkExt`): USPTO's mark drawing code.
+_EXTENSION_SCALARS = {"MarkFeatureCode"}
+_PRIORITY_DIALECT = {
+    "CountryCode": "PriorityCountryCode",  # matm
+    "EE_PriorityCountry": "PriorityCountryCode",  # eetm
+    "EE_PriorityNum": "PriorityNumber",  # eetm
+    "ForeignApplicationFilingDate": "PriorityDate",  # USPTO PriorityExt
+}
+_NAME_LINES = {"FreeFormatNameLine", "FreeFormatNameAddressLine"}
+# A party's whole name in one element: ST.66/ST.86 OrganizationName, ST.96 Contact names (read
+# here for ST.86 designers), eetm/matm FullName, gbtm Name (a container elsewhere, without text).
+_WHOLE_NAMES = {"OrganizationName", "OrganizationStandardName", "EntityName", "PersonFullName", "FullName", "Name"}
+# ST.66/ST.86 address books (with the office dialects) and the ST.96 Contact's postal address.
+_ADDRESS_LINES = {
+    "FreeFormatAddressLine",
+    "AddressLine",
+    "AddressRoom",
+    "AddressBuilding",
+    "AddressStreet",
+    "AddressPostOfficeBox",
+    "AddressCity",
+    "Town",
+    "AddressState",
+    "StateCounty",
+    "AddressPostcode",
+    "Postcode",
+    "RepAddress",
+    "PostalAddressText",
+    "AddressLineText",
+    "CityName",
+    "GeographicRegionName",
+    "PostalCode",
+}
+_ADDRESS_COUNTRIES = {"AddressCountryCode", "FormattedAddressCountryCode", "AddressCountry", "CountryCode"}
+_PERSON_PARTS = ("FirstName", "MiddleName", "LastName", "SecondLastName")
+# Sub-records of a party that are not its name and address: ApplicantEntitlement (the
+# establishment or domicile giving the right to file, with its own address), *Version.
+_NOT_THE_PARTY = ("Entitlement", "Version")
+
+
+def new_record(transaction: dict | None = None) -> dict:
+    """An empty office record: the keys every reader fills and transforms/st66.py reads.
+
+    Scalars are ST.66 element names (absent ones are simply missing), plus
+    `InternationalMarkIdentifier` (InternationalMarkKey/Identifier), `MarkFeatureCode` (a national
+    feature code) and `operationCode` (Insert / Update / Delete of differential deliveries).
+    Lists: `KindMark` (the office's kind values), `verbal` (language, text), `goods_services`
+    (class, language, text), `vienna`, `applicants` / `representatives` (parse_party dicts),
+    `priorities` / `publications` / `events` (dicts keyed by ST.66 names), `designated`
+    (country codes), `MarkImageURI`, `MarkImageFilename`.
+    """
+    transaction = transaction or {}
+    return {
+        "TransactionCode": transaction.get("TransactionCode"),
+        "TransactionSubCode": transaction.get("TransactionSubCode"),
+        "operationCode": None,
+        "KindMark": [],
+        "verbal": [],
+        "goods_services": [],
+        "vienna": [],
+        "applicants": [],
+        "representatives": [],
+        "priorities": [],
+        "publications": [],
+        "events": [],
+        "designated": [],
+        "MarkImageURI": [],
+        "MarkImageFilename": [],
+    }
+
+
+def _own_nodes(elem):
+    """The party's elements in document order, without its entitlement and version sub-records."""
+    for child in elem:
+        if not local(child.tag).endswith(_NOT_THE_PARTY):
+            yield child
+            yield from _own_nodes(child)
 
 
 def parse_party(elem) -> dict:
-    """Applicant / Representative (any ST.66 name and address shape) → name, country, address."""
+    """Applicant / Representative / Designer (any ST.66, ST.86 or ST.96 name and address shape,
+    office dialects included) → name, country, address."""
     name_lines: list[tuple[str | None, str]] = []
     person: dict[str, str] = {}
-    organization = None
+    whole_name = None
     address: list[str] = []
     country = nationality = identifier = None
-    for node in elem.iter():
+    for node in _own_nodes(elem):
         tag = local(node.tag)
-        if tag == "FreeFormatNameLine" or tag == "FreeFormatNameAddressLine":
+        if tag in _NAME_LINES:
             value = text(node)
             if value:
                 name_lines.append((node.get("languageCode"), value))
@@ -56,10 +143,10 @@ def parse_party(elem) -> dict:
             value = text(node)
             if value and value not in address:
                 address.append(value)
-        elif tag == "AddressCountryCode":
+        elif tag in _ADDRESS_COUNTRIES:
             country = country or text(node)
-        elif tag == "OrganizationName":
-            organization = organization or text(node)
+        elif tag in _WHOLE_NAMES:
+            whole_name = whole_name or text(node)
         elif tag in _PERSON_PARTS:
             value = text(node)
             if value:
@@ -76,7 +163,7 @@ def parse_party(elem) -> dict:
                 seen.append(value)
         name = " ".join(seen)
     else:
-        name = organization or " ".join(person[p] for p in _PERSON_PARTS if p in person) or None
+        name = whole_name or " ".join(person[p] for p in _PERSON_PARTS if p in person) or None
     return {
         "name": name,
         "country": country or nationality,
@@ -86,12 +173,22 @@ def parse_party(elem) -> dict:
 
 
 def _parties(details, kind: str) -> list[dict]:
-    """Applicants (or representatives) of a *Details element, with key-only references kept."""
+    """Applicants (or representatives) of a *Details element, with key-only references kept.
+
+    Parties a differential delivery removes (`operationCode="Delete"`) and empty placeholders
+    (USPTO's blank domestic representative) are left out.
+    """
     found = []
     for child in details:
         tag = local(child.tag)
+        if child.get("operationCode") == "Delete":
+            continue
         if tag == kind:
-            found.append(parse_party(child))
+            party = parse_party(child)
+            if any(party.values()):
+                found.append(party)
+        elif tag == f"{kind}Detail":  # eetm, matm: ApplicantDetails/ApplicantDetail/Applicant
+            found.extend(_parties(child, kind))
         elif tag == f"{kind}Key":
             inner = [c for c in child if local(c.tag) == kind]
             if inner:
@@ -102,48 +199,87 @@ def _parties(details, kind: str) -> list[dict]:
     return found
 
 
+def _descriptions(holder) -> list[tuple[str | None, str | None]]:
+    return [
+        (node.get("languageCode") or node.get("LanguageCode"), text(node))
+        for node in holder
+        if local(node.tag) == "GoodsServicesDescription"
+    ]
+
+
 def _goods_services(elem) -> list[tuple[str | None, str | None, str | None]]:
+    """(class, language, text) of every element holding a ClassNumber: ClassDescription in
+    ST.66 (with or without the GoodsServices level), GoodsServices (eetm), GoodsServicesDetail
+    (matm). A holder's own children (ClassificationTerm ...) are not searched again."""
     rows = []
-    for gs in elem:
-        for details in gs:
-            if local(details.tag) != "ClassDescriptionDetails":
-                continue
-            for cd in details:
-                number = None
-                texts = []
-                for node in cd:
-                    tag = local(node.tag)
-                    if tag == "ClassNumber":
-                        number = text(node)
-                    elif tag == "GoodsServicesDescription":
-                        texts.append((node.get("languageCode"), text(node)))
-                if not texts:
-                    rows.append((number, None, None))
-                rows.extend((number, lang, value) for lang, value in texts)
+    for node in elem:
+        children = {local(c.tag): c for c in node}
+        if "ClassNumber" in children:
+            number = text(children["ClassNumber"])
+            texts = _descriptions(node)
+            if not texts:
+                rows.append((number, None, None))
+            rows.extend((number, lang, value) for lang, value in texts)
+        else:
+            rows.extend(_goods_services(node))
     return rows
 
 
-def _mark_images(elem, record: dict) -> None:
-    for image in elem:
-        for node in image:
+def _category_codes(elem) -> list[str]:
+    return [value for node in elem.iter() if local(node.tag) == "CategoryCode" and (value := text(node))]
+
+
+def _mark_images(details, record: dict) -> None:
+    for image in details:
+        for node in image.iter():
             tag = local(node.tag)
-            if tag in ("MarkImageURI", "MarkImageFilename"):
+            if tag in ("MarkImageURI", "MarkImageUri"):
                 value = text(node)
                 if value:
-                    record.setdefault(tag, []).append(value)
+                    record["MarkImageURI"].append(value)
+            elif tag == "MarkImageFilename":
+                value = text(node)
+                if value:
+                    record["MarkImageFilename"].append(value)
             elif tag == "MarkImageCategory":
-                kind = None
-                codes = []
-                for cat in node.iter():
-                    ctag = local(cat.tag)
-                    if ctag == "CategoryKind":
-                        kind = text(cat)
-                    elif ctag == "CategoryCode":
-                        value = text(cat)
-                        if value:
-                            codes.append(value)
+                kind = next((text(k) for k in node if local(k.tag) == "CategoryKind"), None)
                 if kind is None or kind.lower().startswith("vienna"):
-                    record["vienna"].extend(codes)
+                    record["vienna"].extend(_category_codes(node))
+
+
+def _priorities(details) -> list[dict]:
+    """Priority claims, each wrapper level (PriorityDetail) and office extension flattened."""
+    found = []
+    for priority in details.iter("{*}Priority"):
+        values: dict[str, str] = {}
+        for node in priority.iter():
+            value = text(node) if len(node) == 0 else None
+            if value:
+                values.setdefault(_PRIORITY_DIALECT.get(local(node.tag), local(node.tag)), value)
+        found.append(values)
+    return found
+
+
+def designated_codes(details) -> list[str]:
+    """DesignatedCountryCode of each designation (ST.66 DesignatedCountry, ST.96 likewise)."""
+    return [
+        code
+        for designation in details
+        if (code := next((text(c) for c in designation if local(c.tag) == "DesignatedCountryCode"), None))
+    ]
+
+
+def _subsequent_designations(details) -> list[str]:
+    """Countries a Madrid registration was extended to after registration (the MarkRecord
+    BasicRecords of kind "Subsequent Designation"); refusals and renunciations are not taken off."""
+    found = []
+    for basic in details.iter("{*}BasicRecord"):
+        fields = {local(c.tag): c for c in basic}
+        kind = fields.get("BasicRecordKind")
+        countries = fields.get("RecordDesignatedCountryDetails")
+        if kind is not None and (text(kind) or "").casefold() == "subsequent designation" and countries is not None:
+            found.extend(designated_codes(countries))
+    return found
 
 
 def _children_text(elem) -> dict:
@@ -152,40 +288,54 @@ def _children_text(elem) -> dict:
 
 def parse_trademark(elem, transaction: dict) -> dict:
     """One TradeMark element → ST.66 office record (direct children only, by tag)."""
-    record: dict = {
-        "TransactionCode": transaction.get("TransactionCode"),
-        "TransactionSubCode": transaction.get("TransactionSubCode"),
-        "applicants": [],
-        "representatives": [],
-        "goods_services": [],
-        "vienna": [],
-        "priorities": [],
-        "publications": [],
-        "events": [],
-        "verbal": [],
-    }
+    record = new_record(transaction)
+    record["operationCode"] = elem.get("operationCode")
     for child in elem:
-        tag = local(child.tag)
+        tag = _DIALECT.get(local(child.tag), local(child.tag))
         if tag in _SCALARS:
             record[tag] = text(child)
+        elif tag == "KindMark":
+            if text(child):
+                record["KindMark"].append(text(child))
         elif tag == "WordMarkSpecification":
             for node in child:
                 if local(node.tag) in ("MarkVerbalElementText", "MarkSignificantVerbalElement") and text(node):
                     record["verbal"].append((node.get("languageCode"), text(node)))
+        elif tag == "MarkVerbalElementText":  # eetm, matm: no WordMarkSpecification
+            if text(child):
+                record["verbal"].append((child.get("languageCode"), text(child)))
         elif tag == "GoodsServicesDetails":
-            record["goods_services"] = _goods_services(child)
+            record["goods_services"].extend(_goods_services(child))
         elif tag == "ApplicantDetails":
-            record["applicants"] = _parties(child, "Applicant")
+            record["applicants"].extend(_parties(child, "Applicant"))
         elif tag == "RepresentativeDetails":
-            record["representatives"] = _parties(child, "Representative")
+            record["representatives"].extend(_parties(child, "Representative"))
         elif tag == "MarkImageDetails":
             _mark_images(child, record)
+        elif tag == "MarkImage":  # eetm, matm: the image's file or address, without details
+            value = text(child)
+            if value:
+                record["MarkImageURI" if value.startswith(("http://", "https://")) else "MarkImageFilename"].append(value)
+        elif tag == "CategoryCodeDetails":  # eetm: Vienna codes beside the mark
+            record["vienna"].extend(_category_codes(child))
         elif tag == "PriorityDetails":
-            record["priorities"] = [_children_text(p) for p in child]
+            record["priorities"].extend(_priorities(child))
         elif tag == "PublicationDetails":
-            record["publications"] = [_children_text(p) for p in child]
+            record["publications"].extend(_children_text(p) for p in child)
+        elif tag == "PublicationDate":  # eetm, matm
+            record["publications"].append({"PublicationDate": text(child)})
         elif tag == "MarkEventDetails":
-            record["events"] = [_children_text(e) for e in child]
+            record["events"].extend(_children_text(e) for e in child)
+        elif tag == "DesignatedCountryDetails":
+            record["designated"].extend(designated_codes(child))
+        elif tag == "MarkRecordDetails":
+            record["designated"].extend(_subsequent_designations(child))
+        elif tag == "InternationalMarkKey":
+            record["InternationalMarkIdentifier"] = next((text(c) for c in child if local(c.tag) == "Identifier"), None)
+        elif tag.endswith("Ext"):
+            for node in child:
+                if local(node.tag) in _EXTENSION_SCALARS:
+                    record[local(node.tag)] = text(node)
     return record
 
 
@@ -207,23 +357,40 @@ def _resolve(record: dict, index: dict[str, dict]) -> bool:
     return complete
 
 
+def _transaction_data(elem):
+    return next((a for a in elem.iterancestors() if local(a.tag) == "TransactionData"), None)
+
+
 def iter_office_records(stream: IO[bytes]) -> Iterator[dict]:
     """Stream the TradeMark records of one ST.66 file.
 
     Records whose applicants are only referenced by key wait until the applicant set has
-    been read (offices put it before the marks, so normally nothing waits).
+    been read (offices put it before the marks, so normally nothing waits). A mark without
+    applicants of its own that is, so far, the only mark of its transaction data waits for that
+    data's applicant set (USPTO puts the owners after TradeMarkDetails); at most one record
+    waits this way, so memory stays flat.
     """
     transaction: dict = {}
     index: dict[tuple[str, str], dict] = {}
     waiting: list[dict] = []
+    ownerless = None  # (record, its TransactionData element)
+    shared = None  # a TransactionData seen holding several marks
     for elem in iter_elements(stream, RECORD_TAGS):
         tag = local(elem.tag)
         if tag == "TradeMark":
+            data = _transaction_data(elem)
+            if ownerless is not None:
+                yield ownerless[0]
+                if ownerless[1] is data:
+                    shared = data
+                ownerless = None
             record = parse_trademark(elem, transaction)
-            if _resolve(record, index):
-                yield record
-            else:
+            if not _resolve(record, index):
                 waiting.append(record)
+            elif not record["applicants"] and data is not None and data is not shared:
+                ownerless = (record, data)
+            else:
+                yield record
         elif tag in ("TransactionCode", "TransactionSubCode"):
             transaction[tag] = text(elem)
         else:
@@ -231,14 +398,19 @@ def iter_office_records(stream: IO[bytes]) -> Iterator[dict]:
             if parent is not None and local(parent.tag) == "TransactionData":
                 role = "applicants" if tag == "ApplicantDetails" else "representatives"
                 kind = "Applicant" if role == "applicants" else "Representative"
-                for party in _parties(elem, kind):
+                parties = _parties(elem, kind)
+                for party in parties:
                     if party.get("identifier"):
                         index[(role, party["identifier"])] = party
+                if ownerless is not None and ownerless[1] is parent and not ownerless[0][role]:
+                    ownerless[0][role] = parties
                 pending, waiting = waiting, []
                 for record in pending:
                     if _resolve(record, index):
                         yield record
                     else:
                         waiting.append(record)
+    if ownerless is not None:
+        yield ownerless[0]
     for record in waiting:
         yield record  # unresolved references stay as nameless parties; the gate reports them

@@ -180,8 +180,9 @@ def validate(
             failed.setdefault(row, []).append((rule_id, _failing_value(entry), meta.get("description", "")))
 
     rows = sorted(failed)
-    source_files = batch.column("source_file").take(rows).to_pylist()
-    st13s = batch.column("st13").take(rows).to_pylist()
+    indices = pa.array(rows, pa.int64())
+    source_files = batch.column("source_file").take(indices).to_pylist()
+    st13s = batch.column("st13").take(indices).to_pylist()
     quarantine = [
         quarantine_row(rules, source_files[i], st13s[i], rule_id, value, description, now)
         for i, row in enumerate(rows)

@@ -44,10 +44,10 @@ def collections(kind):
     from ipetl.registry import COLLECTIONS
 
     rows = [c for c in COLLECTIONS.values() if kind in (None, c.kind)]
-    click.echo(f"{'collection':<11}{'office':<7}{'kind':<10}{'format':<9}{'schedule':<10}{'source':<7}office name")
-    for c in rows:
-        click.echo(f"{c.id:<11}{c.office:<7}{c.kind:<10}{c.format:<9}{c.schedule:<10}{c.source.kind:<7}{c.office_name}")
-    click.echo(f"{len(rows)} collections", err=True)
+    _print_table(
+        ["collection", "office", "kind", "format", "schedule", "source", "office name"],
+        [(c.id, c.office, c.kind, c.format, c.schedule, c.source.kind, c.office_name) for c in rows],
+    )
 
 
 @main.command()
@@ -148,13 +148,36 @@ def run(collection_ids, source, home, force):
 
 
 @main.command()
-@click.option("--since", type=int, default=0, show_default=True, help="Snapshot to compare with (0: export everything).")
+@click.option("--format", "fmt", type=click.Choice(["parquet", "st66", "st86"]), default="parquet", show_default=True,
+              help="parquet: the records changed since --since; st66 / st86: a snapshot's trademarks / designs as one XML document.")
+@click.option("--since", type=int, default=0, show_default=True, help="Snapshot to compare with (0: export everything). Parquet only.")
+@click.option("--where", default=None, help="SQL condition on the exported view, e.g. \"office = 'KH'\". st66 / st86 only.")
+@click.option("--snapshot", type=int, default=None, help="Snapshot to export (default: the current one). st66 / st86 only.")
 @click.option("--output", "-o", type=click.Path(file_okay=False), default="exports", show_default=True)
-@click.option("--jsonl", is_flag=True, help="Also write JSON Lines copies.")
+@click.option("--jsonl", is_flag=True, help="Also write JSON Lines copies. Parquet only.")
 @home_option
-def export(since, output, jsonl, home):
-    """Write the records changed or deleted since a snapshot (Parquet, manifest.json)."""
+def export(fmt, since, where, snapshot, output, jsonl, home):
+    """Write the records changed or deleted since a snapshot (Parquet, manifest.json), or a
+    snapshot's trademarks as WIPO ST.66 XML (--format st66) or designs as ST.86 XML (--format st86)."""
     from ipetl.pipeline import home_dir, registry_rows
+
+    if fmt in ("st66", "st86"):
+        import duckdb
+
+        from warehouse.xml_export import export_xml
+
+        if since or jsonl:
+            _fail("--since and --jsonl go with --format parquet", 2)
+        try:
+            path = export_xml(home_dir(home), fmt, Path(output), registry_rows(), where=where, snapshot=snapshot)
+        except FileNotFoundError as exc:
+            _fail(str(exc))
+        except duckdb.Error as exc:
+            _fail(str(exc).splitlines()[0])
+        click.echo(str(path))
+        return
+    if where or snapshot is not None:
+        _fail("--where and --snapshot go with --format st66 or st86", 2)
     from warehouse.export import export_changes
 
     try:

@@ -7,9 +7,19 @@ new code. DAGs, the CLI and `coverage` are generated from this registry.
 from __future__ import annotations
 
 from ipetl.collection import Collection, Source  # noqa: F401  (re-exported)
-from ipetl.collections import ipas, national
+from ipetl.collections import designs, ipas, national, st66_offices, st96, uspto
 
-COLLECTIONS: dict[str, Collection] = {c.id: c for c in (*ipas.COLLECTIONS, *national.COLLECTIONS)}
+COLLECTIONS: dict[str, Collection] = {
+    c.id: c
+    for c in (
+        *ipas.COLLECTIONS,
+        *st66_offices.COLLECTIONS,
+        *st96.COLLECTIONS,
+        *uspto.COLLECTIONS,
+        *national.COLLECTIONS,
+        *designs.COLLECTIONS,
+    )
+}
 
 
 def get(collection_id: str) -> Collection:

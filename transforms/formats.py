@@ -7,7 +7,19 @@ transforms/spec.py) and listed once below.
 
 from __future__ import annotations
 
-from transforms import il_tmbrand, kipris, st66
+from transforms import il_tmbrand, kipris, st66, st86, st96_design, st96_trademark, uspto_design, uspto_tdxf
 from transforms.spec import Format
 
-FORMATS: dict[str, Format] = {f.name: f for f in (st66.FORMAT, il_tmbrand.FORMAT, kipris.FORMAT)}
+FORMATS: dict[str, Format] = {
+    f.name: f
+    for f in (
+        st66.FORMAT,
+        st96_trademark.FORMAT,
+        uspto_tdxf.FORMAT,
+        il_tmbrand.FORMAT,
+        kipris.FORMAT,
+        st86.FORMAT,
+        st96_design.FORMAT,
+        uspto_design.FORMAT,
+    )
+}

@@ -123,7 +123,7 @@ def normalize_file(
                     mapped = fmt.to_canonical(office_record, rules)
                 except ST13Error as exc:
                     result.quarantined.append(
-                        quarantine_row(rules, member_name, None, "st13.buildable", office_record.get("ApplicationNumber"), str(exc), ingested_at)
+                        quarantine_row(rules, member_name, None, "st13.buildable", exc.number, str(exc), ingested_at)
                     )
                     continue
                 except (KeyError, ValueError, TypeError, AttributeError) as exc:

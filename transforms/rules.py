@@ -7,6 +7,7 @@ quirks (a status word, a feature spelled in the office's language) are data here
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from types import MappingProxyType
 from typing import Mapping
 
@@ -37,14 +38,14 @@ class CollectionRules:
     # RegistrationNumber empty on registered marks.
     registration_number_is_application_number: bool = False
 
+    @cached_property
+    def _tables(self) -> dict[str, Mapping[str, str]]:
+        """Each table folded once: office overrides over the format's shared table."""
+        shared = {"status": ST66_STATUS, "feature": ST66_FEATURE, "kind": ST66_KIND}
+        return {name: {**shared[name], **_folded(getattr(self, name))} for name in shared}
+
     def lookup(self, table: str, value: str | None) -> str | None:
         """Office override first, then the format's shared table; case-insensitive."""
         if value is None:
             return None
-        key = value.strip().casefold()
-        own = getattr(self, table)
-        for k, v in own.items():
-            if k.casefold() == key:
-                return v
-        shared = {"status": ST66_STATUS, "feature": ST66_FEATURE, "kind": ST66_KIND}[table]
-        return shared.get(key)
+        return self._tables[table].get(value.strip().casefold())

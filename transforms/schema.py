@@ -130,11 +130,16 @@ def description(field: pa.Field) -> str:
     return (field.metadata or {}).get(b"description", b"").decode()
 
 
+_LIST_FIELDS = {name: [f.name for f in schema if pa.types.is_list(f.type)] for name, schema in TABLES.items()}
+_TEMPLATES = {name: dict.fromkeys(schema.names) for name, schema in TABLES.items()}
+
+
 def empty_record(table: str) -> dict:
     """A record with every field of the table: lists empty, scalars null."""
-    return {
-        f.name: [] if pa.types.is_list(f.type) else None for f in TABLES[table]
-    }
+    record = _TEMPLATES[table].copy()
+    for name in _LIST_FIELDS[table]:
+        record[name] = []
+    return record
 
 
 def _type_name(type_: pa.DataType) -> str:

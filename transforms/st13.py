@@ -19,6 +19,10 @@ _NOT_ALNUM = re.compile(r"[^0-9A-Za-z]")
 class ST13Error(ValueError):
     """The application number cannot give an ST.13 under the collection's rule."""
 
+    def __init__(self, message: str, number: str | None = None):
+        super().__init__(message)
+        self.number = number
+
 
 @dataclass(frozen=True)
 class ST13Rule:
@@ -44,7 +48,7 @@ def serial(application_number: str, masks: tuple[str, ...]) -> str:
                 number = "".join(g for g in m.groups() if g)
                 break
         else:
-            raise ST13Error(f"application number {application_number!r} matches none of the office's ST.13 masks")
+            raise ST13Error(f"application number {application_number!r} matches none of the office's ST.13 masks", application_number)
     return _NOT_ALNUM.sub("", number).upper()
 
 
@@ -60,8 +64,8 @@ def build_st13(
     prefix = f"{office}{ip_type}" + (f"{application_date.year:04d}" if application_date else "")
     number = serial(application_number, masks)
     if not number:
-        raise ST13Error(f"application number {application_number!r} gives an empty serial")
+        raise ST13Error(f"application number {application_number!r} gives an empty serial", application_number)
     width = ST13_LENGTH - len(prefix)
     if len(number) > width:
-        raise ST13Error(f"serial {number!r} of {application_number!r} is longer than the {width} characters ST.13 leaves")
+        raise ST13Error(f"serial {number!r} of {application_number!r} is longer than the {width} characters ST.13 leaves", application_number)
     return prefix + number.zfill(width)

@@ -1,4 +1,4 @@
-"""ST.66 office record (connectors/st66.py) → canonical trademark record."""
+"""ST.66 office record (connectors/st66.py, connectors/st96.py) → canonical trademark record."""
 
 from __future__ import annotations
 
@@ -16,6 +16,12 @@ from transforms.values import (
     vienna_code,
 )
 
+# The office of the International Bureau: its records are the Madrid international registrations.
+INTERNATIONAL_OFFICE = "WO"
+STATUS_CATEGORIES = frozenset({"Registered", "Pending", "Ended", "Expired"})
+# The status of a record a delivery withdraws; ipetl/pipeline.py turns it into a tombstone.
+DELETE = "Delete"
+
 
 def party(raw: dict) -> dict:
     return {
@@ -23,6 +29,17 @@ def party(raw: dict) -> dict:
         "country_code": country_code(raw.get("country")),
         "address": clean_text(raw.get("address")),
     }
+
+
+def parties(raws: list[dict]) -> list[dict]:
+    """Canonical parties in the office's order, each once (USPTO lists the same owner at every
+    stage of the case: original applicant, owner at publication, registrant ...)."""
+    found: list[dict] = []
+    for raw in raws:
+        mapped = party(raw)
+        if mapped not in found:
+            found.append(mapped)
+    return found
 
 
 def _event_date(events: list[dict], *codes: str):
@@ -33,12 +50,31 @@ def _event_date(events: list[dict], *codes: str):
 
 
 def _kinds(record: dict, rules: CollectionRules) -> list[str]:
-    for source in (record.get("KindMark"), record.get("TransactionSubCode")):
-        if clean_text(source):
-            kind = rules.lookup("kind", source)
-            if kind:
-                return [kind]
-    return ["Other"] if clean_text(record.get("KindMark")) else []
+    """The office's kind values mapped (in order, each once); else the transaction sub-code's."""
+    values = [v for v in map(clean_text, record["KindMark"]) if v]
+    kinds: list[str] = []
+    for value in values:
+        kind = rules.lookup("kind", value)
+        if kind and kind not in kinds:
+            kinds.append(kind)
+    if kinds:
+        return kinds
+    sub_code = clean_text(record.get("TransactionSubCode"))
+    kind = rules.lookup("kind", sub_code) if sub_code else None
+    if kind:
+        return [kind]
+    return ["Other"] if values else []
+
+
+def _feature(record: dict, rules: CollectionRules) -> str:
+    """ST.66 MarkFeature; where the office's text is not in the tables, its national code
+    (USPTO's mark drawing code, given in both TSDR formats)."""
+    feature = clean_text(record.get("MarkFeature"))
+    code = clean_text(record.get("MarkFeatureCode"))
+    mapped = rules.lookup("feature", feature) or rules.lookup("feature", code)
+    if mapped:
+        return mapped
+    return "Other" if feature or code else "Undefined"
 
 
 def _is_madrid(record: dict) -> bool:
@@ -46,25 +82,50 @@ def _is_madrid(record: dict) -> bool:
     return "madrid" in codes.casefold() or (record.get("InternationalMarkIndicator") or "").casefold() in ("true", "1", "yes")
 
 
+def _status(office_status: str | None, rules: CollectionRules) -> str:
+    """The status category of the office's status; a table may also say Delete (USPTO's 000 and
+    626); what it files outside the contract (USPTO's "Other") is Unknown."""
+    category = rules.lookup("status", office_status)
+    return category if category in STATUS_CATEGORIES or category == DELETE else "Unknown"
+
+
 def to_canonical(record: dict, rules: CollectionRules) -> dict:
-    """Map one office record; raises ST13Error when no record key can be built."""
+    """Map one office record; raises ST13Error when no record key can be built.
+
+    A deletion notice of a differential delivery (`operationCode="Delete"`) gives a record of
+    status Delete, keyed like the record it withdraws. A record of the International Bureau
+    (office WO) is the international registration itself: WIPO numbers it by registration only,
+    so the number and date it gives are the registration's, its ST.13 is built from that number,
+    and its international_registration is that number too (one filter finds the registration and
+    the national records designating it).
+    """
     out = empty_record("trademarks")
     office = country_code(record.get("RegistrationOfficeCode")) or rules.office
     application_number = clean_text(record.get("ApplicationNumber"))
     application_date = parse_date(record.get("ApplicationDate"))
+    registration_number = clean_text(record.get("RegistrationNumber"))
+    registration_date = parse_date(record.get("RegistrationDate"))
+    if office == INTERNATIONAL_OFFICE:
+        registration_number = registration_number or application_number
+        registration_date = registration_date or application_date
+        application_number = application_date = None
+        st13 = rules.st13.build(registration_number, None)
+    else:
+        st13 = rules.st13.build(application_number, application_date)
     events = record["events"]
 
-    office_status = clean_text(record.get("MarkCurrentStatusCode"))
-    status = rules.lookup("status", office_status) or "Unknown"
+    if record.get("operationCode") == DELETE:
+        office_status = status = DELETE
+    else:
+        office_status = clean_text(record.get("MarkCurrentStatusCode"))
+        status = _status(office_status, rules)
     if status == "Expired" and office_status and office_status.casefold() == "inactive":
         # IPAS writes "Inactive" both for lapsed registrations and dead applications.
         status = "Expired" if record.get("ExpiryDate") else "Ended"
     status_date = parse_date(record.get("MarkCurrentStatusDate"))
 
-    registration_number = clean_text(record.get("RegistrationNumber"))
     if registration_number is None and status in ("Registered", "Expired") and rules.registration_number_is_application_number:
         registration_number = application_number
-    registration_date = parse_date(record.get("RegistrationDate"))
     if registration_date is None and status in ("Registered", "Expired"):
         registration_date = _event_date(events, "Registered")
     expiry_date = parse_date(record.get("ExpiryDate"))
@@ -92,9 +153,11 @@ def to_canonical(record: dict, rules: CollectionRules) -> dict:
         if cls is not None and value:
             goods.append({"class_number": cls, "language": language(lang), "text": value})
 
-    feature = clean_text(record.get("MarkFeature"))
+    international_registration = clean_text(record.get("InternationalMarkIdentifier"))
+    if international_registration is None and (office == INTERNATIONAL_OFFICE or _is_madrid(record)):
+        international_registration = registration_number
     out.update(
-        st13=rules.st13.build(application_number, application_date),
+        st13=st13,
         office=office,
         collection=rules.collection,
         application_number=application_number,
@@ -107,15 +170,15 @@ def to_canonical(record: dict, rules: CollectionRules) -> dict:
         status=status,
         office_status=office_status,
         status_date=status_date,
-        mark_feature=(rules.lookup("feature", feature) or "Other") if feature else "Undefined",
+        mark_feature=_feature(record, rules),
         kind=_kinds(record, rules),
         mark_text=mark_text,
         mark_text_language=mark_language,
         nice_classes=sorted_unique(classes),
         goods_services=goods,
         vienna_codes=sorted_unique(vienna_code(v) for v in record["vienna"]),
-        applicants=[party(p) for p in record["applicants"]],
-        representatives=[party(p) for p in record["representatives"]],
+        applicants=parties(record["applicants"]),
+        representatives=parties(record["representatives"]),
         priorities=[
             {
                 "country_code": country_code(p.get("PriorityCountryCode")),
@@ -124,8 +187,9 @@ def to_canonical(record: dict, rules: CollectionRules) -> dict:
             }
             for p in record["priorities"]
         ],
-        international_registration=(registration_number or None) if _is_madrid(record) else None,
-        mark_image_uris=record.get("MarkImageURI", []),
+        international_registration=international_registration,
+        designated_countries=sorted_unique(country_code(c) for c in record["designated"]),
+        mark_image_uris=record["MarkImageURI"],
     )
     return out
 
@@ -135,5 +199,5 @@ FORMAT = Format(
     table="trademarks",
     read=connector.iter_office_records,
     to_canonical=to_canonical,
-    description="WIPO ST.66 TM-XML (Transaction or bare TradeMark roots; IPAS exports included)",
+    description="WIPO ST.66 TM-XML (Transaction or bare TradeMark roots; IPAS exports and office dialects included)",
 )

@@ -35,20 +35,30 @@ _FILTERS = """
   AND (statuses IS NULL OR list_contains(statuses, m.status))
 """
 
+# BM25 (k1 = 1.2, b = 0.75, as the extension's match_bm25) computed from the index's own
+# tables for the query's terms only: the postings of a few terms, then one probe of `marks`.
+# The extension's match_bm25 macro scores row by row over the whole table (2.5 s on 10M marks).
 MACROS = [
     f"""
 CREATE OR REPLACE MACRO search_marks(q, classes := NULL, offices := NULL, statuses := NULL, vienna := NULL,
                                      filed_from := NULL, filed_to := NULL, lim := 100) AS TABLE
-SELECT m.st13, m.office, m.mark_text, m.applicant_names, m.status, m.nice_classes, m.vienna_codes,
-       m.application_date, s.score
-FROM (SELECT st13, fts_main_marks.match_bm25(st13, q) AS score FROM marks) s
-JOIN marks m USING (st13)
-WHERE s.score IS NOT NULL {_FILTERS}
-  AND (vienna IS NULL OR list_has_any(m.vienna_codes, vienna))
-  AND (filed_from IS NULL OR m.application_date >= filed_from)
-  AND (filed_to IS NULL OR m.application_date <= filed_to)
-ORDER BY s.score DESC, m.st13
-LIMIT lim
+WITH qterms AS (SELECT DISTINCT stem(unnest(fts_main_marks.tokenize(q)), 'porter') AS term),
+qt AS (SELECT d.termid, d.df FROM fts_main_marks.dict d JOIN qterms USING (term)),
+tf AS (SELECT t.docid, t.termid, count(*) AS tf FROM fts_main_marks.terms t SEMI JOIN qt USING (termid) GROUP BY ALL),
+st AS (SELECT num_docs, avgdl FROM fts_main_marks.stats),
+scored AS (
+    SELECT m.st13, m.office, m.mark_text, m.applicant_names, m.status, m.nice_classes, m.vienna_codes,
+           m.application_date,
+           sum(ln((st.num_docs - qt.df + 0.5) / (qt.df + 0.5) + 1) * tf.tf * 2.2
+               / (tf.tf + 1.2 * (0.25 + 0.75 * m._len / st.avgdl))) AS score
+    FROM tf JOIN qt USING (termid) JOIN marks m ON m._docid = tf.docid, st
+    WHERE true {_FILTERS}
+      AND (vienna IS NULL OR list_has_any(m.vienna_codes, vienna))
+      AND (filed_from IS NULL OR m.application_date >= filed_from)
+      AND (filed_to IS NULL OR m.application_date <= filed_to)
+    GROUP BY ALL
+)
+SELECT * FROM scored ORDER BY score DESC, st13 LIMIT lim
 """,
     f"""
 CREATE OR REPLACE MACRO similar_marks(q, min_similarity := 0.85, classes := NULL, offices := NULL,
@@ -84,5 +94,10 @@ def build_index(con) -> None:
     load_fts(con)
     con.execute(MARKS_SQL)
     con.execute("PRAGMA create_fts_index('marks', 'st13', 'mark_text', 'applicant_names', stemmer = 'porter', overwrite = 1)")
+    # each mark's document id and length in the index, so a search probes `marks` only once
+    con.execute(
+        """CREATE OR REPLACE TABLE marks AS
+        SELECT m.*, d.docid AS _docid, d.len AS _len FROM marks m JOIN fts_main_marks.docs d ON d.name = m.st13"""
+    )
     for macro in MACROS:
         con.execute(macro)

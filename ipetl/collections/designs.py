@@ -1,0 +1,49 @@
+"""Industrial design collections.
+
+IPAS offices deliver WIPO ST.86 `Transaction` files: their element trees in
+reference/formats/designs begin /Transaction/DesignTransactionBody, and WIPO lists their ST.13
+masks in designs-office-code-maps.json. The USPTO publishes design patents in its weekly
+patent grant full text (concatenated red-book XML, kind S documents).
+"""
+
+from __future__ import annotations
+
+from ipetl.collection import Collection, Source
+from ipetl.collections.ipas import IPAS_ST66_OFFICES
+
+IPAS_ST86_OFFICES = ("AL", "BN", "BW", "CR", "CU", "EG", "ID", "JO", "KE", "KH", "LA", "MN", "MY", "PH", "SG", "TH", "TN", "VN")
+OFFICE_NAMES = {**IPAS_ST66_OFFICES, "SG": "Singapore"}
+
+
+def _ipas(office: str) -> Collection:
+    cid = f"{office.lower()}id"
+    name = OFFICE_NAMES[office]
+    return Collection(
+        id=cid,
+        office=office,
+        office_name=name,
+        kind="design",
+        format="st86",
+        source=Source("local", f"{{mirror}}/{cid}", "*.xml*"),
+        description=f"{name} industrial designs, delivered as WIPO ST.86 Transaction XML (IPAS export).",
+    )
+
+
+USPTO_DESIGNS = Collection(
+    id="usid",
+    office="US",
+    office_name="United States of America",
+    kind="design",
+    format="uspto-design",
+    # USPTO Open Data Portal, "Patent Grant Full-Text Data (No Images) - XML": a JSON listing of
+    # the weekly ipgYYMMDD.zip files (one concatenated grant XML file per Tuesday issue). The
+    # pattern is "*" so that a local mirror may also hold single-grant files (the ST.32 sample).
+    source=Source("https", "https://api.uspto.gov/api/v1/datasets/products/ptgrxml", "*"),
+    schedule="@weekly",
+    delivery_pattern=r"i?pg(?P<date>\d{6})",  # ipgYYMMDD (pgYYMMDD before 2005): the issue date
+    licence="Work of the US government (17 U.S.C. 105): public domain. Sample: USPTO/PatentPublicData (CC0-1.0).",
+    description="United States design patents (kind S) from the USPTO weekly patent grant full-text XML "
+    "(us-patent-grant red book since 2005; ST.32 PATDOC before).",
+)
+
+COLLECTIONS = [*(_ipas(office) for office in IPAS_ST86_OFFICES), USPTO_DESIGNS]

@@ -1,0 +1,126 @@
+"""ST.86 office record (connectors/st86.py) → canonical design records, one per Design."""
+
+from __future__ import annotations
+
+from connectors import st86 as connector
+from transforms.rules import CollectionRules
+from transforms.schema import empty_record
+from transforms.spec import Format
+from transforms.st66 import party
+from transforms.values import (
+    clean_text,
+    country_code,
+    language,
+    locarno_class,
+    parse_date,
+    sorted_unique,
+)
+
+
+def _event_date(events: list[dict], code: str | None):
+    """Latest date of the design's events with this ST.86 DesignEventCode (Registered,
+    Withdrawn, Expired)."""
+    if not code:
+        return None
+    dates = [
+        parse_date(e.get("DesignEventDate"))
+        for e in events
+        if (e.get("DesignEventCode") or "").casefold() == code.casefold()
+    ]
+    dates = [d for d in dates if d]
+    return max(dates) if dates else None
+
+
+def _status(design: dict, rules: CollectionRules) -> tuple[str, str | None]:
+    office_status = clean_text(design.get("DesignCurrentStatusCode"))
+    status = rules.lookup("status", office_status) or "Unknown"
+    if status == "Expired" and office_status.casefold() == "inactive":
+        # IPAS writes "Inactive" both for lapsed registrations and for dead applications.
+        status = "Expired" if design.get("ExpiryDate") else "Ended"
+    return status, office_status
+
+
+def _product(design: dict, application_language: str | None) -> tuple[str | None, str | None]:
+    """The product: IndicationProductDescription, else the DesignTitle, else the Locarno
+    ProductDescription; the first one the office wrote, with its language."""
+    for texts in (design["product_indications"], design["titles"], design["product_descriptions"]):
+        for lang, value in texts:
+            value = clean_text(value)
+            if value:
+                return value, language(lang) or language(application_language)
+    return None, None
+
+
+def _locarno(design: dict) -> tuple[list[str], str | None]:
+    """Locarno classes (IndicationProducts whose ClassificationKindCode is Locarno or absent)
+    and the edition they were given in."""
+    rows = [(version, number) for kind, version, number in design["classifications"] if kind is None or "locarno" in kind.casefold()]
+    edition = next((clean_text(version) for version, _ in rows if clean_text(version)), None)
+    return sorted_unique(locarno_class(number) for _, number in rows), edition
+
+
+def _design_row(record: dict, design: dict, position: int, rules: CollectionRules, st13: str) -> dict:
+    out = empty_record("designs")
+    status, office_status = _status(design, rules)
+    events = design["events"]
+    registration_date = parse_date(design.get("RegistrationDate"))
+    if registration_date is None and status in ("Registered", "Expired"):
+        registration_date = _event_date(events, "Registered")
+    expiry_date = parse_date(design.get("ExpiryDate"))
+    if expiry_date is None and status == "Expired":
+        expiry_date = _event_date(events, "Expired")
+    publication_dates = [d for d in (parse_date(p.get("PublicationDate")) for p in design["publications"]) if d]
+    product, product_language = _product(design, record.get("DesignApplicationLanguageCode"))
+    classes, edition = _locarno(design)
+    out.update(
+        st13=st13,
+        design_number=clean_text(design.get("DesignIdentifier")) or str(position),
+        office=country_code(record.get("RegistrationOfficeCode")) or rules.office,
+        collection=rules.collection,
+        application_number=clean_text(record.get("ApplicationNumber")),
+        application_date=parse_date(record.get("DesignApplicationDate")),
+        registration_number=clean_text(design.get("RegistrationNumber")),
+        registration_date=registration_date,
+        expiry_date=expiry_date,
+        publication_date=min(publication_dates) if publication_dates else None,
+        status=status,
+        office_status=office_status,
+        # offices without DesignCurrentStatusDate (sgid) date the status by its event
+        status_date=parse_date(design.get("DesignCurrentStatusDate")) or _event_date(events, office_status),
+        product_indication=product,
+        product_indication_language=product_language,
+        locarno_classes=classes,
+        locarno_edition=edition,
+        applicants=[party(p) for p in design["applicants"] or record["applicants"]],
+        designers=[party(p) for p in design["designers"]],
+        representatives=[party(p) for p in design["representatives"]],
+        priorities=[
+            {
+                "country_code": country_code(p.get("PriorityCountryCode")),
+                "number": clean_text(p.get("PriorityNumber")),
+                "date": parse_date(p.get("PriorityDate")),
+            }
+            for p in design["priorities"]
+        ],
+        designated_countries=sorted_unique(country_code(c) for c in record["designated_countries"]),
+        representation_uris=design["representation_sheets"],
+    )
+    return out
+
+
+def to_canonical(record: dict, rules: CollectionRules) -> list[dict]:
+    """One row per Design of the application, all keyed by the application's ST.13; raises
+    ST13Error when no key can be built and ValueError when the application holds no design."""
+    if not record["designs"]:
+        raise ValueError("DesignApplication holds no Design")
+    st13 = rules.st13.build(clean_text(record.get("ApplicationNumber")), parse_date(record.get("DesignApplicationDate")))
+    return [_design_row(record, design, position, rules, st13) for position, design in enumerate(record["designs"], 1)]
+
+
+FORMAT = Format(
+    name="st86",
+    table="designs",
+    read=connector.iter_office_records,
+    to_canonical=to_canonical,
+    description="WIPO ST.86 DS-XML Transaction (IPAS exports: DesignApplication with one or more Design)",
+)
