@@ -2,7 +2,7 @@
 
 Generates one `<trademark-applications-daily>` document of at least --mb megabytes (10^6 bytes)
 from the case-files of the self-written fixture (tests/fixtures/ustm/case-files.xml) and the real
-sample (samples/mirror/ustm/sample-data.xml), each copy with its own serial number, mark, classes
+sample (samples/mirror/ustm/apc170216-sample.xml), each copy with its own serial number, mark, classes
 and owner names. Then measures, each step in a fresh subprocess so its peak RSS is its own:
 
   raw        lxml iterparse of the case-files with the parser options of connectors/xml.py,
@@ -33,7 +33,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
-TEMPLATES = (ROOT / "tests" / "fixtures" / "ustm" / "case-files.xml", ROOT / "samples" / "mirror" / "ustm" / "sample-data.xml")
+TEMPLATES = (ROOT / "tests" / "fixtures" / "ustm" / "case-files.xml", ROOT / "samples" / "mirror" / "ustm" / "apc170216-sample.xml")
 CASE_FILES_PER_ACTION_KEY = 2000
 MB = 1_000_000
 

@@ -1,6 +1,6 @@
 """USPTO daily XML (TDXF) case-files → office records.
 
-Expected values are read from samples/mirror/ustm/sample-data.xml (real) and
+Expected values are read from samples/mirror/ustm/apc170216-sample.xml (real) and
 tests/fixtures/ustm/case-files.xml (written from USPTO's DTD v2.0 documentation, not real);
 each assertion names the element it comes from.
 """

@@ -1,6 +1,6 @@
 """USPTO daily XML (TDXF) → canonical trademark records, through normalize_file.
 
-Expected values are read from samples/mirror/ustm/sample-data.xml (real) and
+Expected values are read from samples/mirror/ustm/apc170216-sample.xml (real) and
 tests/fixtures/ustm/case-files.xml (written from USPTO's DTD v2.0 documentation, not real), or
 follow from a rule of that documentation (page cited). Each assertion names its source.
 """
@@ -53,7 +53,7 @@ def variant(office_records, serial: str, **header) -> dict:
 
 def test_collection_declaration():
     assert (USTM.office, USTM.kind, USTM.format, USTM.schedule) == ("US", "trademark", "uspto-tdxf", "@daily")
-    assert USTM.source.kind == "https" and USTM.source.pattern == "apc*.zip"
+    assert USTM.source.kind == "https" and USTM.source.pattern == "apc*"
     # reference/vocab/brands-office-code-maps.json ustm.status_map: 167 codes
     assert len(USTM.status) == 167
     assert (USTM.status["700"], USTM.status["626"], USTM.status["602"]) == ("Registered", "Delete", "Ended")
@@ -74,7 +74,7 @@ def test_real_sample_backfile_registration(tmp_path):
     assert r["mark_text"] is None and r["nice_classes"] == [] and r["applicants"] == []
     # no <renewal-date>: the first term of an 1870 registration, 30 years (Act of 1870)
     assert r["expiry_date"] == D(1900, 10, 25)
-    assert r["source_file"] == "sample-data.xml"
+    assert r["source_file"] == "apc170216-sample.xml"
     assert r["source_sha256"].startswith("ed2251394225012c")  # SOURCES.md
 
 
