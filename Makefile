@@ -31,5 +31,24 @@ demo: install
 test: install
 	$(PY) -m pytest -q
 
+# Airflow (scheduler, DAG processor, API server + UI, triggerer) on http://127.0.0.1:$(AIRFLOW_PORT),
+# AIRFLOW_HOME ./airflow-home, writing to the same home as `make demo`.
+AIRFLOW_PORT ?= 8080
+airflow: install
+	AIRFLOW_PORT=$(AIRFLOW_PORT) AIRFLOW_VAR_IPETL_HOME=$(abspath $(HOME_DIR)) scripts/airflow-standalone.sh
+
+# Benchmarks (not tests): USPTO normalize vs raw iterparse, the GX gate on 1M rows, the
+# warehouse at 1M and 10M rows. Tables go to stdout and bench/out/results.md. Takes ~30 min.
+BENCH_MB ?= 200
+BENCH_SIZES ?= 1000000 10000000
+bench: install
+	mkdir -p bench/out
+	{ echo "## USPTO daily XML: normalize to Parquet vs raw lxml iterparse ($(BENCH_MB) MB)"; \
+	  $(PY) bench/uspto_normalize.py --mb $(BENCH_MB); \
+	  echo; echo "## Quality gate: GX suites on a 1M-row batch"; \
+	  $(PY) bench/gate_bench.py --rows 1000000; \
+	  echo; echo "## Warehouse: 100k-row delta, lookups and search"; \
+	  $(PY) bench/warehouse_bench.py --sizes $(BENCH_SIZES) --delta 100000; } 2>/dev/null | tee bench/out/results.md
+
 clean:
 	rm -rf $(VENV) .uv $(HOME_DIR)

@@ -289,7 +289,7 @@ class _Sftp:
 
 
 @contextmanager
-def _open(source: SourceSpec, settings: FetchSettings) -> Iterator[_Transport]:
+def open_transport(source: SourceSpec, settings: FetchSettings) -> Iterator[_Transport]:
     location = source.resolved()
     if source.kind == "local":
         yield _Local(Path(location), source.pattern)
@@ -315,7 +315,7 @@ def _sha256(path: Path) -> str:
         return reader.hexdigest()
 
 
-def _changed(remote: RemoteFile, entry: DeliveryRecord | None) -> bool | None:
+def is_changed(remote: RemoteFile, entry: DeliveryRecord | None) -> bool | None:
     """Whether the listing shows a version other than the one fetched; None if it cannot tell."""
     if entry is None or (entry.status == "fetched" and not Path(entry.path).is_file()):
         return True
@@ -422,10 +422,10 @@ def fetch_new(
     """
     folder = Path(home) / INCOMING / collection
     failures = []
-    with open_state(home, collection) as state, _open(source, settings) as transport:
+    with open_state(home, collection) as state, open_transport(source, settings) as transport:
         for remote in transport.files():
             entry = None if force else state.deliveries.get(remote.name)
-            changed = _changed(remote, entry)
+            changed = is_changed(remote, entry)
             if changed is False:
                 continue
             if changed is None and not (transport.asks_if_changed and (entry.etag or entry.last_modified)):

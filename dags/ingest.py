@@ -1,72 +1,111 @@
-"""One `<collection>_ingest` DAG per registry collection: discover → ingest (stage).
+"""One `<collection>_ingest` DAG per registry collection:
+discover → fetch (one mapped task per delivery) → normalize (likewise) → validate_and_stage.
 
-A thin shell over `ipetl.pipeline`: the tasks pass paths and counts, never records. A staged
-batch updates the Asset `ipetl://staged/<collection>`, which triggers `ipetl_publish`.
+A thin shell over `ipetl.pipeline`: the tasks pass names, paths and counts, never records. A
+staged batch updates the Asset `ipetl://staged/<collection>`, which triggers `ipetl_publish`;
+a batch the quality gate fails fails the run and updates nothing. A run is idempotent: its
+batch is `<home>/staging/<collection>/<run id>/`, replaced when the run is cleared and rerun.
+
+discover takes the deliveries of the run's data interval: those whose name carries a date
+(the collection's delivery_pattern) in the interval, and those whose name carries none, which
+are taken by the first run that sees them. A run triggered without a logical date has no
+interval and takes every delivery not yet processed. Backlogs: `airflow backfill create`, or
+IPETL_CATCHUP (see dags/_settings.py).
 """
 
 from __future__ import annotations
 
-from airflow.sdk import DAG, dag, task
+import logging
+
+from airflow.sdk import DAG, CronDataIntervalTimetable, dag, get_current_context, get_parsing_context, task
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from dags import _settings
 from ipetl.registry import COLLECTIONS, Collection
 
+log = logging.getLogger(__name__)
+
 
 def build(collection: Collection) -> DAG:
     cid = collection.id
+    staged = _settings.staged_asset(cid)
 
     @dag(
         dag_id=f"{cid}_ingest",
-        schedule=collection.schedule,
+        # Data intervals (a plain cron string is a CronTriggerTimetable in Airflow 3: a run's
+        # interval would be one instant), so that discover can take a run's deliveries.
+        schedule=CronDataIntervalTimetable(collection.schedule, timezone="UTC"),
         start_date=_settings.START_DATE,
-        catchup=False,
+        catchup=_settings.catchup(cid),
         max_active_runs=1,
         default_args=_settings.DEFAULT_ARGS,
         tags=[collection.office, collection.kind, collection.format],
-        doc_md=f"{collection.description}\n\n**Licence:** {collection.licence}",
+        doc_md=_settings.doc_md(collection),
     )
     def ingest_dag():
-        @task
-        def discover() -> list[str]:
+        @task(execution_timeout=_settings.DISCOVER_TIMEOUT)
+        def discover(data_interval_start=None, data_interval_end=None) -> list[str]:
             from ipetl import pipeline
 
             home = _settings.home()
             home.mkdir(parents=True, exist_ok=True)
-            fetched = pipeline.discover(collection, home, _settings.source(cid))
-            if fetched.failures:  # retried by Airflow; what was fetched stays fetched
-                raise RuntimeError(f"{cid}: could not fetch {fetched.failures}")
-            paths = [str(d.path) for d in fetched.deliveries]
-            if not paths:
-                raise AirflowSkipException(f"no deliveries for {cid}")
-            return paths
+            interval = (data_interval_start, data_interval_end) if data_interval_start and data_interval_end else None
+            with _settings.source_access(collection) as (source, settings):
+                names = pipeline.list_deliveries(collection, home, source, interval, settings)
+            if not names:
+                raise AirflowSkipException(f"{cid}: no new delivery for {interval or 'this run'}")
+            if len(names) > _settings.MAX_DELIVERIES_PER_RUN:
+                log.warning("%s: %d deliveries; this run takes the first %d", cid, len(names), _settings.MAX_DELIVERIES_PER_RUN)
+            return names[: _settings.MAX_DELIVERIES_PER_RUN]
 
-        @task(outlets=[_settings.staged_asset(cid)])
-        def ingest(paths: list[str], run_id: str | None = None) -> dict:
-            from pathlib import Path
-
+        # One at a time: the fetch layer locks the collection's state for each download.
+        @task(map_index_template="{{ delivery }}", max_active_tis_per_dagrun=1)
+        def fetch(name: str) -> dict:
             from ipetl import pipeline
 
-            home = _settings.home()
-            home.mkdir(parents=True, exist_ok=True)
-            summary = pipeline.ingest(collection, [Path(p) for p in paths], home, run_id=_settings.safe_run_id(run_id or "run"))
+            get_current_context()["delivery"] = name
+            with _settings.source_access(collection) as (source, settings):
+                path = pipeline.fetch_delivery(collection, name, _settings.home(), source, settings)
+            return {"name": name, "path": None if path is None else str(path)}
+
+        @task(map_index_template="{{ delivery }}")
+        def normalize(fetched: dict, run_id: str | None = None) -> dict:
+            from ipetl import pipeline
+
+            get_current_context()["delivery"] = fetched["name"]
+            if fetched["path"] is None:  # nothing new under that name since discover listed it
+                return {"name": fetched["name"], "path": None, "skipped": True}
+            return pipeline.normalize_delivery(collection, fetched["path"], _settings.home(), _settings.safe_run_id(run_id or "run"))
+
+        @task(outlets=[staged])
+        def validate_and_stage(normalized: list[dict], run_id: str | None = None) -> dict:
+            from ipetl import pipeline
+
+            # normalized[:]: every mapped result in one XCom request (iterating asks one by one)
+            summary = pipeline.validate_and_stage(collection, list(normalized[:]), _settings.home(), _settings.safe_run_id(run_id or "run"))
             result = {
                 "batch_dir": summary.batch_dir,
                 "status": summary.status,
+                "files": summary.files,
                 "records": summary.records,
                 "passed": summary.passed,
                 "quarantined": summary.quarantined,
+                "rejected": len(summary.rejected),
+                "deleted": summary.deleted,
             }
             if summary.status == "failed":  # a failed gate is not transient: no retries, no Asset event
                 raise AirflowFailException(f"{cid}: validation failed: {summary.failures} ({result})")
             if summary.batch_dir is None:  # every delivery already published: nothing to stage
                 raise AirflowSkipException(f"{cid}: nothing new to stage ({summary.skipped} already published)")
+            get_current_context()["outlet_events"][staged].extra = result
             return result
 
-        ingest(discover())
+        validate_and_stage(normalize.expand(fetched=fetch.expand(name=discover())))
 
     return ingest_dag()
 
 
+_wanted = get_parsing_context().dag_id  # set when a worker parses this file to run one task of one DAG
 for _collection in COLLECTIONS.values():
-    globals()[f"{_collection.id}_ingest"] = build(_collection)
+    if _wanted in (None, f"{_collection.id}_ingest"):
+        globals()[f"{_collection.id}_ingest"] = build(_collection)

@@ -1,12 +1,14 @@
 """`ipetl_publish`: merge every staged batch into one new snapshot and rebuild the catalog.
 
 Triggered when ANY collection's `ipetl://staged/<collection>` Asset is updated (AssetAny);
-max_active_runs=1 keeps snapshots strictly sequential.
+max_active_runs=1 keeps snapshots strictly sequential. A run that finds nothing staged (an
+earlier run merged its batches already) is skipped; a refused publish fails without retries.
 """
 
 from __future__ import annotations
 
 from airflow.sdk import AssetAny, dag, task
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
 from dags import _settings
 from ipetl.registry import COLLECTIONS
@@ -26,10 +28,16 @@ def ipetl_publish_dag():
     @task
     def publish() -> dict:
         from ipetl import pipeline
+        from warehouse.publish import PublishRefused
 
         home = _settings.home()
         batches = pipeline.staged_batches(home)
-        manifest = pipeline.publish_staged(home, batches) if batches else None
+        if not batches:
+            raise AirflowSkipException("nothing staged")
+        try:
+            manifest = pipeline.publish_staged(home, batches)
+        except PublishRefused as exc:  # the batches are marked refused: they need a look, not a retry
+            raise AirflowFailException(f"publish refused: {exc}") from None
         return {"snapshot_id": manifest["snapshot_id"] if manifest else None, "batches": len(batches)}
 
     publish()

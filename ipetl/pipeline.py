@@ -1,38 +1,55 @@
-"""The pipeline's steps as plain functions: discover → normalize → validate → stage → publish.
+"""The pipeline's steps as plain functions: discover → fetch → normalize → validate and stage → publish.
 
 `ipetl run` calls them in one process; the Airflow DAGs call the same functions, one task per
-step, passing only paths and counts between them.
+step (fetch and normalize once per delivery), passing only paths and counts between them.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import glob
 import json
 import os
+import re
 import shutil
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from connectors.fetch import FetchResult, fetch_new, mark_processed
-from connectors.sources import FetchError
+# open_transport and is_changed: the listing and the is-it-new rule fetch_new itself uses, so that
+# list_deliveries() names exactly the files fetch_new would fetch or hand on.
+from connectors.fetch import FetchResult, fetch_new, is_changed, mark_processed, open_transport
+from connectors.sources import FetchError, FetchSettings
+from connectors.state import FINAL_STATUSES, open_state
 from expectations import gate
 from expectations.datadocs import build_data_docs
-from ipetl.registry import COLLECTIONS, Collection
-from transforms.normalize import QUARANTINE, FileResult, normalize_file, quarantine_row
+from ipetl.registry import COLLECTIONS, Collection, Source
+from transforms.normalize import QUARANTINE, normalize_file, quarantine_row
 from transforms.schema import TABLES
 from warehouse import catalog, snapshots
 from warehouse.publish import TOMBSTONES, Delivery, PublishRefused, PublishRequest, StagedFile, publish
 
+SOURCE_KINDS = {"http": "https", "https": "https", "ftp": "ftp", "sftp": "sftp"}  # URL scheme → Source.kind
+_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+
 
 def home_dir(home: str | os.PathLike | None = None) -> Path:
-    """--home, else $IPETL_HOME, else ./var."""
-    return Path(home or os.environ.get("IPETL_HOME") or "var").absolute()
+    """--home, else $IPETL_HOME, else ./var. A `file://` URI names a local path; the warehouse
+    needs a POSIX file system (atomic rename, file locks, a DuckDB file), so an object store is
+    used by mounting it and giving the mount's path."""
+    value = str(home or os.environ.get("IPETL_HOME") or "var")
+    if _URI.match(value):
+        parts = urlsplit(value)
+        if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+            raise ValueError(f"home {value}: give a local path or a file:// URI (mount an object store and give the mount's path)")
+        value = unquote(parts.path)
+    return Path(value).absolute()
 
 
 def registry_rows() -> list[dict]:
@@ -40,6 +57,10 @@ def registry_rows() -> list[dict]:
         {"collection": c.id, "office": c.office, "kind": c.kind, "format": c.format, "office_name": c.office_name}
         for c in COLLECTIONS.values()
     ]
+
+
+def _new_run_id() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
 
 
 @dataclass
@@ -63,19 +84,95 @@ class BatchSummary:
         return "failed" if self.failures else "staged"
 
 
-def discover(collection: Collection, home: Path, source: str | os.PathLike | None = None, force: bool = False) -> FetchResult:
-    """Fetch a collection's new deliveries: from its declared source (into
-    <home>/incoming/<collection>/), or read in place from DIR for `--source DIR` (a directory of
-    deliveries, or a mirror holding one directory per collection). Returns every delivery fetched
-    and not yet processed, and the files that could not be fetched (they resume next time)."""
-    spec = collection.source
-    if source:
-        folder = Path(source)
-        if (folder / collection.id).is_dir():
-            folder = folder / collection.id
-        spec = dataclasses.replace(spec, kind="local", location=str(folder))
-    return fetch_new(collection.id, spec, home, force=force)
+# --- where deliveries come from ------------------------------------------------------------
 
+def source_for(collection: Collection, source: Source | str | os.PathLike | None = None) -> Source:
+    """The collection's declared source, or `source` instead: a Source, an http(s)/ftp/sftp URL,
+    or a directory (a path or a file:// URI) holding the deliveries or one directory per collection."""
+    if not source:
+        return collection.source
+    if isinstance(source, Source):
+        return source
+    text = str(source)
+    scheme = urlsplit(text).scheme if _URI.match(text) else ""
+    if scheme in SOURCE_KINDS:
+        return dataclasses.replace(collection.source, kind=SOURCE_KINDS[scheme], location=text)
+    if scheme not in ("", "file"):
+        raise ValueError(f"{collection.id}: source {text}: not a directory nor an http(s), ftp or sftp URL")
+    folder = Path(unquote(urlsplit(text).path) if scheme else text)
+    if (folder / collection.id).is_dir():
+        folder = folder / collection.id
+    return dataclasses.replace(collection.source, kind="local", location=str(folder))
+
+
+def discover(collection: Collection, home: Path, source: Source | str | os.PathLike | None = None, force: bool = False) -> FetchResult:
+    """Fetch a collection's new deliveries: from its declared source (into
+    <home>/incoming/<collection>/), or from `source` (see source_for; a directory is read in
+    place). Returns every delivery fetched and not yet processed, and the files that could not be
+    fetched (they resume next time)."""
+    return fetch_new(collection.id, source_for(collection, source), home, force=force)
+
+
+def delivery_date(collection: Collection, name: str) -> dt.date | None:
+    """The date a delivery's name carries (Collection.delivery_pattern); None if it carries none."""
+    if not re.search(collection.delivery_pattern, name):
+        return None
+    try:
+        return collection.delivery_order(Path(name))[0]
+    except OSError:  # the pattern matched an impossible date, and there is no file to take an mtime from
+        return None
+
+
+def list_deliveries(
+    collection: Collection,
+    home: Path,
+    source: Source | str | os.PathLike | None = None,
+    interval: tuple[dt.datetime, dt.datetime] | None = None,
+    settings: FetchSettings = FetchSettings(),
+) -> list[str]:
+    """Names of the deliveries a run should fetch and process, in name order: the files at the
+    source that fetch_new would fetch or hand on (new, changed, or fetched and not yet processed).
+
+    interval (start, end), timezone-aware: keep a delivery whose name carries a date only if that
+    day begins (00:00 UTC) within [start, end), so each dated delivery belongs to exactly one run
+    of a schedule. A name without a date belongs to no interval and is kept whenever it is new.
+    Raises FetchError when the source cannot be listed.
+    """
+    with open_state(home, collection.id) as state:  # not held while listing: fetches of the collection go on
+        known = dict(state.deliveries)
+    with open_transport(source_for(collection, source), settings) as transport:
+        listed, can_ask = transport.files(), transport.asks_if_changed
+    names = []
+    for remote in listed:
+        entry = known.get(remote.name)
+        if entry is not None and entry.status in FINAL_STATUSES:
+            changed = is_changed(remote, entry)
+            if changed is False or (changed is None and not (can_ask and (entry.etag or entry.last_modified))):
+                continue  # processed, and the same version (the test fetch_new makes)
+        date = delivery_date(collection, remote.name) if interval else None
+        if date is None or interval[0] <= dt.datetime.combine(date, dt.time(), dt.timezone.utc) < interval[1]:
+            names.append(remote.name)
+    return names
+
+
+def fetch_delivery(
+    collection: Collection,
+    name: str,
+    home: Path,
+    source: Source | str | os.PathLike | None = None,
+    settings: FetchSettings = FetchSettings(),
+) -> Path | None:
+    """Fetch one delivery the source lists (a local one is read in place) and return its path;
+    None when there is nothing new under that name (its version was processed before, or it is
+    no longer listed). Raises FetchError when it cannot be fetched; a partial download resumes."""
+    spec = dataclasses.replace(source_for(collection, source), pattern=glob.escape(name))
+    fetched = fetch_new(collection.id, spec, home, settings)
+    if fetched.failures:
+        raise FetchError("; ".join(reason for _, reason in fetched.failures))
+    return next((d.path for d in fetched.deliveries if d.name == name), None)
+
+
+# --- normalize, validate, stage ------------------------------------------------------------
 
 def _mark_processed(home: Path, collection: str, deliveries: list[dict]) -> None:
     """Tell the fetch state what became of the deliveries of a published batch."""
@@ -109,6 +206,117 @@ def _quarantine_file(home: Path, collection: str, path: Path) -> None:
     shutil.copy2(path, target / path.name)
 
 
+def _spool_root(home: Path, collection: str, run_id: str) -> Path:
+    """Where a run's normalized deliveries wait for validation (not a staged batch: no batch.json)."""
+    return Path(home) / "staging" / ".work" / collection / run_id
+
+
+def normalize_delivery(
+    collection: Collection,
+    path: str | os.PathLike,
+    home: Path,
+    run_id: str,
+    force: bool = False,
+    published: dict | None = None,
+) -> dict:
+    """Normalize one delivery into the run's spool: <home>/staging/.work/<collection>/<run_id>/<name>/
+    holds its canonical rows stamped with the delivery's order (records.parquet), its quarantined
+    rows and its manifest entry. A rerun of the same run overwrites it.
+
+    Returns what validate_and_stage needs, small enough for an XCom (paths and counts, never
+    records); `skipped` when the same delivery is already published (unless force).
+    published: the collection's published deliveries, when the caller already has them.
+    """
+    path, home = Path(path), Path(home)
+    if not force:
+        published = _published(home, collection.id) if published is None else published
+        if published and _already_published(path, published):
+            return {"name": path.name, "path": str(path), "skipped": True}
+    spool = _spool_root(home, collection.id, run_id) / path.name
+    shutil.rmtree(spool, ignore_errors=True)
+    spool.mkdir(parents=True)
+    rules = collection.rules()
+    now = dt.datetime.now(dt.timezone.utc)
+    date, sequence = collection.delivery_order(path)
+    result = normalize_file(path, collection.fmt, rules, spool, ingested_at=now)
+    quarantine = list(result.quarantined)
+    if result.rejected:
+        _quarantine_file(home, collection.id, path)
+        quarantine.append(quarantine_row(rules, path.name, None, "delivery.readable", None, result.rejected, now))
+    with pq.ParquetWriter(spool / "records.parquet", TABLES[collection.table], compression="lz4") as writer:
+        for batch in result.batches():
+            writer.write_batch(_with_delivery(batch, date, sequence))
+    result.discard()
+    pq.write_table(pa.Table.from_pylist(quarantine, schema=QUARANTINE), spool / "quarantine.parquet")
+    delivery = Delivery(
+        collection.id, path.name, ";".join(result.checksums.values()) or None, path.stat().st_size,
+        records=result.records, rejected=result.rejected, delivery_date=date.isoformat(), delivery_sequence=sequence,
+    )
+    (spool / "delivery.json").write_text(json.dumps(asdict(delivery)))
+    return {
+        "name": path.name, "path": str(path), "skipped": False, "spool": str(spool),
+        "records": result.records, "quarantined": len(result.quarantined), "rejected": result.rejected,
+    }
+
+
+def validate_and_stage(collection: Collection, normalized: list[dict], home: Path, run_id: str) -> BatchSummary:
+    """Run the quality gate (GX) over a run's normalized deliveries and stage what passes as the
+    batch <home>/staging/<collection>/<run_id>/ for publishing; a rerun of the same run replaces it.
+
+    The batch is written whatever the gate says (status `failed` is never published); no batch
+    when every delivery was skipped. The spool is removed once the batch is staged, and kept
+    after a failed gate so that the step can run again.
+    """
+    home = Path(home)
+    summary = BatchSummary(collection=collection.id, table=collection.table)
+    summary.skipped = sum(1 for n in normalized if n["skipped"])
+    done = [n for n in normalized if not n["skipped"]]
+    if not done:
+        return summary
+    now = dt.datetime.now(dt.timezone.utc)
+    entries = {n["name"]: Delivery(**json.loads((Path(n["spool"]) / "delivery.json").read_text())) for n in done}
+    done.sort(key=lambda n: (entries[n["name"]].delivery_date, entries[n["name"]].delivery_sequence, n["name"]))
+    deliveries = [entries[n["name"]] for n in done]
+    summary.files = len(done)
+    summary.rejected = [(n["path"], n["rejected"]) for n in done if n["rejected"]]
+    quarantine: list[dict] = []
+    tables: list[pa.Table] = []
+    for n in done:
+        quarantine.extend(pq.read_table(Path(n["spool"]) / "quarantine.parquet").to_pylist())
+        tables.append(pq.read_table(Path(n["spool"]) / "records.parquet"))
+    table = pa.concat_tables(tables)
+    deleted = pc.equal(table.column("status"), "Delete")
+    tombstones = _tombstones(collection, table.filter(deleted))
+    table = table.filter(pc.invert(deleted))
+    summary.deleted = tombstones.num_rows
+    summary.records = table.num_rows + tombstones.num_rows + len(quarantine) - len(summary.rejected)
+    checked = None
+    if table.num_rows:
+        rules = collection.rules()
+        checked = gate.validate(collection.table, table, rules, list(COLLECTIONS), home / "gx")
+        quarantine.extend(checked.quarantine)
+        summary.failures = checked.failures
+        summary.passed = checked.passed.num_rows
+    summary.quarantined = len(quarantine) - len(summary.rejected)
+    batch_dir = home / "staging" / collection.id / run_id
+    shutil.rmtree(batch_dir, ignore_errors=True)
+    batch_dir.mkdir(parents=True)
+    if checked is not None and checked.passed.num_rows:
+        pq.write_table(checked.passed, batch_dir / "records.parquet", compression="zstd")
+    if tombstones.num_rows:
+        pq.write_table(tombstones, batch_dir / "tombstones.parquet", compression="zstd")
+    pq.write_table(pa.Table.from_pylist(quarantine, schema=QUARANTINE), batch_dir / "quarantine.parquet")
+    for d in deliveries:  # per-delivery counts after the gate
+        d.quarantined = sum(1 for q in quarantine if q["source_file"].split("!")[0] == d.name and q["rule_id"] != "delivery.readable")
+    (batch_dir / "batch.json").write_text(  # last: a batch without it is not staged
+        json.dumps({"summary": asdict(summary), "status": summary.status, "deliveries": [asdict(d) for d in deliveries], "created_at": now.isoformat()}, indent=1)
+    )
+    summary.batch_dir = str(batch_dir)
+    if summary.status == "staged":
+        shutil.rmtree(_spool_root(home, collection.id, run_id), ignore_errors=True)
+    return summary
+
+
 def ingest(
     collection: Collection,
     paths: list[Path],
@@ -118,68 +326,13 @@ def ingest(
 ) -> BatchSummary:
     """Normalize and validate a collection's deliveries and stage what passes for publishing."""
     home = Path(home)
-    run_id = run_id or dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
-    summary = BatchSummary(collection=collection.id, table=collection.table)
+    run_id = run_id or _new_run_id()
     published = {} if force else _published(home, collection.id)
-    batch_dir = home / "staging" / collection.id / run_id
-    work = home / "staging" / ".work"
-    work.mkdir(parents=True, exist_ok=True)
-    rules = collection.rules()
-    now = dt.datetime.now(dt.timezone.utc)
-    results: list[FileResult] = []
-    deliveries: list[Delivery] = []
-    quarantine: list[dict] = []
-    batches: list[pa.RecordBatch] = []
-    for path in sorted(paths, key=lambda p: (*collection.delivery_order(p), p.name)):
-        if published and _already_published(path, published):
-            summary.skipped += 1
-            continue
-        summary.files += 1
-        delivery_date, delivery_sequence = collection.delivery_order(path)
-        result = normalize_file(path, collection.fmt, rules, work, ingested_at=now)
-        if result.rejected:
-            summary.rejected.append((str(path), result.rejected))
-            _quarantine_file(home, collection.id, path)
-            quarantine.append(quarantine_row(rules, path.name, None, "delivery.readable", None, result.rejected, now))
-        deliveries.append(
-            Delivery(collection.id, path.name, ";".join(result.checksums.values()) or None, path.stat().st_size,
-                     records=result.records, rejected=result.rejected,
-                     delivery_date=delivery_date.isoformat(), delivery_sequence=delivery_sequence)
-        )
-        quarantine.extend(result.quarantined)
-        batches.extend(_with_delivery(b, delivery_date, delivery_sequence) for b in result.batches())
-        results.append(result)
-    schema = TABLES[collection.table]
-    table = pa.Table.from_batches(batches, schema=schema) if batches else schema.empty_table()
-    for result in results:
-        result.discard()
-    deleted = pc.equal(table.column("status"), "Delete")
-    tombstones = _tombstones(collection, table.filter(deleted))
-    table = table.filter(pc.invert(deleted))
-    summary.deleted = tombstones.num_rows
-    summary.records = table.num_rows + tombstones.num_rows + len(quarantine) - len(summary.rejected)
-    checked = None
-    if table.num_rows:
-        checked = gate.validate(collection.table, table, rules, list(COLLECTIONS), home / "gx")
-        quarantine.extend(checked.quarantine)
-        summary.failures = checked.failures
-        summary.passed = checked.passed.num_rows
-    summary.quarantined = len(quarantine) - len(summary.rejected)
-    if not deliveries:
-        return summary
-    batch_dir.mkdir(parents=True, exist_ok=True)
-    if checked is not None and checked.passed.num_rows:
-        pq.write_table(checked.passed, batch_dir / "records.parquet", compression="zstd")
-    if tombstones.num_rows:
-        pq.write_table(tombstones, batch_dir / "tombstones.parquet", compression="zstd")
-    pq.write_table(pa.Table.from_pylist(quarantine, schema=QUARANTINE), batch_dir / "quarantine.parquet")
-    for d in deliveries:  # per-delivery counts after the gate
-        d.quarantined = sum(1 for q in quarantine if q["source_file"].split("!")[0] == d.name and q["rule_id"] != "delivery.readable")
-    (batch_dir / "batch.json").write_text(
-        json.dumps({"summary": asdict(summary), "status": summary.status, "deliveries": [asdict(d) for d in deliveries], "created_at": now.isoformat()}, indent=1)
-    )
-    summary.batch_dir = str(batch_dir)
-    return summary
+    try:
+        normalized = [normalize_delivery(collection, path, home, run_id, force, published) for path in paths]
+        return validate_and_stage(collection, normalized, home, run_id)
+    finally:
+        shutil.rmtree(_spool_root(home, collection.id, run_id), ignore_errors=True)
 
 
 def _with_delivery(batch: pa.RecordBatch, date: dt.date, sequence: int) -> pa.RecordBatch:
@@ -277,7 +430,7 @@ def run(
     home.mkdir(parents=True, exist_ok=True)
     ids = collection_ids or list(COLLECTIONS)
     summaries = []
-    run_id = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    run_id = _new_run_id()
     fetch_failures = []
     for cid in ids:
         collection = COLLECTIONS[cid]
