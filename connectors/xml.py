@@ -40,6 +40,7 @@ def iter_elements(stream: IO[bytes], tags: Iterable[str]) -> Iterator[etree._Ele
     freed only with its outer one. XML errors become DeliveryError with lxml's one-line reason.
     """
     wanted = frozenset(tags)
+    nested = len(wanted) > 1  # with one tag, no matched element sits inside another
     context = etree.iterparse(
         stream,
         events=("end",),
@@ -55,7 +56,7 @@ def iter_elements(stream: IO[bytes], tags: Iterable[str]) -> Iterator[etree._Ele
     try:
         for _, elem in context:
             yield elem
-            if not any(local(a.tag) in wanted for a in elem.iterancestors()):
+            if not nested or not any(local(a.tag) in wanted for a in elem.iterancestors()):
                 _release(elem)
     except etree.XMLSyntaxError as exc:
         raise DeliveryError(f"not well-formed XML: {exc.msg or exc}") from None

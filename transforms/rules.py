@@ -15,6 +15,9 @@ from transforms.st13 import ST13Rule
 from transforms.values import load_vocab
 
 _ST66 = load_vocab("st66-values.json")
+STATUS_CATEGORIES = frozenset({"Registered", "Pending", "Ended", "Expired", "Unknown"})
+# The status of a record a delivery withdraws; ipetl/pipeline.py turns it into a tombstone.
+DELETE = "Delete"
 
 
 def _folded(table: Mapping[str, str]) -> Mapping[str, str]:
@@ -43,6 +46,13 @@ class CollectionRules:
         """Each table folded once: office overrides over the format's shared table."""
         shared = {"status": ST66_STATUS, "feature": ST66_FEATURE, "kind": ST66_KIND}
         return {name: {**shared[name], **_folded(getattr(self, name))} for name in shared}
+
+    def status_category(self, office_status: str | None) -> str:
+        """The contract's status category for the office's status; a table may also say `Delete`
+        (a record the delivery withdraws: USPTO's 000 and 626, operationCode Delete); what it
+        files outside the contract (USPTO's "Other") or does not know is Unknown."""
+        category = self.lookup("status", office_status)
+        return category if category in STATUS_CATEGORIES or category == DELETE else "Unknown"
 
     def lookup(self, table: str, value: str | None) -> str | None:
         """Office override first, then the format's shared table; case-insensitive."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from connectors import st66 as connector
-from transforms.rules import CollectionRules
+from transforms.rules import DELETE, CollectionRules
 from transforms.schema import empty_record
 from transforms.spec import Format
 from transforms.values import (
@@ -18,9 +18,6 @@ from transforms.values import (
 
 # The office of the International Bureau: its records are the Madrid international registrations.
 INTERNATIONAL_OFFICE = "WO"
-STATUS_CATEGORIES = frozenset({"Registered", "Pending", "Ended", "Expired"})
-# The status of a record a delivery withdraws; ipetl/pipeline.py turns it into a tombstone.
-DELETE = "Delete"
 
 
 def party(raw: dict) -> dict:
@@ -82,13 +79,6 @@ def _is_madrid(record: dict) -> bool:
     return "madrid" in codes.casefold() or (record.get("InternationalMarkIndicator") or "").casefold() in ("true", "1", "yes")
 
 
-def _status(office_status: str | None, rules: CollectionRules) -> str:
-    """The status category of the office's status; a table may also say Delete (USPTO's 000 and
-    626); what it files outside the contract (USPTO's "Other") is Unknown."""
-    category = rules.lookup("status", office_status)
-    return category if category in STATUS_CATEGORIES or category == DELETE else "Unknown"
-
-
 def to_canonical(record: dict, rules: CollectionRules) -> dict:
     """Map one office record; raises ST13Error when no record key can be built.
 
@@ -118,7 +108,7 @@ def to_canonical(record: dict, rules: CollectionRules) -> dict:
         office_status = status = DELETE
     else:
         office_status = clean_text(record.get("MarkCurrentStatusCode"))
-        status = _status(office_status, rules)
+        status = rules.status_category(office_status)
     if status == "Expired" and office_status and office_status.casefold() == "inactive":
         # IPAS writes "Inactive" both for lapsed registrations and dead applications.
         status = "Expired" if record.get("ExpiryDate") else "Ended"

@@ -15,10 +15,8 @@ from transforms.schema import empty_record
 from transforms.spec import Format
 from transforms.values import add_years, clean_text, country_code, nice_class, parse_date, sorted_unique, vienna_code
 
-STATUS_CATEGORIES = frozenset({"Registered", "Pending", "Ended", "Expired", "Unknown"})
 # The ustm status map sends a few codes (000 unknown, 626 backfile cancelled or expired) to
-# "Delete": records to withdraw, routed to tombstones after the transform.
-DELETE = "Delete"
+# "Delete": records to withdraw, routed to tombstones after the transform (rules.status_category).
 
 # mark-drawing-code, first position (p. 7): 1 typeset word(s) (not used since 2003-11-02), 2 design
 # only, 3 design with word(s), 4 word(s) in block form / standard characters, 5 stylized word(s),
@@ -57,29 +55,6 @@ def _new_record() -> dict:
 
 def _is_true(value: str | None) -> bool:
     return value == "T"
-
-
-def _status_category(code: str | None, rules: CollectionRules) -> str:
-    category = rules.lookup("status", code)
-    if category == DELETE or category in STATUS_CATEGORIES:
-        return category
-    return "Unknown"  # no code, an unmapped code, or a category outside the contract ("Other")
-
-
-# rules.lookup scans the collection's whole status table (167 USPTO codes) on every call: each
-# code's category is kept per rules object (held here, so its id is not reused).
-_status_memo: dict[int, tuple[CollectionRules, dict[str | None, str]]] = {}
-
-
-def _status(code: str | None, rules: CollectionRules) -> str:
-    memo = _status_memo.get(id(rules))
-    if memo is None or memo[0] is not rules:
-        memo = _status_memo[id(rules)] = (rules, {})
-    categories = memo[1]
-    category = categories.get(code)
-    if category is None:
-        category = categories[code] = _status_category(code, rules)
-    return category
 
 
 def _place_country(code: str | None) -> str | None:
@@ -244,7 +219,7 @@ def to_canonical(record: dict, rules: CollectionRules) -> dict:
     registration_number = record["registration-number"]
     registration_date = parse_date(header.get("registration-date"))
     office_status = header.get("status-code")
-    status = _status(office_status, rules)
+    status = rules.status_category(office_status)
     status_date = parse_date(header.get("status-date"))
     termination_date = None
     if status in ("Ended", "Expired"):

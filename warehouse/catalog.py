@@ -145,6 +145,7 @@ def open_catalog(home: Path, registry_rows: list[dict], snapshot_id: int | None 
         if not target.exists():
             build(home, registry_rows)
         con = duckdb.connect(str(target), read_only=True)
+        con.execute("SET parquet_metadata_cache = true")  # repeated lookups skip re-reading footers
         search.load_fts(con)
         return con
     con = duckdb.connect()
