@@ -38,7 +38,7 @@ airflow: install
 	AIRFLOW_PORT=$(AIRFLOW_PORT) AIRFLOW_VAR_IPETL_HOME=$(abspath $(HOME_DIR)) scripts/airflow-standalone.sh
 
 # Benchmarks (not tests): USPTO normalize vs raw iterparse, the GX gate on 1M rows, the
-# warehouse at 1M and 10M rows. Tables go to stdout and bench/out/results.md. Takes ~30 min.
+# warehouse at 1M and 10M rows. Tables go to stdout and bench/out/results.md. ~10 min here.
 BENCH_MB ?= 200
 BENCH_SIZES ?= 1000000 10000000
 bench: install
