@@ -131,18 +131,9 @@ def step_raw(path: Path) -> dict:
 
     clock = Clock()
     records = 0
-    context = etree.iterparse(
-        str(path),
-        events=("end",),
-        tag="case-file",
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-    )
+    from connectors.xml import PARSER_OPTIONS
+
+    context = etree.iterparse(str(path), events=("end",), tag="case-file", **PARSER_OPTIONS)
     for _, elem in context:
         records += 1
         elem.clear(keep_tail=False)

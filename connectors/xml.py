@@ -13,6 +13,18 @@ from typing import IO, Iterable, Iterator
 from lxml import etree
 
 
+# lxml iterparse options every XML connector uses: no entities, no DTD, no network, no huge trees.
+PARSER_OPTIONS = dict(
+    resolve_entities=False,
+    no_network=True,
+    load_dtd=False,
+    dtd_validation=False,
+    huge_tree=False,
+    remove_comments=True,
+    remove_pis=True,
+)
+
+
 class DeliveryError(Exception):
     """A delivery (file) cannot be read; the message is the one-line reason."""
 
@@ -41,18 +53,7 @@ def iter_elements(stream: IO[bytes], tags: Iterable[str]) -> Iterator[etree._Ele
     """
     wanted = frozenset(tags)
     nested = len(wanted) > 1  # with one tag, no matched element sits inside another
-    context = etree.iterparse(
-        stream,
-        events=("end",),
-        tag=[f"{{*}}{t}" for t in wanted],
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-    )
+    context = etree.iterparse(stream, events=("end",), tag=[f"{{*}}{t}" for t in wanted], **PARSER_OPTIONS)
     try:
         for _, elem in context:
             yield elem

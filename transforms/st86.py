@@ -108,13 +108,17 @@ def _design_row(record: dict, design: dict, position: int, rules: CollectionRule
     return out
 
 
-def to_canonical(record: dict, rules: CollectionRules) -> list[dict]:
-    """One row per Design of the application, all keyed by the application's ST.13; raises
+def rows_per_design(record: dict, rules: CollectionRules, filing_date: str, design_row) -> list[dict]:
+    """One row per design of an application, all keyed by the application's ST.13; raises
     ST13Error when no key can be built and ValueError when the application holds no design."""
     if not record["designs"]:
         raise ValueError("DesignApplication holds no Design")
-    st13 = rules.st13.build(clean_text(record.get("ApplicationNumber")), parse_date(record.get("DesignApplicationDate")))
-    return [_design_row(record, design, position, rules, st13) for position, design in enumerate(record["designs"], 1)]
+    st13 = rules.st13.build(clean_text(record.get("ApplicationNumber")), parse_date(record.get(filing_date)))
+    return [design_row(record, design, position, rules, st13) for position, design in enumerate(record["designs"], 1)]
+
+
+def to_canonical(record: dict, rules: CollectionRules) -> list[dict]:
+    return rows_per_design(record, rules, "DesignApplicationDate", _design_row)
 
 
 FORMAT = Format(

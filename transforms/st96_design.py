@@ -8,6 +8,7 @@ from transforms.rules import CollectionRules
 from transforms.schema import empty_record
 from transforms.spec import Format
 from transforms.st66 import party
+from transforms.st86 import rows_per_design
 from transforms.values import (
     clean_text,
     country_code,
@@ -61,12 +62,8 @@ def _design_row(record: dict, design: dict, position: int, rules: CollectionRule
 
 
 def to_canonical(record: dict, rules: CollectionRules) -> list[dict]:
-    """One row per Design of the DesignBag, all keyed by the application's ST.13; raises
-    ST13Error when no key can be built and ValueError when the application holds no design."""
-    if not record["designs"]:
-        raise ValueError("DesignApplication holds no Design")
-    st13 = rules.st13.build(clean_text(record.get("ApplicationNumber")), parse_date(record.get("ApplicationDate")))
-    return [_design_row(record, design, position, rules, st13) for position, design in enumerate(record["designs"], 1)]
+    """One row per Design of the DesignBag."""
+    return rows_per_design(record, rules, "ApplicationDate", _design_row)
 
 
 FORMAT = Format(
