@@ -27,8 +27,7 @@ from typing import IO, Callable, Iterable, Iterator, Mapping, Union
 
 from lxml import etree
 
-from transforms.rules import ST66_STATUS
-from transforms.st66 import STATUS_CATEGORIES
+from transforms.rules import ST66_STATUS, STATUS_CATEGORIES
 from transforms.values import country_code, language
 from warehouse import catalog
 
@@ -91,7 +90,7 @@ class StatusCodes:
     ended_unregistered: str
 
     def code(self, status: str | None, office_status: str | None, registration_number: str | None) -> str | None:
-        if status not in STATUS_CATEGORIES:
+        if status not in STATUS_CATEGORIES or status == "Unknown":
             return None  # Unknown: the standard has no value for it
         value = self.words.get((office_status or "").strip().casefold())
         if value and ST66_STATUS.get(value.casefold()) == status:
