@@ -17,7 +17,6 @@ import os
 import shutil
 import sys
 import tempfile
-import threading
 from pathlib import Path
 
 import pytest
@@ -50,7 +49,7 @@ from dags import _settings  # noqa: E402
 from dags import ingest as ingest_dags  # noqa: E402
 from ipetl import pipeline  # noqa: E402
 from ipetl.registry import COLLECTIONS  # noqa: E402
-from tests.connectors.test_fetch_http import QuietServer, Site, handler_for  # noqa: E402
+from tests.connectors.test_fetch_http import Site, serving  # noqa: E402
 from warehouse.catalog import open_catalog  # noqa: E402
 
 KH = (MIRROR / "khtm" / "khtm.xml").read_bytes()
@@ -88,15 +87,8 @@ def settings_env(monkeypatch, tmp_path):
 @pytest.fixture
 def office_server():
     """A bulk-download server on 127.0.0.1 serving the real KH sample as /bulk/khtm.xml."""
-    site = Site({"khtm.xml": KH})
-    server = QuietServer(("127.0.0.1", 0), handler_for(site))
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    site.url = f"http://127.0.0.1:{server.server_address[1]}"
-    yield site
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
+    with serving(Site({"khtm.xml": KH})) as site:
+        yield site
 
 
 def _session():

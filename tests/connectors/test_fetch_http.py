@@ -14,7 +14,9 @@ import re
 import threading
 import time
 import zipfile
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Iterator
 from urllib.parse import quote, unquote, urlsplit
 
 import pytest
@@ -124,17 +126,25 @@ class QuietServer(ThreadingHTTPServer):
         pass  # a client that gave up on a stalled answer: expected in these tests
 
 
-@pytest.fixture
-def site():
-    site = Site({"khtm.xml": KH, "altm.xml": AL})
+@contextmanager
+def serving(site: Site) -> Iterator[Site]:
+    """Serve `site` on 127.0.0.1 (an ephemeral port, set in site.url) until the block ends."""
     server = QuietServer(("127.0.0.1", 0), handler_for(site))
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     site.url = f"http://127.0.0.1:{server.server_address[1]}"
-    yield site
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
+    try:
+        yield site
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+@pytest.fixture
+def site():
+    with serving(Site({"khtm.xml": KH, "altm.xml": AL})) as served:
+        yield served
 
 
 def index(site: Site, pattern: str = "*.xml") -> Source:
