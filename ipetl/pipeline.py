@@ -436,17 +436,26 @@ def _home_lock(home: Path, name: str) -> Iterator[None]:
 
 
 def _publish_request(batch_dirs: list[Path]) -> PublishRequest:
+    """One request for the batches, oldest first. A delivery staged twice (a run killed before
+    its publish, then run again) counts once: its deliveries entry and quarantine rows come from
+    the newest batch; its records are the same in both and the newest wins by key anyway."""
     request = PublishRequest()
-    for batch_dir in batch_dirs:
-        info = json.loads((batch_dir / "batch.json").read_text())
+    infos = [(batch_dir, json.loads((batch_dir / "batch.json").read_text())) for batch_dir in batch_dirs]
+    newest: dict[tuple, Path] = {}
+    for batch_dir, info in infos:
+        for d in info["deliveries"]:
+            newest[(d["collection"], d["name"], d["sha256"])] = batch_dir
+    for batch_dir, info in infos:
         summary = info["summary"]
         for name, tombstones in (("records.parquet", False), ("tombstones.parquet", True)):
             path = batch_dir / name
             if path.exists():
                 rows = pq.ParquetFile(path).metadata.num_rows
                 request.staged.append(StagedFile(summary["collection"], summary["table"], path, batch_dir.name, rows, tombstones))
-        request.quarantine.extend(pq.read_table(batch_dir / "quarantine.parquet").to_pylist())
-        request.deliveries.extend(Delivery(**d) for d in info["deliveries"])
+        superseded = {d["name"] for d in info["deliveries"] if newest[(d["collection"], d["name"], d["sha256"])] != batch_dir}
+        request.quarantine.extend(q for q in pq.read_table(batch_dir / "quarantine.parquet").to_pylist()
+                                  if q["source_file"].split("!")[0] not in superseded)
+        request.deliveries.extend(Delivery(**d) for d in info["deliveries"] if d["name"] not in superseded)
         if summary["collection"] not in request.collections:
             request.collections.append(summary["collection"])
     return request

@@ -130,7 +130,7 @@ def _staged_events(run_id: str) -> int:
 
 
 def _catalog(home: Path, sql: str):
-    con = open_catalog(home, pipeline.registry_rows())
+    con = open_catalog(pipeline.lake_settings(home), home, pipeline.registry_rows())
     try:
         return con.execute(sql).fetchall()
     finally:

@@ -286,15 +286,14 @@ class VacuumResult:
     files_removed: int
 
 
-def vacuum(settings: LakeSettings, keep: int) -> VacuumResult:
-    """Expire all but the newest `keep` snapshots, merge small files, delete files no snapshot
-    uses (and those a killed publish left behind)."""
+def vacuum(settings: LakeSettings, keep: int, rewrite_share: float = 0.1) -> VacuumResult:
+    """Rewrite files with more than `rewrite_share` of their rows deleted, merge small files,
+    expire all but the newest `keep` snapshots, and delete files no snapshot uses (and those a
+    killed publish left behind)."""
     con = connect(settings)
     try:
-        def merge() -> None:
-            con.execute(f"CALL ducklake_merge_adjacent_files('{ALIAS}')")
-
-        retrying(merge)
+        retrying(lambda: con.execute(f"CALL ducklake_rewrite_data_files('{ALIAS}', delete_threshold => {float(rewrite_share)})"))
+        retrying(lambda: con.execute(f"CALL ducklake_merge_adjacent_files('{ALIAS}')"))
         ids = snapshot_ids(con)
         kept = ids[-max(keep, 1):]
         expired = ids[: -max(keep, 1)]
