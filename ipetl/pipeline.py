@@ -229,7 +229,7 @@ def _published(settings: LakeSettings, collection: str) -> dict[tuple[str, int],
     """The collection's deliveries in the lake: (name, size) -> sha256 (none before the first publish)."""
     if settings.catalog_file is not None and not settings.catalog_file.exists():
         return {}
-    con = connect_lake(settings, read_only=True)
+    con = connect_lake(settings, read_only=settings.catalog_file is not None)  # a database server: create the lake if new
     try:
         rows = con.execute("SELECT name, size, sha256 FROM lake.deliveries WHERE collection = ?", [collection]).fetchall()
     finally:

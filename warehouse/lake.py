@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ import duckdb
 import pyarrow as pa
 
 from transforms.normalize import QUARANTINE
-from transforms.schema import DELIVERIES, KEYS, TABLES, TOMBSTONES
+from transforms.schema import DELIVERIES, KEYS, SCHEMA_VERSION, TABLES, TOMBSTONES
 from warehouse import extensions
 
 ALIAS = "lake"
@@ -36,6 +37,10 @@ LAKE_TABLES: dict[str, tuple[pa.Schema, tuple[str, ...], tuple[str, ...]]] = {
     "quarantine": (QUARANTINE, ("collection",), ("source_file", "st13")),
     "deliveries": (DELIVERIES, (), ("collection", "delivery_date", "delivery_sequence")),
 }
+# One row: the schema version and a publish counter. Every publish updates the row, so two
+# overlapping publishes conflict in DuckLake and the later one retries against the first's rows
+# (DuckLake lets concurrent inserts into one table both commit: the same new key could land twice).
+INFO_TABLE = "lake_info"
 REMOTE_SCHEMES = ("s3://", "gs://", "gcs://", "r2://")
 _POSTGRES = re.compile(r"^(postgres|postgresql)(:|://)", re.IGNORECASE)
 _SECRET_VALUES = re.compile(r"(password|secret|key_id)\s*=\s*('[^']*'|\S+)", re.IGNORECASE)
@@ -198,6 +203,8 @@ def attach(
                 raise LakeError(f"no lake yet ({settings.describe()}): run `ipetl run` first")
             catalog_file.parent.mkdir(parents=True, exist_ok=True)
             if not catalog_file.exists():  # a new lake: record the data path portably
+                if catalog_file.suffix != ".duckdb":
+                    _create_sqlite_catalog(catalog_file)
                 con.execute(f"ATTACH {_quote(settings.catalog_uri)} AS {ALIAS} (DATA_PATH {_quote(_stored_data_path(settings))})")
                 con.execute(f"DETACH {ALIAS}")
         options = [f"DATA_PATH {_quote(_data_path(settings))}", "OVERRIDE_DATA_PATH true", "DATA_INLINING_ROW_LIMIT 0"]
@@ -205,7 +212,9 @@ def attach(
             options.append("READ_ONLY")
         if snapshot is not None:
             options.append(f"SNAPSHOT_VERSION {int(snapshot)}")
-        con.execute(f"ATTACH {_quote(settings.catalog_uri)} AS {ALIAS} ({', '.join(options)})")
+        attach_sql = f"ATTACH {_quote(settings.catalog_uri)} AS {ALIAS} ({', '.join(options)})"
+        # two processes creating one lake in a database server at once: the loser attaches again
+        retrying(lambda: con.execute(attach_sql), attempts=5) if not read_only else con.execute(attach_sql)
         if not read_only:
             retrying(lambda: _ensure_tables(con))
     except LakeError:
@@ -214,6 +223,16 @@ def attach(
         if snapshot is not None and "snapshot" in str(exc).lower():
             raise LakeError(f"snapshot {snapshot} does not exist (expired by vacuum?)") from None
         raise error(settings, "cannot open the lake", exc) from None
+
+
+def _create_sqlite_catalog(path: Path) -> None:
+    """An empty SQLite catalog in WAL mode (kept by the file): readers never block a publish,
+    and of two overlapping publishes the first to commit wins and the other retries."""
+    db = sqlite3.connect(path)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+    finally:
+        db.close()
 
 
 def _ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -225,10 +244,13 @@ def _ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     ).fetchall():
         existing.setdefault(table, set()).add(column)
     todo = [name for name, (schema, _, _) in LAKE_TABLES.items() if not set(schema.names) <= existing.get(name, set())]
-    if not todo:
+    if not todo and INFO_TABLE in existing:
         return
     con.execute("BEGIN")
     try:
+        if INFO_TABLE not in existing:
+            con.execute(f"CREATE TABLE {ALIAS}.{INFO_TABLE} (schema_version VARCHAR, publishes BIGINT, last_published_at TIMESTAMPTZ)")
+            con.execute(f"INSERT INTO {ALIAS}.{INFO_TABLE} VALUES (?, 0, NULL)", [SCHEMA_VERSION])
         for name in todo:
             schema, partition, sort = LAKE_TABLES[name]
             if name not in existing:
@@ -255,7 +277,8 @@ def is_conflict(exc: Exception) -> bool:
     """A commit that lost a race with another publisher (retry it), not a real failure."""
     text = str(exc).lower()
     return isinstance(exc, duckdb.TransactionException) or any(
-        s in text for s in ("conflict", "database is locked", "database is busy", "could not serialize", "deadlock")
+        s in text for s in ("conflict", "database is locked", "database is busy", "could not serialize", "deadlock",
+                            "duplicate key", "already exists")
     )
 
 

@@ -26,7 +26,7 @@ import duckdb
 import pyarrow as pa
 
 from transforms.normalize import QUARANTINE
-from transforms.schema import DELIVERIES, KEYS, TABLES
+from transforms.schema import DELIVERIES, KEYS, SCHEMA_VERSION, TABLES
 from warehouse import lake
 from warehouse.lake import ALIAS, LakeError, LakeSettings
 
@@ -292,6 +292,8 @@ def _publish_once(con, request: PublishRequest, options: PublishOptions, now: dt
         _append(con, "deliveries", pa.Table.from_pylist(
             [{**asdict(d), "delivery_date": dt.date.fromisoformat(d.delivery_date) if d.delivery_date else None, "published_at": now}
              for d in deliveries], schema=DELIVERIES))
+        con.execute(f"UPDATE {ALIAS}.{lake.INFO_TABLE} SET publishes = publishes + 1, last_published_at = ?, schema_version = ?",
+                    [now, SCHEMA_VERSION])
         info = {"deliveries": [f"{d.collection}/{d.name}" for d in request.deliveries], **result.stats}
         con.execute(f"CALL {ALIAS}.set_commit_message('ipetl', ?, extra_info => ?)",
                     [f"publish {', '.join(request.collections) or 'quarantine'}", json.dumps(info)])
