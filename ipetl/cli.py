@@ -69,6 +69,15 @@ def collections(kind):
     )
 
 
+@main.command("duckdb-extensions")
+def duckdb_extensions():
+    """Install the pinned DuckDB extensions (ducklake, sqlite, postgres, httpfs, fts) where a plain
+    DuckDB finds them, so `ATTACH 'ducklake:...'` works offline in the DuckDB CLI or Python."""
+    from warehouse.extensions import install
+
+    click.echo(str(install()))
+
+
 @main.command()
 def dictionary():
     """Print the data dictionary (Markdown) generated from the canonical schemas."""

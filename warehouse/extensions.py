@@ -6,7 +6,9 @@ offline and cannot pick up an extension build that does not match the engine.
 
 from __future__ import annotations
 
+import shutil
 from importlib import resources
+from pathlib import Path
 
 import duckdb
 
@@ -33,3 +35,20 @@ def load(con: duckdb.DuckDBPyConnection, *names: str) -> None:
     con.execute("SET autoinstall_known_extensions = false")
     for name in names:
         con.execute(f"LOAD '{extension_path(name)}'")
+
+
+def install(extension_dir: Path | None = None) -> Path:
+    """Copy the pinned extension builds where DuckDB looks for installed extensions
+    (~/.duckdb/extensions/<version>/<platform>/), as `INSTALL <name>` would download them, so a
+    plain DuckDB (CLI or Python) autoloads them offline; returns that folder."""
+    con = duckdb.connect()
+    try:
+        platform = con.execute("PRAGMA platform").fetchone()[0]
+    finally:
+        con.close()
+    root = extension_dir or Path.home() / ".duckdb" / "extensions"
+    target = root / f"v{duckdb.__version__}" / platform
+    target.mkdir(parents=True, exist_ok=True)
+    for name in PACKAGES:
+        shutil.copyfile(extension_path(name), target / f"{name}.duckdb_extension")
+    return target
