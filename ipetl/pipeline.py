@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import fcntl
 import glob
 import json
 import os
 import re
 import shutil
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -24,6 +21,7 @@ from urllib.parse import unquote, urlsplit
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from filelock import FileLock
 
 # open_transport and is_changed: the listing and the is-it-new rule fetch_new itself uses, so that
 # list_deliveries() names exactly the files fetch_new would fetch or hand on.
@@ -422,17 +420,11 @@ def staged_batches(home: Path) -> list[Path]:
     return [p for _, p in sorted(found)]
 
 
-@contextmanager
-def _home_lock(home: Path, name: str) -> Iterator[None]:
+def _home_lock(home: Path, name: str) -> FileLock:
     """An exclusive lock between processes working on the same home (runs, Airflow tasks)."""
     path = Path(home) / "staging" / f".{name}.lock"
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    return FileLock(path)
 
 
 def _publish_request(batch_dirs: list[Path]) -> PublishRequest:

@@ -9,13 +9,11 @@ temporary file and swapped in with os.replace, so a reader never opens a half-bu
 
 from __future__ import annotations
 
-import fcntl
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+from filelock import FileLock
 
 from warehouse import lake, search
 from warehouse.lake import ALIAS, LAKE_TABLES, LakeSettings
@@ -78,24 +76,13 @@ def search_snapshot(path: Path) -> int | None:
         con.close()
 
 
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """An exclusive lock between processes rebuilding the same search database."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
 def build_search(settings: LakeSettings, home: Path, force: bool = False) -> Path:
     """(Re)build <home>/search.duckdb from the lake's current snapshot, atomically; one that
     already describes that snapshot is kept."""
     home = Path(home)
     target = home / SEARCH_FILE
-    with _locked(home / f".{SEARCH_FILE}.lock"):
+    home.mkdir(parents=True, exist_ok=True)
+    with FileLock(home / f".{SEARCH_FILE}.lock"):  # processes rebuilding it take turns
         probe = lake.connect(settings, read_only=True)
         try:
             current = lake.current_snapshot(probe)

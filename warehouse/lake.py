@@ -81,12 +81,9 @@ class LakeSettings:
         text = self.catalog
         if text.startswith("ducklake:"):
             return text
-        if _POSTGRES.match(text):
-            dsn = text.split(":", 1)[1] if text.lower().startswith(("postgres:", "postgresql:")) and "://" not in text else text
-            return f"ducklake:postgres:{dsn}"
-        if text.endswith(".duckdb"):
-            return f"ducklake:{text}"
-        return f"ducklake:sqlite:{text}"
+        if _POSTGRES.match(text):  # postgres:<libpq key=value ...> or a postgresql:// URI
+            return "ducklake:postgres:" + (text if "://" in text else text.split(":", 1)[1])
+        return f"ducklake:{text}" if text.endswith(".duckdb") else f"ducklake:sqlite:{text}"
 
     @property
     def catalog_file(self) -> Path | None:
@@ -137,23 +134,14 @@ def _stored_data_path(settings: LakeSettings) -> str:
 
 def _create_secret(con: duckdb.DuckDBPyConnection, settings: LakeSettings) -> None:
     creds = settings.s3 or S3Credentials()
-    scheme = settings.data.split("://", 1)[0]
-    options = {"TYPE": "s3" if scheme in ("s3", "r2") else "gcs"}
-    if creds.key_id:
-        options["KEY_ID"] = _quote(creds.key_id)
-    if creds.secret:
-        options["SECRET"] = _quote(creds.secret)
-    if creds.session_token:
-        options["SESSION_TOKEN"] = _quote(creds.session_token)
-    if creds.region:
-        options["REGION"] = _quote(creds.region)
-    if creds.endpoint:
-        endpoint = creds.endpoint.rstrip("/")
-        options["ENDPOINT"] = _quote(endpoint.split("://", 1)[-1])
-        options["USE_SSL"] = "false" if endpoint.startswith("http://") else "true"
-        options["URL_STYLE"] = "'path'"
-    body = ", ".join(f"{k} {v}" for k, v in options.items())
-    con.execute(f"CREATE OR REPLACE TEMPORARY SECRET ipetl_lake ({body})")
+    endpoint = (creds.endpoint or "").rstrip("/")
+    values = {"KEY_ID": creds.key_id, "SECRET": creds.secret, "SESSION_TOKEN": creds.session_token,
+              "REGION": creds.region, "ENDPOINT": endpoint.split("://", 1)[-1]}
+    options = [f"TYPE {'gcs' if settings.data.startswith(('gs://', 'gcs://')) else 's3'}"]
+    options += [f"{key} {_quote(value)}" for key, value in values.items() if value]
+    if endpoint:
+        options += [f"USE_SSL {str(not endpoint.startswith('http://')).lower()}", "URL_STYLE 'path'"]
+    con.execute(f"CREATE OR REPLACE TEMPORARY SECRET ipetl_lake ({', '.join(options)})")
 
 
 def error(settings: LakeSettings, what: str, exc: Exception) -> LakeError:

@@ -28,7 +28,7 @@ import pyarrow as pa
 from transforms.normalize import QUARANTINE
 from transforms.schema import DELIVERIES, KEYS, SCHEMA_VERSION, TABLES
 from warehouse import lake
-from warehouse.lake import ALIAS, LakeError, LakeSettings
+from warehouse.lake import ALIAS, LakeSettings
 
 MIN_RECORDS_FOR_DROP_RULE = 20  # a share of a handful of records says nothing
 DEFAULT_MAX_ROW_DROP_SHARE = 0.2
@@ -100,16 +100,12 @@ class Published:
         return {"upserted": self.upserted, "deleted": self.deleted, "stale": self.stale}
 
 
-def _sql_list(paths) -> str:
-    return "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
+def _quoted(values) -> str:
+    return ", ".join("'" + str(v).replace("'", "''") + "'" for v in values)
 
 
 def _cols(names, prefix: str = "") -> str:
     return ", ".join(f'{prefix}"{n}"' for n in names)
-
-
-def _in_list(values) -> str:
-    return "(" + ", ".join("'" + str(v).replace("'", "''") + "'" for v in values) + ")"
 
 
 def _key_join(keys, left: str, right: str) -> str:
@@ -122,64 +118,46 @@ def _winners(con, table: str, staged: list[StagedFile]) -> None:
     content = [f.name for f in TABLES[table] if f.name not in _NOT_CONTENT]
     con.execute("CREATE OR REPLACE TEMP TABLE staged_order (filename VARCHAR, rank BIGINT)")
     con.executemany("INSERT INTO staged_order VALUES (?, ?)", [(str(s.path), i) for i, s in enumerate(staged)])
-    narrow = f"{_cols(keys)}, office, collection, delivery_date, delivery_sequence"
-    position = "s.filename AS _src, s.file_row_number AS _pos, o.rank * 4294967296 + s.file_row_number AS _seq"
     parts = []
-    rows = [s for s in staged if not s.tombstones]
-    dead = [s for s in staged if s.tombstones]
-    if rows:
-        parts.append(
-            f"""SELECT {narrow}, false AS _tomb, NULL::VARCHAR AS _reason, NULL::VARCHAR AS _tomb_source,
-                   hash({_cols(content)}) AS _new_h, {position}
-            FROM read_parquet({_sql_list(s.path for s in rows)}, filename = true, file_row_number = true) s JOIN staged_order o USING (filename)"""
-        )
-    if dead:
-        parts.append(
-            f"""SELECT {narrow}, true AS _tomb, reason AS _reason, source_file AS _tomb_source,
-                   NULL::UBIGINT AS _new_h, {position}
-            FROM read_parquet({_sql_list(s.path for s in dead)}, filename = true, file_row_number = true) s JOIN staged_order o USING (filename)"""
-        )
+    for tomb in (False, True):
+        files = [s.path for s in staged if s.tombstones == tomb]
+        extra = ("reason AS _reason, source_file AS _tomb_source, NULL::UBIGINT AS _new_h" if tomb else
+                 f"NULL::VARCHAR AS _reason, NULL::VARCHAR AS _tomb_source, hash({_cols(content)}) AS _new_h")
+        if files:
+            parts.append(
+                f"""SELECT {_cols(keys)}, office, collection, delivery_date, delivery_sequence, {tomb} AS _tomb, {extra},
+                       s.filename AS _src, s.file_row_number AS _pos, o.rank * 4294967296 + s.file_row_number AS _seq
+                FROM read_parquet([{_quoted(files)}], filename = true, file_row_number = true) s JOIN staged_order o USING (filename)"""
+            )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE win AS SELECT DISTINCT ON ({_cols(keys)}) * FROM ({" UNION ALL BY NAME ".join(parts)})
         ORDER BY {_cols(keys)}, delivery_date DESC NULLS LAST, delivery_sequence DESC NULLS LAST, _seq DESC"""
     )
 
 
-def _decide(con, table: str, offices: list[str]) -> None:
-    """TEMP TABLE changes: the winning staged keys that change the lake, with what they replace."""
+def _decide(con, table: str, in_offices: str) -> None:
+    """TEMP TABLE applied: each winning key against the lake's version of it (its live row or its
+    tombstone, whichever is newer): `_apply` when the staged one is as new or newer, `_same` when
+    it changes nothing."""
     keys = KEYS[table]
     content = [f.name for f in TABLES[table] if f.name not in _NOT_CONTENT]
-    in_offices = f"office IN {_in_list(offices)}"  # a constant list: DuckLake prunes partitions
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE cur AS
-        SELECT {_cols(keys)}, delivery_date, delivery_sequence, hash({_cols(content)}) AS _h
-        FROM {ALIAS}.{table} t WHERE {in_offices} AND st13 IN (SELECT st13 FROM win)"""
-    )
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE tomb AS
-        SELECT {_cols(keys)}, delivery_date, delivery_sequence, reason
-        FROM {ALIAS}.deleted WHERE table_name = '{table}' AND {in_offices} AND st13 IN (SELECT st13 FROM win)"""
-    )
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE decision AS
-        SELECT w.*, c._h, c.st13 IS NOT NULL AS _live, t.st13 IS NOT NULL AS _had_tomb,
-               greatest(c.delivery_date, t.delivery_date) AS _cur_date,
-               CASE WHEN c.delivery_date >= t.delivery_date OR t.delivery_date IS NULL THEN c.delivery_sequence
-                    ELSE t.delivery_sequence END AS _cur_seq,
-               t.delivery_date AS _tomb_date, t.delivery_sequence AS _tomb_seq, t.reason AS _tomb_reason
-        FROM win w
-        LEFT JOIN cur c ON {_key_join(keys, "c", "w")}
-        LEFT JOIN tomb t ON {_key_join(keys, "t", "w")}"""
-    )
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE applied AS SELECT *,
-           (_cur_date IS NULL OR delivery_date > _cur_date
-            OR (delivery_date = _cur_date AND coalesce(delivery_sequence, 0) >= coalesce(_cur_seq, 0))) AS _apply,
-           CASE WHEN _tomb THEN NOT _live AND _had_tomb AND _tomb_date IS NOT DISTINCT FROM delivery_date
-                                AND _tomb_seq IS NOT DISTINCT FROM delivery_sequence
-                                AND _tomb_reason IS NOT DISTINCT FROM _reason
-                ELSE _live AND _h = _new_h END AS _same
-           FROM decision"""
+        f"""CREATE OR REPLACE TEMP TABLE applied AS
+        WITH cur AS (SELECT {_cols(keys)}, delivery_date, delivery_sequence, hash({_cols(content)}) AS _h
+                     FROM {ALIAS}.{table} WHERE {in_offices} AND st13 IN (SELECT st13 FROM win)),
+        tomb AS (SELECT {_cols(keys)}, delivery_date, delivery_sequence, reason FROM {ALIAS}.deleted
+                 WHERE table_name = '{table}' AND {in_offices} AND st13 IN (SELECT st13 FROM win)),
+        decision AS (
+            SELECT w.*, c._h, c.st13 IS NOT NULL AS _live, t.st13 IS NOT NULL AS _had_tomb,
+                   greatest(c.delivery_date, t.delivery_date) AS _cur_date,
+                   CASE WHEN c.delivery_date >= t.delivery_date OR t.delivery_date IS NULL THEN c.delivery_sequence
+                        ELSE t.delivery_sequence END AS _cur_seq,
+                   (t.delivery_date, t.delivery_sequence, t.reason) IS NOT DISTINCT FROM (w.delivery_date, w.delivery_sequence, w._reason) AS _same_tomb
+            FROM win w LEFT JOIN cur c ON {_key_join(keys, "c", "w")} LEFT JOIN tomb t ON {_key_join(keys, "t", "w")})
+        SELECT *, (_cur_date IS NULL OR delivery_date > _cur_date
+                   OR (delivery_date = _cur_date AND coalesce(delivery_sequence, 0) >= coalesce(_cur_seq, 0))) AS _apply,
+               CASE WHEN _tomb THEN NOT _live AND _had_tomb AND _same_tomb ELSE _live AND _h = _new_h END AS _same
+        FROM decision"""
     )
     con.execute("CREATE OR REPLACE TEMP TABLE changes AS SELECT * FROM applied WHERE _apply AND NOT _same")
 
@@ -190,8 +168,8 @@ def _merge_table(con, table: str, staged: list[StagedFile], result: Published) -
     columns = TABLES[table].names
     _winners(con, table, staged)
     offices = [r[0] for r in con.execute("SELECT DISTINCT office FROM win ORDER BY 1").fetchall()]
-    in_offices = f"office IN {_in_list(offices)}"
-    _decide(con, table, offices)
+    in_offices = f"office IN ({_quoted(offices)})"  # a constant list: DuckLake prunes partitions
+    _decide(con, table, in_offices)
     result.stale += con.execute("SELECT count(*) FROM applied WHERE NOT _apply").fetchone()[0]
     for collection, added, removed in con.execute(
         """SELECT collection, count(*) FILTER (WHERE NOT _tomb AND NOT _live), count(*) FILTER (WHERE _tomb AND _live)
@@ -214,7 +192,7 @@ def _merge_table(con, table: str, staged: list[StagedFile], result: Published) -
     if rows:
         result.upserted += con.execute(
             f"""INSERT INTO {ALIAS}.{table} ({_cols(columns)})
-            SELECT {_cols(columns, "s.")} FROM read_parquet({_sql_list(rows)}, filename = true, file_row_number = true) s
+            SELECT {_cols(columns, "s.")} FROM read_parquet([{_quoted(rows)}], filename = true, file_row_number = true) s
             SEMI JOIN ({picked}) p USING (filename, file_row_number) ORDER BY {_cols(keys, "s.")}"""
         ).fetchone()[0]
     result.deleted += con.execute(
@@ -229,7 +207,7 @@ def _records_before(con, request: PublishRequest) -> dict[str, int]:
     counts: dict[str, int] = {}
     if not request.collections:
         return counts
-    wanted = _in_list(request.collections)
+    wanted = f"({_quoted(request.collections)})"
     for table in TABLES:
         for collection, n in con.execute(
             f"SELECT collection, count(*) FROM {ALIAS}.{table} WHERE collection IN {wanted} GROUP BY 1"
@@ -330,5 +308,3 @@ def publish(settings: LakeSettings, request: PublishRequest, options: PublishOpt
     finally:
         con.close()
 
-
-__all__ = ["Delivery", "LakeError", "PublishOptions", "PublishRefused", "PublishRequest", "Published", "StagedFile", "publish"]
