@@ -41,6 +41,7 @@ LAKE_TABLES: dict[str, tuple[pa.Schema, tuple[str, ...], tuple[str, ...]]] = {
 # overlapping publishes conflict in DuckLake and the later one retries against the first's rows
 # (DuckLake lets concurrent inserts into one table both commit: the same new key could land twice).
 INFO_TABLE = "lake_info"
+ALL_TABLES = (*LAKE_TABLES, INFO_TABLE)
 REMOTE_SCHEMES = ("s3://", "gs://", "gcs://", "r2://")
 _POSTGRES = re.compile(r"^(postgres|postgresql)(:|://)", re.IGNORECASE)
 _SECRET_VALUES = re.compile(r"(password|secret|key_id)\s*=\s*('[^']*'|\S+)", re.IGNORECASE)
