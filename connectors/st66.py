@@ -117,44 +117,78 @@ def new_record(transaction: dict | None = None) -> dict:
     }
 
 
-def _own_nodes(elem):
-    """The party's elements in document order, without its entitlement and version sub-records."""
-    for child in elem:
-        if not local(child.tag).endswith(_NOT_THE_PARTY):
-            yield child
-            yield from _own_nodes(child)
+# What each element of a party is to parse_party, by local name (decided once per name).
+_NAME_LINE, _ADDRESS_LINE, _COUNTRY, _WHOLE_NAME, _PERSON_PART, _NATIONALITY, _IDENTIFIER, _NOT_OWN = range(8)
+_PARTY_ROLES: dict[str, int | None] = {}
+
+
+def _party_role(tag: str) -> int | None:
+    try:
+        return _PARTY_ROLES[tag]
+    except KeyError:
+        pass
+    if tag.endswith(_NOT_THE_PARTY):
+        role = _NOT_OWN
+    elif tag in _NAME_LINES:
+        role = _NAME_LINE
+    elif tag in _ADDRESS_LINES:
+        role = _ADDRESS_LINE
+    elif tag in _ADDRESS_COUNTRIES:
+        role = _COUNTRY
+    elif tag in _WHOLE_NAMES:
+        role = _WHOLE_NAME
+    elif tag in _PERSON_PARTS:
+        role = _PERSON_PART
+    elif tag.endswith("NationalityCode") or tag.endswith("IncorporationCountryCode"):
+        role = _NATIONALITY
+    elif tag in ("ApplicantIdentifier", "RepresentativeIdentifier", "Identifier"):
+        role = _IDENTIFIER
+    else:
+        role = None
+    if len(_PARTY_ROLES) < 10_000:  # bounded, like connectors.xml.local's memory
+        _PARTY_ROLES[tag] = role
+    return role
 
 
 def parse_party(elem) -> dict:
     """Applicant / Representative / Designer (any ST.66, ST.86 or ST.96 name and address shape,
-    office dialects included) → name, country, address."""
+    office dialects included) → name, country, address. The party's entitlement and version
+    sub-records (an establishment's own address ...) are not the party's."""
     name_lines: list[tuple[str | None, str]] = []
     person: dict[str, str] = {}
     whole_name = None
     address: list[str] = []
     country = nationality = identifier = None
-    for node in _own_nodes(elem):
+    skip = 0
+    for node in elem.iterdescendants():
+        if skip:
+            skip -= 1
+            continue
         tag = local(node.tag)
-        if tag in _NAME_LINES:
-            value = text(node)
-            if value:
-                name_lines.append((node.get("languageCode"), value))
-        elif tag in _ADDRESS_LINES:
-            value = text(node)
-            if value and value not in address:
+        role = _party_role(tag)
+        if role is None:
+            continue
+        if role == _NOT_OWN:
+            skip = sum(1 for _ in node.iterdescendants())
+            continue
+        value = text(node)
+        if value is None:
+            continue
+        if role == _NAME_LINE:
+            name_lines.append((node.get("languageCode"), value))
+        elif role == _ADDRESS_LINE:
+            if value not in address:
                 address.append(value)
-        elif tag in _ADDRESS_COUNTRIES:
-            country = country or text(node)
-        elif tag in _WHOLE_NAMES:
-            whole_name = whole_name or text(node)
-        elif tag in _PERSON_PARTS:
-            value = text(node)
-            if value:
-                person.setdefault(tag, value)
-        elif tag.endswith("NationalityCode") or tag.endswith("IncorporationCountryCode"):
-            nationality = nationality or text(node)
-        elif tag in ("ApplicantIdentifier", "RepresentativeIdentifier", "Identifier"):
-            identifier = identifier or text(node)
+        elif role == _COUNTRY:
+            country = country or value
+        elif role == _WHOLE_NAME:
+            whole_name = whole_name or value
+        elif role == _PERSON_PART:
+            person.setdefault(tag, value)
+        elif role == _NATIONALITY:
+            nationality = nationality or value
+        else:
+            identifier = identifier or value
     if name_lines:
         first_language = name_lines[0][0]
         seen: list[str] = []

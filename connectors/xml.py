@@ -29,11 +29,21 @@ class DeliveryError(Exception):
     """A delivery (file) cannot be read; the message is the one-line reason."""
 
 
+# `{ns}Name` → `Name`, remembered: a delivery repeats a few hundred tags millions of times. The
+# bound keeps a hostile file of ever new tag names from growing it.
+_LOCAL_NAMES: dict = {}
+_LOCAL_NAMES_BOUND = 10_000
+
+
 def local(tag) -> str:
     """`{ns}Name` → `Name` (comments and processing instructions give '')."""
-    if not isinstance(tag, str):
-        return ""
-    return tag[tag.rfind("}") + 1 :]
+    try:
+        return _LOCAL_NAMES[tag]
+    except KeyError:
+        name = tag[tag.rfind("}") + 1 :] if isinstance(tag, str) else ""
+        if len(_LOCAL_NAMES) < _LOCAL_NAMES_BOUND:
+            _LOCAL_NAMES[tag] = name
+        return name
 
 
 def text(elem) -> str | None:
