@@ -320,52 +320,70 @@ def _children_text(elem) -> dict:
     return {local(c.tag): text(c) for c in elem}
 
 
+def _kind_mark(child, record: dict) -> None:
+    value = text(child)
+    if value:
+        record["KindMark"].append(value)
+
+
+def _word_mark(child, record: dict) -> None:
+    for node in child:
+        if local(node.tag) in ("MarkVerbalElementText", "MarkSignificantVerbalElement"):
+            value = text(node)
+            if value:
+                record["verbal"].append((node.get("languageCode"), value))
+
+
+def _verbal_element(child, record: dict) -> None:  # eetm, matm: no WordMarkSpecification
+    value = text(child)
+    if value:
+        record["verbal"].append((child.get("languageCode"), value))
+
+
+def _mark_image(child, record: dict) -> None:  # eetm, matm: the image's file or address, without details
+    value = text(child)
+    if value:
+        record["MarkImageURI" if value.startswith(("http://", "https://")) else "MarkImageFilename"].append(value)
+
+
+def _international_mark_key(child, record: dict) -> None:
+    record["InternationalMarkIdentifier"] = next((text(c) for c in child if local(c.tag) == "Identifier"), None)
+
+
+# TradeMark children (by local name, office dialects mapped) → how each fills the office record.
+_READERS = {
+    "KindMark": _kind_mark,
+    "WordMarkSpecification": _word_mark,
+    "MarkVerbalElementText": _verbal_element,
+    "GoodsServicesDetails": lambda child, record: record["goods_services"].extend(_goods_services(child)),
+    "ApplicantDetails": lambda child, record: record["applicants"].extend(_parties(child, "Applicant")),
+    "RepresentativeDetails": lambda child, record: record["representatives"].extend(_parties(child, "Representative")),
+    "MarkImageDetails": _mark_images,
+    "MarkImage": _mark_image,
+    "CategoryCodeDetails": lambda child, record: record["vienna"].extend(_category_codes(child)),  # eetm
+    "PriorityDetails": lambda child, record: record["priorities"].extend(_priorities(child)),
+    "PublicationDetails": lambda child, record: record["publications"].extend(_children_text(p) for p in child),
+    "PublicationDate": lambda child, record: record["publications"].append({"PublicationDate": text(child)}),  # eetm, matm
+    "MarkEventDetails": lambda child, record: record["events"].extend(_children_text(e) for e in child),
+    "DesignatedCountryDetails": lambda child, record: record["designated"].extend(designated_codes(child)),
+    "MarkRecordDetails": lambda child, record: record["designated"].extend(_subsequent_designations(child)),
+    "InternationalMarkKey": _international_mark_key,
+}
+
+
 def parse_trademark(elem, transaction: dict) -> dict:
     """One TradeMark element → ST.66 office record (direct children only, by tag)."""
     record = new_record(transaction)
     record["operationCode"] = elem.get("operationCode")
     for child in elem:
-        tag = _DIALECT.get(local(child.tag), local(child.tag))
+        tag = local(child.tag)
+        tag = _DIALECT.get(tag, tag)
         if tag in _SCALARS:
             record[tag] = text(child)
-        elif tag == "KindMark":
-            if text(child):
-                record["KindMark"].append(text(child))
-        elif tag == "WordMarkSpecification":
-            for node in child:
-                if local(node.tag) in ("MarkVerbalElementText", "MarkSignificantVerbalElement") and text(node):
-                    record["verbal"].append((node.get("languageCode"), text(node)))
-        elif tag == "MarkVerbalElementText":  # eetm, matm: no WordMarkSpecification
-            if text(child):
-                record["verbal"].append((child.get("languageCode"), text(child)))
-        elif tag == "GoodsServicesDetails":
-            record["goods_services"].extend(_goods_services(child))
-        elif tag == "ApplicantDetails":
-            record["applicants"].extend(_parties(child, "Applicant"))
-        elif tag == "RepresentativeDetails":
-            record["representatives"].extend(_parties(child, "Representative"))
-        elif tag == "MarkImageDetails":
-            _mark_images(child, record)
-        elif tag == "MarkImage":  # eetm, matm: the image's file or address, without details
-            value = text(child)
-            if value:
-                record["MarkImageURI" if value.startswith(("http://", "https://")) else "MarkImageFilename"].append(value)
-        elif tag == "CategoryCodeDetails":  # eetm: Vienna codes beside the mark
-            record["vienna"].extend(_category_codes(child))
-        elif tag == "PriorityDetails":
-            record["priorities"].extend(_priorities(child))
-        elif tag == "PublicationDetails":
-            record["publications"].extend(_children_text(p) for p in child)
-        elif tag == "PublicationDate":  # eetm, matm
-            record["publications"].append({"PublicationDate": text(child)})
-        elif tag == "MarkEventDetails":
-            record["events"].extend(_children_text(e) for e in child)
-        elif tag == "DesignatedCountryDetails":
-            record["designated"].extend(designated_codes(child))
-        elif tag == "MarkRecordDetails":
-            record["designated"].extend(_subsequent_designations(child))
-        elif tag == "InternationalMarkKey":
-            record["InternationalMarkIdentifier"] = next((text(c) for c in child if local(c.tag) == "Identifier"), None)
+            continue
+        read = _READERS.get(tag)
+        if read is not None:
+            read(child, record)
         elif tag.endswith("Ext"):
             for node in child:
                 if local(node.tag) in _EXTENSION_SCALARS:

@@ -67,12 +67,22 @@ def iter_elements(stream: IO[bytes], tags: Iterable[str]) -> Iterator[etree._Ele
     try:
         for _, elem in context:
             yield elem
-            if not nested or not any(local(a.tag) in wanted for a in elem.iterancestors()):
+            if not nested or not _inside(elem, wanted):
                 _release(elem)
     except etree.XMLSyntaxError as exc:
         raise DeliveryError(f"not well-formed XML: {exc.msg or exc}") from None
     except etree.LxmlError as exc:  # pragma: no cover - other parser failures
         raise DeliveryError(f"XML parser error: {exc}") from None
+
+
+def _inside(elem, tags: frozenset[str]) -> bool:
+    """Whether an ancestor of the element has one of these local names."""
+    node = elem.getparent()
+    while node is not None:
+        if local(node.tag) in tags:
+            return True
+        node = node.getparent()
+    return False
 
 
 def _release(elem) -> None:
