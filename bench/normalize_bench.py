@@ -14,7 +14,9 @@ Then, on the same file, each step runs as its own process (its peak RSS is its o
 
   raw        lxml iterparse of the records with the parser options of connectors/xml.py, each
              record freed (with everything before it) after its end event, nothing else done;
-  normalize  `ipetl normalize FILE --collection ID --output FILE.parquet`, the command line.
+  normalize  `ipetl normalize FILE --collection ID --output FILE.parquet`, the command line;
+  before     with --before DIR, the same command run from another checkout (the code before a
+             change), for a side-by-side comparison in the same run.
 
 Both are timed from process start to exit (interpreter start and imports included: about 0.1 s
 for raw, 0.6 s for normalize), wall and CPU (user + system) seconds; on a shared machine CPU
@@ -37,6 +39,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -237,22 +240,85 @@ def raw(path: Path, tag: str) -> int:
     return records
 
 
-def measure(command: list[str]) -> dict:
-    """Run a command to its end; wall seconds, CPU seconds and peak RSS of that process alone."""
+def breakdown(bench: Bench, path: Path) -> None:
+    """Where normalize's time goes, in CPU microseconds per row, each stage measured alone in
+    this process; and the command's fixed cost (interpreter, imports, first Arrow conversion),
+    measured on a file of one record. A diagnostic for the next change, not a target."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from connectors.files import open_members
+    from ipetl.registry import get
+    from transforms.schema import TABLES
+
+    collection = get(bench.collection)
+    fmt, rules, schema = collection.fmt, collection.rules(), TABLES[collection.table]
+    pa.RecordBatch.from_pylist([], schema=schema)  # its first call imports pandas: part of the fixed cost
+
+    def timed(step):
+        start = time.process_time()
+        value = step()
+        return value, time.process_time() - start
+
+    def office_records() -> list:
+        return [record for member in open_members(path) for record in fmt.read(member.stream)]
+
+    def canonical() -> list:
+        rows = []
+        for record in office:
+            mapped = fmt.to_canonical(record, rules)
+            rows.extend(mapped if isinstance(mapped, list) else (mapped,))
+        return rows
+
+    _, parse = timed(lambda: raw(path, bench.record_tag))
+    office, read = timed(office_records)
+    rows, mapping = timed(canonical)
+    batch, arrow = timed(lambda: pa.RecordBatch.from_pylist(rows, schema=schema))
+    _, parquet = timed(lambda: pq.write_table(pa.Table.from_batches([batch]), path.with_suffix(".parquet"), compression="zstd"))
+    path.with_suffix(".parquet").unlink()
+    tiny = path.with_name(f"{bench.name}-one.xml")
+    generate(bench, tiny, 0)
+    fixed = measure([str(IPETL), "normalize", str(tiny), "--collection", bench.collection, "--output", str(tiny.with_suffix(".parquet"))])
+    tiny.unlink(), tiny.with_suffix(".parquet").unlink()
+    per_row = 1e6 / len(rows)
+    print(f"breakdown ({len(office)} records, {len(rows)} rows), CPU us per row:")
+    print(f"  raw parse {parse * per_row:.0f}; connector (parse, checksum, office records) {read * per_row:.0f}; "
+          f"transform {mapping * per_row:.0f}; Arrow {arrow * per_row:.0f}; Parquet {parquet * per_row:.0f}")
+    print(f"  fixed cost of the command (one record): {fixed['cpu_seconds']:.2f} CPU s")
+
+
+def _high_water_mb(pid: int) -> float:
+    """Peak resident memory of a running process (VmHWM), in MB; 0 once it has exited."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            found = re.search(r"VmHWM:\s*(\d+) kB", status.read())
+    except OSError:
+        return 0.0
+    return int(found[1]) / 1024 if found else 0.0
+
+
+def measure(command: list[str], cwd: Path = ROOT) -> dict:
+    """Run a command to its end; wall seconds, CPU seconds and peak RSS of that process alone.
+
+    The peak is the process's own high-water mark, read every 20 ms while it runs (wait4's
+    ru_maxrss would start from this parent's)."""
+    stdout, stderr = tempfile.TemporaryFile(), tempfile.TemporaryFile()  # files: a pipe could fill
     start = time.perf_counter()
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(process.pid, 0)
+    process = subprocess.Popen(command, cwd=cwd, stdout=stdout, stderr=stderr)
+    peak = 0.0
+    while True:
+        peak = max(peak, _high_water_mb(process.pid))
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        if pid:
+            break
+        time.sleep(0.02)
     wall = time.perf_counter() - start
-    stdout, stderr = process.stdout.read(), process.stderr.read()
-    process.stdout.close(), process.stderr.close()
+    with stdout, stderr:
+        stdout.seek(0), stderr.seek(0)
+        out, err = stdout.read().decode(), stderr.read().decode(errors="replace")
     if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(command)} failed:\n{stderr.decode(errors='replace')}")
-    return {
-        "seconds": wall,
-        "cpu_seconds": usage.ru_utime + usage.ru_stime,
-        "peak_rss_mb": usage.ru_maxrss / 1024,  # kilobytes on Linux
-        "stdout": stdout.decode(),
-    }
+        raise SystemExit(f"{' '.join(command)} failed:\n{err}")
+    return {"seconds": wall, "cpu_seconds": usage.ru_utime + usage.ru_stime, "peak_rss_mb": peak, "stdout": out}
 
 
 def records_in(parquet: Path) -> int:
@@ -261,16 +327,19 @@ def records_in(parquet: Path) -> int:
     return pq.ParquetFile(parquet).metadata.num_rows
 
 
-def run(bench: Bench, path: Path, repeat: int, steps: tuple[str, ...]) -> dict[str, dict]:
+def run(bench: Bench, path: Path, repeat: int, steps: tuple[str, ...], code: Path | None = None) -> dict[str, dict]:
     output = path.with_suffix(".parquet")
+    arguments = ["normalize", str(path), "--collection", bench.collection, "--output", str(output)]
     commands = {
         "raw": [sys.executable, __file__, "--raw", bench.record_tag, str(path)],
-        "normalize": [str(IPETL), "normalize", str(path), "--collection", bench.collection, "--output", str(output)],
+        "normalize": [str(IPETL), *arguments],
+        # the same command run from another checkout (its directory comes first on sys.path)
+        "before": [sys.executable, "-m", "ipetl.cli", *arguments],
     }
     runs: dict[str, list[dict]] = {name: [] for name in steps}
     for _ in range(repeat):
         for name, figures in runs.items():
-            figures.append(measure(commands[name]))
+            figures.append(measure(commands[name], cwd=code if name == "before" else ROOT))
     results = {
         name: {
             "seconds": min(f["seconds"] for f in figures),
@@ -281,9 +350,10 @@ def run(bench: Bench, path: Path, repeat: int, steps: tuple[str, ...]) -> dict[s
     }
     if "raw" in results:
         results["raw"]["records"] = int(runs["raw"][0]["stdout"].split()[-1])
-    if "normalize" in results:
-        results["normalize"]["records"] = records_in(output)
-        output.unlink()
+    for name in ("normalize", "before"):
+        if name in results:
+            results[name]["records"] = records_in(output)  # both write the same rows (golden test)
+    output.unlink(missing_ok=True)
     return results
 
 
@@ -296,11 +366,13 @@ def report(bench: Bench, path: Path, copies: int, results: dict[str, dict], repe
             f"{name:<10} {r['records']:>9} {r['seconds']:>8.2f} {r['cpu_seconds']:>7.2f} "
             f"{r['records'] / r['seconds']:>8.0f} {size_mb / r['seconds']:>7.1f} {r['peak_rss_mb']:>12.1f}"
         )
-    if len(results) == 2:
-        ratio = results["raw"]["seconds"] / results["normalize"]["seconds"]
-        cpu_ratio = results["raw"]["cpu_seconds"] / results["normalize"]["cpu_seconds"]
-        target = f"; target >= {bench.target}" if bench.target else ""
-        print(f"ratio normalize/raw: {ratio:.2f} wall, {cpu_ratio:.2f} CPU{target}")
+    if "raw" in results:
+        for name in ("before", "normalize"):
+            if name in results:
+                ratio = results["raw"]["seconds"] / results[name]["seconds"]
+                cpu_ratio = results["raw"]["cpu_seconds"] / results[name]["cpu_seconds"]
+                target = f"; target >= {bench.target}" if bench.target and name == "normalize" else ""
+                print(f"ratio {name}/raw: {ratio:.2f} wall, {cpu_ratio:.2f} CPU{target}")
 
 
 def main() -> None:
@@ -309,6 +381,8 @@ def main() -> None:
     parser.add_argument("--mb", type=float, default=160, help="size of each generated file in MB (10^6 bytes); default 160")
     parser.add_argument("--large-mb", type=float, default=0, help="also normalize an ST.66 file this large (peak RSS check); default off")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each step (interleaved); the fastest is reported")
+    parser.add_argument("--breakdown", action="store_true", help="also time each stage of normalize in-process, on a file of --mb / 10")
+    parser.add_argument("--before", type=Path, help="also run `ipetl normalize` from this checkout (e.g. `git archive` of an older commit)")
     parser.add_argument("--raw", nargs=2, metavar=("TAG", "FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -316,14 +390,19 @@ def main() -> None:
         print(raw(Path(args.raw[1]), args.raw[0]))
         return
 
-    jobs = [(BENCHES[name], args.mb, args.repeat, ("raw", "normalize")) for name in args.formats]
+    steps = ("raw", "before", "normalize") if args.before else ("raw", "normalize")
+    jobs = [(BENCHES[name], args.mb, args.repeat, steps) for name in args.formats]
     if args.large_mb:
         jobs.append((BENCHES["st66"], args.large_mb, 1, ("normalize",)))
     for bench, megabytes, repeat, steps in jobs:
         path = OUT / f"{bench.name}-{megabytes:g}mb.xml"
         copies = generate(bench, path, megabytes)
-        report(bench, path, copies, run(bench, path, repeat, steps), repeat)
+        report(bench, path, copies, run(bench, path, repeat, steps, args.before), repeat)
         path.unlink()
+        if args.breakdown and steps != ("normalize",):
+            generate(bench, path, megabytes / 10)
+            breakdown(bench, path)
+            path.unlink()
 
 
 if __name__ == "__main__":
