@@ -55,3 +55,16 @@ def test_elements_between_and_after_records_are_freed(tmp_path):
     count, rss = _peak_rss_mb(tmp_path / "mixed.xml", ("TradeMark", "TransactionCode"))
     assert count == 2
     assert rss < 150
+
+
+def test_remembered_local_names_are_bounded():
+    """connectors.xml.local remembers names, up to a bound: a file of ever new element names
+    cannot grow that memory, and names past the bound are still right."""
+    from connectors import xml
+
+    names = [f"{{urn:x}}Name{n}" for n in range(xml._LOCAL_NAMES_BOUND + 5000)]
+    assert [xml.local(name) for name in names[-3:]] == [f"Name{n}" for n in range(xml._LOCAL_NAMES_BOUND + 4997, xml._LOCAL_NAMES_BOUND + 5000)]
+    for name in names:
+        xml.local(name)
+    assert len(xml._LOCAL_NAMES) <= xml._LOCAL_NAMES_BOUND
+    assert xml.local("{urn:x}Name7") == "Name7" and xml.local("Plain") == "Plain"
