@@ -93,9 +93,9 @@ def iter_elements(stream: IO[bytes], tags: Iterable[str]) -> Iterator[etree._Ele
 # The prolog (XML declaration, processing instructions, comments, DOCTYPE with its internal
 # subset) and the name of the document element after it.
 _ROOT_NAME = re.compile(
-    rb"(?:\xef\xbb\xbf)?(?:\s+|<\?.*?\?>|<!--.*?-->|<!DOCTYPE(?:[^\[>]|\[.*?\])*>)*<(?:[\w.\-]+:)?([\w.\-]+)", re.S
+    rb"(?:\xef\xbb\xbf)?(?:\s|<\?.*?\?>|<!--.*?-->|<!DOCTYPE(?:[^\[>]|\[.*?\])*>)*<(?:[\w.\-]+:)?([\w.\-]+)", re.S
 )
-CHUNK = 32768
+_CHUNK = 32768
 
 
 class _PruningSource:
@@ -107,12 +107,12 @@ class _PruningSource:
     def __init__(self, stream: IO[bytes], records: frozenset[str]):
         self._stream = stream
         self._records = records
-        self._head = stream.read(CHUNK)
+        self._head = stream.read(_CHUNK)
         found = _ROOT_NAME.match(self._head)
         self.root_name = found[1].decode("ascii", "replace") if found else None
         self.root = None
 
-    def read(self, size: int = CHUNK) -> bytes:
+    def read(self, size: int = _CHUNK) -> bytes:
         if self._head:
             head, self._head = self._head, b""
             return head
