@@ -24,11 +24,11 @@ from ipetl.collection import Collection, Source
 from ipetl.collections.st96 import USPTO_TSDR
 from ipetl.registry import get
 from tests.conftest import FIXTURES, MIRROR
+from transforms.formats import FORMATS
 from transforms.normalize import normalize_file
 from transforms.rules import CollectionRules
 from transforms.spec import Format
 from transforms.st13 import ST13Rule
-from transforms.formats import FORMATS
 
 RECORDS = Path(__file__).resolve().parent / "records"
 OUTCOMES = RECORDS / "outcomes.json"
