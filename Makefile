@@ -37,14 +37,16 @@ AIRFLOW_PORT ?= 8080
 airflow: install
 	AIRFLOW_PORT=$(AIRFLOW_PORT) AIRFLOW_VAR_IPETL_HOME=$(abspath $(HOME_DIR)) scripts/airflow-standalone.sh
 
-# Benchmarks (not tests): USPTO normalize vs raw iterparse, the GX gate on 1M rows, the
-# warehouse at 1M and 10M rows. Tables go to stdout and bench/out/results.md. ~10 min here.
-BENCH_MB ?= 200
+# Benchmarks (not tests): normalize vs raw iterparse (ST.66, USPTO, ST.86; BENCH_LARGE_MB adds the
+# peak-RSS run on a large ST.66 file, 0 to skip), the GX gate on 1M rows, the warehouse at 1M and
+# 10M rows. Tables go to stdout and bench/out/results.md. ~15 min here.
+BENCH_MB ?= 160
+BENCH_LARGE_MB ?= 1600
 BENCH_SIZES ?= 1000000 10000000
 bench: install
 	mkdir -p bench/out
-	{ echo "## USPTO daily XML: normalize to Parquet vs raw lxml iterparse ($(BENCH_MB) MB)"; \
-	  $(PY) bench/uspto_normalize.py --mb $(BENCH_MB); \
+	{ echo "## Normalize to Parquet (ipetl normalize) vs raw lxml iterparse ($(BENCH_MB) MB per format)"; \
+	  $(PY) bench/normalize_bench.py --mb $(BENCH_MB) --large-mb $(BENCH_LARGE_MB); \
 	  echo; echo "## Quality gate: GX suites on a 1M-row batch"; \
 	  $(PY) bench/gate_bench.py --rows 1000000; \
 	  echo; echo "## Warehouse: 100k-row delta, lookups and search"; \
