@@ -21,21 +21,23 @@ from urllib.parse import unquote, urlsplit
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from filelock import FileLock
+from filelock import FileLock, Timeout
 
 # open_transport and is_changed: the listing and the is-it-new rule fetch_new itself uses, so that
 # list_deliveries() names exactly the files fetch_new would fetch or hand on.
-from connectors.fetch import FetchResult, fetch_new, is_changed, mark_processed, open_transport, sha256_file
+from connectors.fetch import FetchResult, count_attempt, fetch_new, is_changed, mark_processed, open_transport, sha256_file
+from connectors.resources import ResourceError, resource_error
 from connectors.sources import FetchError, FetchSettings
 from connectors.state import FINAL_STATUSES, open_state
 from expectations import gate
 from expectations.datadocs import build_data_docs
 from ipetl.registry import COLLECTIONS, Collection, Source
-from transforms.normalize import QUARANTINE, normalize_file, quarantine_row
+from transforms.normalize import QUARANTINE, FileResult, normalize_file, quarantine_row
 from transforms.schema import TABLES, TOMBSTONES
 from warehouse import catalog
-from warehouse.lake import REMOTE_SCHEMES, LakeSettings, S3Credentials, failpoint
+from warehouse.lake import REMOTE_SCHEMES, LakeError, LakeSettings, S3Credentials, failpoint
 from warehouse.lake import connect as connect_lake
+from warehouse.lake import exists as lake_exists
 from warehouse.publish import Delivery, PublishOptions, PublishRefused, PublishRequest, Published, StagedFile, publish
 
 SOURCE_KINDS = {"http": "https", "https": "https", "ftp": "ftp", "sftp": "sftp"}  # URL scheme → Source.kind
@@ -50,7 +52,7 @@ def home_dir(home: str | os.PathLike | None = None) -> Path:
     if _URI.match(value):
         parts = urlsplit(value)
         if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
-            raise ValueError(f"home {value}: give a local path or a file:// URI (mount an object store and give the mount's path)")
+            raise ValueError(f"home {value}: the home is a local folder (a path or a file:// URI); put the lake's data on an object store with --data / IPETL_DATA")
         value = unquote(parts.path)
     return Path(value).absolute()
 
@@ -79,6 +81,11 @@ def lake_settings(
     elif data.startswith("file:"):
         data = unquote(urlsplit(data).path)
     return LakeSettings(catalog=catalog, data=data, s3=s3)
+
+
+def max_attempts(environ: dict[str, str] | None = None) -> int:
+    """Readings of one delivery that may die unfinished before it is set aside (IPETL_MAX_ATTEMPTS)."""
+    return int((os.environ if environ is None else environ).get("IPETL_MAX_ATTEMPTS", "3"))
 
 
 def publish_options(home: Path, environ: dict[str, str] | None = None) -> PublishOptions:
@@ -225,7 +232,7 @@ def _mark_processed(home: Path, collection: str, deliveries: list[dict]) -> None
 
 def _published(settings: LakeSettings, collection: str) -> dict[tuple[str, int], str | None]:
     """The collection's deliveries in the lake: (name, size) -> sha256 (none before the first publish)."""
-    if settings.catalog_file is not None and not settings.catalog_file.exists():
+    if not lake_exists(settings):
         return {}
     con = connect_lake(settings, read_only=settings.catalog_file is not None)  # a database server: create the lake if new
     try:
@@ -281,7 +288,18 @@ def normalize_delivery(
     rules = collection.rules()
     now = dt.datetime.now(dt.timezone.utc)
     date, sequence = collection.delivery_order(path)
-    result = normalize_file(path, collection.fmt, rules, spool, ingested_at=now)
+    attempts = count_attempt(home, collection.id, path.name, +1)
+    failpoint("normalize")
+    if attempts > max_attempts():  # it killed its reader every time: set it aside, let the rest through
+        result = FileResult(str(path), collection.table, rejected=f"reading it never finished in {attempts - 1} attempts "
+                            "(the process died or was killed each time); set aside (IPETL_MAX_ATTEMPTS)")
+    else:
+        try:
+            result = normalize_file(path, collection.fmt, rules, spool, ingested_at=now)
+        except ResourceError:
+            count_attempt(home, collection.id, path.name, -1)  # not the delivery's doing
+            raise
+    count_attempt(home, collection.id, path.name, 0)
     quarantine = list(result.quarantined)
     if result.rejected:
         _quarantine_file(home, collection.id, path)
@@ -490,6 +508,93 @@ class RunSummary:
     refused: str | None = None  # why the publish was refused, if it was
     data_docs: Path | None = None
     fetch_failures: list[tuple[str, str]] = field(default_factory=list)  # (collection, reason)
+    failure: str | None = None  # why the run stopped (a resource, the lake): the deliveries stay pending
+    unclaimed: list[str] = field(default_factory=list)  # entries of --source no collection claims
+
+    @property
+    def exit_code(self) -> int:
+        """0: everything asked for was done; 1: some input was rejected, quarantined whole or
+        refused; 3: the run could not finish (a resource, the lake, a source). Entries of a
+        mirror that no collection claims are reported, not failed."""
+        if self.failure or self.fetch_failures:
+            return 3
+        if self.refused or any(b.failures or b.rejected for b in self.batches):
+            return 1
+        return 0
+
+
+def route_source(source: str | os.PathLike | None, collection_ids: list[str] | None) -> tuple[list[str], list[str]]:
+    """Which collections a run takes, and the entries of a --source folder no collection claims.
+
+    A mirror (a folder with one sub-folder per collection) gives each collection its own
+    sub-folder and nothing else; a flat folder of deliveries belongs to the collection(s) named
+    with --collection (raises ValueError without one); a URL or no source: the registry's.
+    """
+    ids = list(collection_ids or COLLECTIONS)
+    text = str(source) if source else ""
+    if not text or (_URI.match(text) and urlsplit(text).scheme != "file"):
+        return ids, []
+    folder = Path(unquote(urlsplit(text).path) if text.startswith("file:") else text)
+    if not folder.is_dir():
+        raise ValueError(f"source {folder}: no such directory")
+    entries = sorted(folder.iterdir())
+    mirrored = {p.name for p in entries if p.is_dir() and p.name in COLLECTIONS}
+    if not mirrored:
+        if not collection_ids:
+            raise ValueError(f"source {folder} holds deliveries, not one folder per collection: "
+                             "name their collection with --collection")
+        return ids, []
+    return [c for c in ids if c in mirrored], [str(p) for p in entries if p.name not in mirrored and not p.name.startswith(".")]
+
+
+def _run_lock(home: Path, run_id: str) -> FileLock:
+    """Held by a live `ipetl run` for its whole length: the sweep leaves its files alone."""
+    folder = Path(home) / "staging" / ".runs"
+    folder.mkdir(parents=True, exist_ok=True)
+    return FileLock(folder / f"{run_id}.lock")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep(home: Path) -> list[Path]:
+    """Remove what killed runs left behind, never what a live one is using: the spools and
+    half-staged batches of runs whose lock nobody holds, search databases half built by dead
+    processes, and DuckDB spill files when no publish is running. Returns what it removed."""
+    home = Path(home)
+    staging = home / "staging"
+    removed: list[Path] = []
+    for lock_path in sorted((staging / ".runs").glob("*.lock")):
+        run_id = lock_path.stem
+        try:
+            with FileLock(lock_path, timeout=0):
+                leftovers = [*staging.glob(f".work/*/{run_id}"), *(b for b in staging.glob(f"*/{run_id}") if not (b / "batch.json").exists())]
+                for path in leftovers:
+                    shutil.rmtree(path, ignore_errors=True)
+                    removed.append(path)
+                lock_path.unlink(missing_ok=True)
+        except Timeout:
+            continue  # a live run
+    for tmp in home.glob(f".{catalog.SEARCH_FILE}.*.tmp"):
+        pid = tmp.name.split(".")[-2]
+        if pid.isdigit() and not _pid_alive(int(pid)):
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+    try:
+        with FileLock(staging / ".publish.lock", timeout=0):
+            for spill in (staging / ".duckdb").glob("*"):
+                shutil.rmtree(spill, ignore_errors=True) if spill.is_dir() else spill.unlink(missing_ok=True)
+                removed.append(spill)
+    except Timeout:
+        pass
+    return removed
 
 
 def run(
@@ -499,34 +604,52 @@ def run(
     force: bool = False,
     lake: LakeSettings | None = None,
 ) -> RunSummary:
-    """Discover, normalize, validate, stage and publish the given collections (default: all)."""
+    """Discover, normalize, validate, stage and publish the given collections (default: all).
+
+    Raises ValueError for a source that cannot be used (see route_source). A resource running
+    out (disk, files, memory, permissions) or the lake failing ends the run early with
+    `failure` set: nothing more is published and the deliveries stay pending.
+    """
     home = home_dir(home)
     home.mkdir(parents=True, exist_ok=True)
     lake = lake or lake_settings(home)
-    ids = collection_ids or list(COLLECTIONS)
-    summaries = []
+    ids, unclaimed = route_source(source, collection_ids)
     run_id = _new_run_id()
-    fetch_failures = []
+    summary = RunSummary([], None, home, unclaimed=unclaimed)
+    with _run_lock(home, run_id):
+        try:
+            sweep(home)
+            _run_collections(summary, ids, source, force, lake, run_id)
+            if any(b.files for b in summary.batches) and (home / "gx" / "gx").is_dir():
+                summary.data_docs = build_data_docs(home / "gx")
+        except LakeError as exc:
+            summary.failure = str(exc)
+        except Exception as exc:  # a full disk or a permission surfaces through GX, DuckDB, pyarrow ...
+            resource = resource_error(exc)
+            if resource is None:
+                raise
+            summary.failure = str(resource)
+    (home / "staging" / ".runs" / f"{run_id}.lock").unlink(missing_ok=True)
+    return summary
+
+
+def _run_collections(summary: RunSummary, ids: list[str], source, force: bool, lake: LakeSettings, run_id: str) -> None:
+    home = summary.home
     for cid in ids:
         collection = COLLECTIONS[cid]
         try:
             fetched = discover(collection, home, source, force)
         except FetchError as exc:
-            fetch_failures.append((cid, str(exc)))
+            summary.fetch_failures.append((cid, str(exc)))
             continue
-        fetch_failures.extend((cid, f"not fetched {name}: {reason}") for name, reason in fetched.failures)
+        summary.fetch_failures.extend((cid, f"not fetched {name}: {reason}") for name, reason in fetched.failures)
         if fetched.deliveries:
-            summaries.append(ingest(collection, [d.path for d in fetched.deliveries], home, run_id=run_id, force=force, lake=lake))
-    refused = None
+            summary.batches.append(ingest(collection, [d.path for d in fetched.deliveries], home, run_id=run_id, force=force, lake=lake))
     try:
         published = publish_staged(home, lake=lake)  # this run's batches, and any a crashed run left behind
     except PublishRefused as exc:
-        published, refused = None, str(exc)
-    if published is None and _lake_exists(lake):
+        published, summary.refused = None, str(exc)
+    if published is None and lake_exists(lake):
         catalog.build_search(lake, home)  # no-op when current; completes a publish that crashed before it
-    docs = build_data_docs(home / "gx") if any(s.files for s in summaries) and (home / "gx" / "gx").is_dir() else None
-    return RunSummary(summaries, published.snapshot_id if published else None, home, refused, docs, fetch_failures)
+    summary.snapshot_id = published.snapshot_id if published else None
 
-
-def _lake_exists(lake: LakeSettings) -> bool:
-    return lake.catalog_file is None or lake.catalog_file.exists()

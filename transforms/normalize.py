@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 
 from connectors.files import open_members
+from connectors.resources import resource_error
 from connectors.xml import DeliveryError
 from transforms.spec import Format
 from transforms.rules import CollectionRules
@@ -171,8 +172,11 @@ def _normalize_file(path, fmt: Format, rules: CollectionRules, spool_dir, ingest
         result.records = 0
         result.quarantined.clear()
         result.rejected = str(exc)
-    except OSError as exc:
+    except (OSError, MemoryError) as exc:
         result.discard()
+        resource = resource_error(exc, str(path))
+        if resource is not None:  # the machine's problem, not the delivery's: the run fails
+            raise resource from exc
         result.records = 0
         result.rejected = f"cannot read: {exc.strerror or exc}"
     return result

@@ -28,7 +28,7 @@ import pyarrow as pa
 from transforms.normalize import QUARANTINE
 from transforms.schema import DELIVERIES, KEYS, SCHEMA_VERSION, TABLES
 from warehouse import lake
-from warehouse.lake import ALIAS, LakeSettings
+from warehouse.lake import ALIAS, LakeError, LakeSettings
 
 MIN_RECORDS_FOR_DROP_RULE = 20  # a share of a handful of records says nothing
 DEFAULT_MAX_ROW_DROP_SHARE = 0.2
@@ -306,6 +306,10 @@ def publish(settings: LakeSettings, request: PublishRequest, options: PublishOpt
         config["temp_directory"] = str(options.spill_dir)
     con = lake.connect(settings, config=config)
     try:
+        damaged = lake.verify(con, settings)  # never build on files changed since they were written
+        if damaged:
+            raise LakeError(f"the lake's files changed since they were written ({damaged[0]}"
+                            f"{f' and {len(damaged) - 1} more' if len(damaged) > 1 else ''}): nothing published; see `ipetl verify`")
         return lake.retrying(lambda: _publish_once(con, request, options, now))
     except duckdb.Error as exc:
         raise lake.error(settings, "publish failed, nothing committed", exc) from None
