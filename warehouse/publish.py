@@ -129,9 +129,16 @@ def _winners(con, table: str, staged: list[StagedFile]) -> None:
                        o.rank AS _src, s.file_row_number AS _pos, o.rank * 4294967296 + s.file_row_number AS _seq
                 FROM read_parquet([{_quoted(files)}], filename = true, file_row_number = true) s JOIN staged_order o USING (filename)"""
             )
+    rows = " UNION ALL BY NAME ".join(parts)
+    # Keys staged more than once are few: only they go through DISTINCT ON (which holds every
+    # column of its input in memory); the rest are taken as they are.
+    con.execute(f"CREATE OR REPLACE TEMP TABLE dup AS SELECT {_cols(keys)} FROM ({rows}) GROUP BY ALL HAVING count(*) > 1")
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE win AS SELECT DISTINCT ON ({_cols(keys)}) * FROM ({" UNION ALL BY NAME ".join(parts)})
-        ORDER BY {_cols(keys)}, delivery_date DESC NULLS LAST, delivery_sequence DESC NULLS LAST, _seq DESC"""
+        f"""CREATE OR REPLACE TEMP TABLE win AS
+        SELECT * FROM ({rows}) ANTI JOIN dup USING ({_cols(keys)})
+        UNION ALL BY NAME
+        SELECT * FROM (SELECT DISTINCT ON ({_cols(keys)}) * FROM ({rows}) SEMI JOIN dup USING ({_cols(keys)})
+                       ORDER BY {_cols(keys)}, delivery_date DESC NULLS LAST, delivery_sequence DESC NULLS LAST, _seq DESC)"""
     )
 
 
