@@ -26,6 +26,7 @@ from transforms.spec import Format
 from transforms.rules import CollectionRules
 from transforms.schema import TABLES
 from transforms.st13 import ST13Error
+from transforms.values import collecting_invalid
 
 BATCH_ROWS = 5000
 
@@ -143,7 +144,8 @@ def _normalize_file(path, fmt: Format, rules: CollectionRules, spool_dir, ingest
         with pa.OSFile(spool, "wb") as sink, ipc.new_file(sink, schema) as writer:
             for member_name, office_record in _office_records(path, fmt, result.checksums):
                 try:
-                    mapped = fmt.to_canonical(office_record, rules)
+                    with collecting_invalid() as invalid:
+                        mapped = fmt.to_canonical(office_record, rules)
                 except ST13Error as exc:
                     result.quarantined.append(
                         quarantine_row(rules, member_name, None, "st13.buildable", exc.number, str(exc), ingested_at)
@@ -152,6 +154,13 @@ def _normalize_file(path, fmt: Format, rules: CollectionRules, spool_dir, ingest
                 except (KeyError, ValueError, TypeError, AttributeError) as exc:
                     result.quarantined.append(
                         quarantine_row(rules, member_name, None, "record.mappable", None, f"{type(exc).__name__}: {exc}", ingested_at)
+                    )
+                    continue
+                if invalid:  # a value the office wrote that cannot be read: never published as empty
+                    kind, text = invalid[0]
+                    others = f" (and {len(invalid) - 1} more)" if len(invalid) > 1 else ""
+                    result.quarantined.append(
+                        quarantine_row(rules, member_name, None, f"value.{kind}", text, f"not a {kind}: {text!r}{others}", ingested_at)
                     )
                     continue
                 for record in mapped if isinstance(mapped, list) else (mapped,):
