@@ -11,7 +11,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: install demo test bench airflow clean
+.PHONY: install demo test fuzz bench airflow clean
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -30,6 +30,12 @@ demo: install
 
 test: install
 	$(PY) -m pytest -q
+
+# Fuzzing the connectors and value readers (hypothesis): damaged real deliveries of every format.
+# `make test` runs the same properties with 25 examples each; CI runs this with FUZZ_EXAMPLES=2000.
+FUZZ_EXAMPLES ?= 20000
+fuzz: install
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q -p no:cacheprovider tests/fuzz
 
 # Airflow (scheduler, DAG processor, API server + UI, triggerer) on http://127.0.0.1:$(AIRFLOW_PORT),
 # AIRFLOW_HOME ./airflow-home, writing to the same home as `make demo`.

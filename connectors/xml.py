@@ -29,6 +29,9 @@ PARSER_OPTIONS = dict(
 class DeliveryError(Exception):
     """A delivery (file) cannot be read; the message is the one-line reason."""
 
+    def __init__(self, reason: str):
+        super().__init__(" ".join(str(reason).split()))  # parsers' messages may span lines
+
 
 # `{ns}Name` → `Name`, remembered: a delivery repeats a few hundred tags millions of times. The
 # bound keeps a hostile file of ever new tag names from growing it.

@@ -120,7 +120,7 @@ def nice_class(text: str | None) -> int | None:
     if not text or not text.strip():
         return None
     digits = text.strip().lstrip("0") or "0"
-    if digits.isdigit() and len(digits) <= 4:
+    if digits.isascii() and digits.isdigit() and len(digits) <= 4:
         return int(digits)
     _invalid("class", text)
     return None
