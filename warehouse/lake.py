@@ -114,9 +114,13 @@ def _quote(value: str) -> str:
 
 
 def failpoint(name: str) -> None:
-    """Crash here (SIGKILL, no clean-up) when IPETL_FAILPOINT names this point: crash tests only."""
-    if os.environ.get("IPETL_FAILPOINT") == name:
+    """Crash here (SIGKILL, no clean-up) when IPETL_FAILPOINT names this point, or stop here
+    (SIGSTOP, to be looked at while alive) when it names `<point>:stop`: tests only."""
+    chosen = os.environ.get("IPETL_FAILPOINT")
+    if chosen == name:
         os.kill(os.getpid(), signal.SIGKILL)
+    elif chosen == f"{name}:stop":
+        os.kill(os.getpid(), signal.SIGSTOP)
 
 
 def _stored_data_path(settings: LakeSettings) -> str:
