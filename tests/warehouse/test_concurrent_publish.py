@@ -4,11 +4,15 @@ snapshots."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime as dt
+import multiprocessing
 import os
+import shutil
 import subprocess
 import sys
 import threading
+from pathlib import Path
 
 from ipetl import devservers
 from ipetl.pipeline import lake_settings
@@ -108,3 +112,28 @@ def test_a_reader_during_publishes_sees_whole_snapshots(lake, home, tmp_path):
     assert not errors, errors
     assert query_lake(lake, home, "select distinct mark_text from trademarks") == [(f"V{versions}",)]
     assert len(seen) >= 1
+
+
+def _run_in_worker(source: str, home: str, collection: str) -> tuple[int, int | None]:
+    from ipetl import pipeline
+
+    summary = pipeline.run([collection], source=source, home=home, lake=lake_settings(Path(home), environ={}))
+    return summary.exit_code, summary.snapshot_id
+
+
+def test_concurrent_runs_twenty_times_lose_nothing(mirror, tmp_path):
+    """Two runs at once on one home, 20 rounds of each case: different collections, then the same
+    one. After every round each delivery is in the lake once and each record once."""
+    rounds = int(os.environ.get("IPETL_STRESS_ROUNDS", "20"))
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(max_workers=2, mp_context=context) as pool:
+        for n in range(rounds):
+            for pair in (("khtm", "latm"), ("smtm", "smtm")):
+                home = tmp_path / f"home-{n}-{pair[0]}-{pair[1]}"
+                futures = [pool.submit(_run_in_worker, str(mirror), str(home), cid) for cid in pair]
+                assert [f.result()[0] for f in futures] == [0, 0]
+                lake = lake_settings(home, environ={})
+                offices = sorted({c[:2].upper() for c in pair})
+                assert query_lake(lake, home, "select office, count(*) from trademarks group by 1 order by 1") == [(o, 1) for o in offices]
+                assert query_lake(lake, home, "select count(*), count(distinct collection) from deliveries") == [(len(offices), len(offices))]
+                shutil.rmtree(home)
