@@ -544,7 +544,8 @@ def route_source(source: str | os.PathLike | None, collection_ids: list[str] | N
             raise ValueError(f"source {folder} holds deliveries, not one folder per collection: "
                              "name their collection with --collection")
         return ids, []
-    return [c for c in ids if c in mirrored], [str(p) for p in entries if p.name not in mirrored and not p.name.startswith(".")]
+    unclaimed = [] if collection_ids else [str(p) for p in entries if p.name not in mirrored and not p.name.startswith(".")]
+    return [c for c in ids if c in mirrored], unclaimed
 
 
 def _run_lock(home: Path, run_id: str) -> FileLock:

@@ -111,9 +111,10 @@ def test_an_unreachable_catalog_is_one_line_and_nothing_is_published(mirror, hom
     port = devservers.free_port()
     dsn = f"postgres:host=127.0.0.1 port={port} dbname=lake user=ipetl password=s3cret-pw"
     out = ipetl("run", "--source", str(mirror), "--collection", "khtm", "--home", str(home), "--catalog", dsn)
-    assert out.returncode == 1
+    assert out.returncode == 3  # the run could not finish
     [line] = out.stderr.strip().splitlines()
-    assert line.startswith("ipetl: cannot open the lake (catalog postgres:host=127.0.0.1") and f"port={port}" in line
+    assert line.startswith("ipetl: run stopped: cannot open the lake (catalog postgres:host=127.0.0.1") and f"port={port}" in line
+    assert line.endswith("the deliveries stay pending")
     assert "password=***" in line and "s3cret-pw" not in out.stderr + out.stdout
     assert "Traceback" not in out.stderr
     # the delivery stays pending: with the default lake it is published by the next run
@@ -127,7 +128,7 @@ def test_a_missing_bucket_is_one_line_and_the_last_snapshot_stays_readable(mirro
     two_deliveries(lake, tmp_path)
     env = {**s3_server.env, "IPETL_DATA": "s3://no-such-bucket/lake/", "IPETL_CATALOG": str(home / "lake.sqlite")}
     out = ipetl("run", "--source", str(mirror), "--collection", "khtm", "--home", str(home), env=env)
-    assert out.returncode == 1
+    assert out.returncode == 3
     [line] = out.stderr.strip().splitlines()
     assert "no-such-bucket" in line and "Traceback" not in out.stderr and s3_server.env["AWS_SECRET_ACCESS_KEY"] not in line
     assert query_lake(lake, home, SQL) == NEWEST
