@@ -11,7 +11,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: install demo test bench airflow clean
+.PHONY: install demo test bench airflow cluster cluster-stop clean
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -36,6 +36,16 @@ test: install
 AIRFLOW_PORT ?= 8080
 airflow: install
 	AIRFLOW_PORT=$(AIRFLOW_PORT) AIRFLOW_VAR_IPETL_HOME=$(abspath $(HOME_DIR)) scripts/airflow-standalone.sh
+
+# A multi-process deployment on this machine (scripts/cluster.py): PostgreSQL, Redis and an S3
+# server from the lock; Airflow's api-server, scheduler, dag-processor, triggerer and two Celery
+# workers. Everything lives in $(CLUSTER_DIR); `make cluster-stop` stops exactly what started.
+CLUSTER_DIR ?= cluster-home
+cluster: install
+	$(PY) scripts/cluster.py start --dir $(CLUSTER_DIR) --port $(AIRFLOW_PORT)
+
+cluster-stop:
+	$(PY) scripts/cluster.py stop --dir $(CLUSTER_DIR)
 
 # Benchmarks (not tests): USPTO normalize vs raw iterparse, the GX gate on 1M rows, the
 # warehouse at 1M and 10M rows. Tables go to stdout and bench/out/results.md. ~10 min here.
