@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -113,7 +114,9 @@ def normalize(paths, collection_id, output):
 @click.option("--source", type=click.Path(file_okay=False), default=None, help="Directory holding the deliveries (or a mirror with one directory per collection).")
 @home_option
 @click.option("--force", is_flag=True, help="Process deliveries again even if already published.")
-def run(collection_ids, source, home, force):
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="the number of cores",
+              help="Processes that fetch and normalize deliveries (a big one is cut into parts); the gate and the publish stay one step.")
+def run(collection_ids, source, home, force, jobs):
     """Fetch, normalize, validate and publish."""
     from ipetl.pipeline import run as run_pipeline
     from ipetl.registry import COLLECTIONS
@@ -121,7 +124,7 @@ def run(collection_ids, source, home, force):
     unknown = [c for c in collection_ids if c not in COLLECTIONS]
     if unknown:
         _fail(f"unknown collection(s): {', '.join(unknown)} (see `ipetl collections`)", 2)
-    result = run_pipeline(list(collection_ids) or None, source=source, home=home, force=force)
+    result = run_pipeline(list(collection_ids) or None, source=source, home=home, force=force, jobs=jobs)
     for collection, reason in result.fetch_failures:
         click.echo(f"ipetl: {collection}: {reason}", err=True)
     for batch in result.batches:

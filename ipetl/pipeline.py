@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import uuid
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -26,11 +27,12 @@ import pyarrow.parquet as pq
 # list_deliveries() names exactly the files fetch_new would fetch or hand on.
 from connectors.fetch import FetchResult, fetch_new, is_changed, mark_processed, open_transport
 from connectors.sources import FetchError, FetchSettings
+from connectors.split import split_xml
 from connectors.state import FINAL_STATUSES, open_state
 from expectations import gate
 from expectations.datadocs import build_data_docs
 from ipetl.registry import COLLECTIONS, Collection, Source
-from transforms.normalize import QUARANTINE, normalize_file, quarantine_row
+from transforms.normalize import QUARANTINE, FileResult, normalize_file, quarantine_row
 from transforms.schema import TABLES
 from warehouse import catalog, snapshots
 from warehouse.publish import TOMBSTONES, Delivery, PublishRefused, PublishRequest, StagedFile, publish
@@ -235,27 +237,36 @@ def normalize_delivery(
     spool = _spool_root(home, collection.id, run_id) / path.name
     shutil.rmtree(spool, ignore_errors=True)
     spool.mkdir(parents=True)
-    rules = collection.rules()
     now = dt.datetime.now(dt.timezone.utc)
+    return _spool_delivery(collection, path, home, spool, [normalize_file(path, collection.fmt, collection.rules(), spool, ingested_at=now)], now)
+
+
+def _spool_delivery(collection: Collection, path: Path, home: Path, spool: Path, results: list[FileResult], now: dt.datetime) -> dict:
+    """Write a normalized delivery's spool (see normalize_delivery) and return its summary.
+    results: the whole file's, or its parts' in order (each with the whole file's checksum)."""
+    rules = collection.rules()
     date, sequence = collection.delivery_order(path)
-    result = normalize_file(path, collection.fmt, rules, spool, ingested_at=now)
-    quarantine = list(result.quarantined)
-    if result.rejected:
+    quarantine = [row for result in results for row in result.quarantined]
+    quarantined = len(quarantine)
+    rejected = next((result.rejected for result in results if result.rejected), None)
+    records = sum(result.records for result in results)
+    if rejected:
         _quarantine_file(home, collection.id, path)
-        quarantine.append(quarantine_row(rules, path.name, None, "delivery.readable", None, result.rejected, now))
+        quarantine.append(quarantine_row(rules, path.name, None, "delivery.readable", None, rejected, now))
     with pq.ParquetWriter(spool / "records.parquet", TABLES[collection.table], compression="lz4") as writer:
-        for batch in result.batches():
-            writer.write_batch(_with_delivery(batch, date, sequence))
-    result.discard()
+        for result in results:
+            for batch in result.batches():
+                writer.write_batch(_with_delivery(batch, date, sequence))
+            result.discard()
     pq.write_table(pa.Table.from_pylist(quarantine, schema=QUARANTINE), spool / "quarantine.parquet")
     delivery = Delivery(
-        collection.id, path.name, ";".join(result.checksums.values()) or None, path.stat().st_size,
-        records=result.records, rejected=result.rejected, delivery_date=date.isoformat(), delivery_sequence=sequence,
+        collection.id, path.name, ";".join(results[0].checksums.values()) or None, path.stat().st_size,
+        records=records, rejected=rejected, delivery_date=date.isoformat(), delivery_sequence=sequence,
     )
     (spool / "delivery.json").write_text(json.dumps(asdict(delivery)))
     return {
         "name": path.name, "path": str(path), "skipped": False, "spool": str(spool),
-        "records": result.records, "quarantined": len(result.quarantined), "rejected": result.rejected,
+        "records": records, "quarantined": quarantined, "rejected": rejected,
     }
 
 
@@ -323,16 +334,101 @@ def ingest(
     home: Path,
     run_id: str | None = None,
     force: bool = False,
+    pool: Executor | None = None,
+    jobs: int = 1,
 ) -> BatchSummary:
-    """Normalize and validate a collection's deliveries and stage what passes for publishing."""
+    """Normalize and validate a collection's deliveries and stage what passes for publishing.
+    pool: where the deliveries are normalized (default: here, one after another); jobs: the
+    processes it has, into as many parts as which one big delivery is cut (see _normalize_all)."""
     home = Path(home)
     run_id = run_id or _new_run_id()
-    published = {} if force else _published(home, collection.id)
+    return _stage(collection, _normalize_all(collection, paths, home, run_id, force, pool or _Here(), jobs), home, run_id)
+
+
+def _stage(collection: Collection, normalized: list, home: Path, run_id: str) -> BatchSummary:
+    """validate_and_stage once the deliveries are normalized; the run's spool is removed after."""
     try:
-        normalized = [normalize_delivery(collection, path, home, run_id, force, published) for path in paths]
-        return validate_and_stage(collection, normalized, home, run_id)
+        return validate_and_stage(collection, [pending.result() for pending in normalized], home, run_id)
     finally:
         shutil.rmtree(_spool_root(home, collection.id, run_id), ignore_errors=True)
+
+
+SPLIT_PART_BYTES = 32 * 1024 * 1024  # a delivery is cut into parts of at least this size
+
+
+class _Here(Executor):
+    """An executor that runs each call at once, in this process (`--jobs 1`)."""
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as exc:  # raised by result(), as a pool's future does
+            future.set_exception(exc)
+        return future
+
+
+def _normalize_all(collection, paths, home, run_id, force, pool: Executor, jobs: int) -> list:
+    """Submit the normalization of every delivery to the pool; (future-like) summaries in order.
+    A plain XML delivery of a format with a split_tag, at least two SPLIT_PART_BYTES long, is cut
+    into up to `jobs` parts at record boundaries, normalized in parallel and spooled as one."""
+    published = {} if force else _published(home, collection.id)
+    pending = []
+    for path in map(Path, paths):
+        parts = min(jobs, path.stat().st_size // SPLIT_PART_BYTES) if collection.fmt.split_tag else 1
+        if parts >= 2 and (force or not _already_published(path, published)) and not _compressed(path):
+            pending.append(_Parts(collection, path, home, run_id, parts, pool))
+        else:
+            pending.append(pool.submit(_normalize_by_id, collection.id, path, home, run_id, force, published))
+    return pending
+
+
+def _discover_by_id(collection_id: str, home: Path, source, force: bool) -> FetchResult:
+    """discover, for a pool's process."""
+    return discover(COLLECTIONS[collection_id], home, source, force)
+
+
+def _normalize_by_id(collection_id: str, path: Path, home: Path, run_id: str, force: bool, published: dict) -> dict:
+    """normalize_delivery, for a pool's process (which looks the collection up itself)."""
+    return normalize_delivery(COLLECTIONS[collection_id], path, home, run_id, force, published)
+
+
+def _compressed(path: Path) -> bool:
+    """Whether the delivery is an archive or compressed (its members are read, not its bytes)."""
+    return path.suffix.lower() in (".zip", ".gz", ".tgz", ".tar", ".bz2", ".xz")
+
+
+class _Parts:
+    """One delivery cut into parts (connectors.split) whose normalizations run in the pool;
+    result() spools them as the delivery (normalize_delivery's spool and summary)."""
+
+    def __init__(self, collection: Collection, path: Path, home: Path, run_id: str, parts: int, pool: Executor):
+        self.collection, self.path, self.home = collection, path, home
+        self.spool = _spool_root(home, collection.id, run_id) / path.name
+        shutil.rmtree(self.spool, ignore_errors=True)
+        self.spool.mkdir(parents=True)
+        self.now = dt.datetime.now(dt.timezone.utc)
+        files = split_xml(path, collection.fmt.split_tag, parts, self.spool / "parts")
+        self.sha256 = pool.submit(snapshots.sha256_file, path)
+        self.futures = [pool.submit(_normalize_part, collection.id, part, self.spool, self.now) for part in files]
+
+    def result(self) -> dict:
+        results = [future.result() for future in self.futures]
+        shutil.rmtree(self.spool / "parts", ignore_errors=True)
+        if not results or any(r.rejected for r in results):  # not cut, or unreadable: the whole file says why
+            for r in results:
+                r.discard()
+            results = [normalize_file(self.path, self.collection.fmt, self.collection.rules(), self.spool, ingested_at=self.now)]
+        else:
+            checksum = {self.path.name: self.sha256.result()}
+            for r in results:
+                r.checksums = checksum
+        return _spool_delivery(self.collection, self.path, self.home, self.spool, results, self.now)
+
+
+def _normalize_part(collection_id: str, part: Path, spool: Path, now: dt.datetime) -> FileResult:
+    collection = COLLECTIONS[collection_id]
+    return normalize_file(part, collection.fmt, collection.rules(), spool, ingested_at=now)
 
 
 def _with_delivery(batch: pa.RecordBatch, date: dt.date, sequence: int) -> pa.RecordBatch:
@@ -424,24 +520,34 @@ def run(
     source: str | os.PathLike | None = None,
     home: str | os.PathLike | None = None,
     force: bool = False,
+    jobs: int = 1,
 ) -> RunSummary:
-    """Discover, normalize, validate, stage and publish the given collections (default: all)."""
+    """Discover, normalize, validate, stage and publish the given collections (default: all).
+
+    jobs > 1: the collections are fetched, and their deliveries (or the parts of a big one, see
+    _normalize_all) normalized, in a pool of that many processes; the quality gate, the staging
+    and the publish stay here, one step for the run, with the same result as jobs=1."""
     home = home_dir(home)
     home.mkdir(parents=True, exist_ok=True)
     ids = collection_ids or list(COLLECTIONS)
     summaries = []
     run_id = _new_run_id()
     fetch_failures = []
-    for cid in ids:
-        collection = COLLECTIONS[cid]
-        try:
-            fetched = discover(collection, home, source, force)
-        except FetchError as exc:
-            fetch_failures.append((cid, str(exc)))
-            continue
-        fetch_failures.extend((cid, f"not fetched {name}: {reason}") for name, reason in fetched.failures)
-        if fetched.deliveries:
-            summaries.append(ingest(collection, [d.path for d in fetched.deliveries], home, run_id=run_id, force=force))
+    with _Here() if jobs <= 1 else ProcessPoolExecutor(jobs) as pool:
+        found = {cid: pool.submit(_discover_by_id, cid, home, source, force) for cid in ids}
+        normalizing = {}
+        for cid, pending in found.items():
+            try:
+                fetched = pending.result()
+            except FetchError as exc:
+                fetch_failures.append((cid, str(exc)))
+                continue
+            fetch_failures.extend((cid, f"not fetched {name}: {reason}") for name, reason in fetched.failures)
+            if fetched.deliveries:
+                paths = [d.path for d in fetched.deliveries]
+                normalizing[cid] = _normalize_all(COLLECTIONS[cid], paths, home, run_id, force, pool, jobs)
+        for cid, normalized in normalizing.items():
+            summaries.append(_stage(COLLECTIONS[cid], normalized, home, run_id))
     ready = staged_batches(home)  # this run's, and any a crashed run left behind
     refused = None
     try:
