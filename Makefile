@@ -48,7 +48,7 @@ cluster-stop:
 	$(PY) scripts/cluster.py stop --dir $(CLUSTER_DIR)
 
 # Benchmarks (not tests): USPTO normalize vs raw iterparse, the GX gate on 1M rows, the
-# warehouse at 1M and 10M rows. Tables go to stdout and bench/out/results.md. ~10 min here.
+# warehouse at 1M and 10M rows, `ipetl run --jobs 1` vs `--jobs 2`. Tables go to stdout and bench/out/results.md. ~10 min here.
 BENCH_MB ?= 200
 BENCH_SIZES ?= 1000000 10000000
 bench: install
@@ -58,7 +58,9 @@ bench: install
 	  echo; echo "## Quality gate: GX suites on a 1M-row batch"; \
 	  $(PY) bench/gate_bench.py --rows 1000000; \
 	  echo; echo "## Warehouse: 100k-row delta, lookups and search"; \
-	  $(PY) bench/warehouse_bench.py --sizes $(BENCH_SIZES) --delta 100000; } 2>/dev/null | tee bench/out/results.md
+	  $(PY) bench/warehouse_bench.py --sizes $(BENCH_SIZES) --delta 100000; \
+	  echo; echo "## ipetl run --jobs 1 vs --jobs 2 (8 x 20 MB deliveries; one 200 MB delivery)"; \
+	  $(PY) bench/jobs_bench.py --deliveries 8 --delivery-mb 20 --big-mb 200; } 2>/dev/null | tee bench/out/results.md
 
 clean:
 	rm -rf $(VENV) .uv $(HOME_DIR)

@@ -83,8 +83,9 @@ def _vary(template: str, copy: int) -> str:
     return _PARTY.sub(lambda m: f"<party-name>{m[1].split()[0]} {_mark(copy + 7)} {company}</party-name>", text)
 
 
-def generate(path: Path, megabytes: float) -> int:
-    """Write the benchmark document; returns the number of case-files."""
+def generate(path: Path, megabytes: float, first_copy: int = 0) -> int:
+    """Write the benchmark document; returns the number of case-files. Documents generated with
+    first_copy values further apart than their case-files hold distinct serial numbers."""
     templates = _case_file_templates()
     target = int(megabytes * MB)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -99,7 +100,7 @@ def generate(path: Path, megabytes: float) -> int:
         for count in itertools.count():
             if count % CASE_FILES_PER_ACTION_KEY == 0:
                 out.write("<action-keys><action-key>TX</action-key>\n")
-            copy, index = divmod(count, len(templates))
+            copy, index = divmod(count + first_copy * len(templates), len(templates))
             out.write(_vary(templates[index], copy))
             out.write("\n")
             written += 1

@@ -117,6 +117,12 @@ def _validation_definition(gx_root: str, table: str):
     return context.validation_definitions.add_or_update(gx.ValidationDefinition(data=batch_definition, suite=suite, name=table))
 
 
+def prepare(table: str, gx_root: str | os.PathLike) -> None:
+    """Load GX and the table's suite now rather than in the first validate (seconds, mostly
+    GX's import): `ipetl run --jobs N` does it while its pool normalizes."""
+    _validation_definition(str(gx_root), table)
+
+
 def _frame(table: str, batch: pa.Table):
     con = duckdb.connect()
     try:

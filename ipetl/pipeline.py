@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import threading
 import uuid
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -383,6 +384,23 @@ def _normalize_all(collection, paths, home, run_id, force, pool: Executor, jobs:
     return pending
 
 
+def _prepare_gate(tables: list[str], home: Path) -> threading.Thread:
+    """Load the quality gate in a thread of this process while the pool's processes (forked at
+    its first task, before this thread starts) fetch and normalize; a failure here is left for
+    the gate itself to report."""
+
+    def prepare() -> None:
+        try:
+            for table in tables:
+                gate.prepare(table, home / "gx")
+        except Exception:
+            pass
+
+    thread = threading.Thread(target=prepare, name="prepare-gate", daemon=True)
+    thread.start()
+    return thread
+
+
 def _discover_by_id(collection_id: str, home: Path, source, force: bool) -> FetchResult:
     """discover, for a pool's process."""
     return discover(COLLECTIONS[collection_id], home, source, force)
@@ -535,6 +553,7 @@ def run(
     fetch_failures = []
     with _Here() if jobs <= 1 else ProcessPoolExecutor(jobs) as pool:
         found = {cid: pool.submit(_discover_by_id, cid, home, source, force) for cid in ids}
+        warm = _prepare_gate(sorted({COLLECTIONS[cid].table for cid in ids}), home) if jobs > 1 else None
         normalizing = {}
         for cid, pending in found.items():
             try:
@@ -546,6 +565,8 @@ def run(
             if fetched.deliveries:
                 paths = [d.path for d in fetched.deliveries]
                 normalizing[cid] = _normalize_all(COLLECTIONS[cid], paths, home, run_id, force, pool, jobs)
+        if warm is not None:
+            warm.join()
         for cid, normalized in normalizing.items():
             summaries.append(_stage(COLLECTIONS[cid], normalized, home, run_id))
     ready = staged_batches(home)  # this run's, and any a crashed run left behind

@@ -50,7 +50,7 @@ def test_jobs_2_publishes_what_jobs_1_does(tmp_path, monkeypatch, mirror):
         shutil.copytree(mirror / cid, source / cid)
     (source / "ustm").mkdir()
     generate(source / "ustm" / "apc250301.xml", 0.4)
-    generate(source / "ustm" / "apc250302.xml", 0.3)
+    generate(source / "ustm" / "apc250302.xml", 0.3, first_copy=1000)  # other marks
     monkeypatch.setattr(pipeline, "SPLIT_PART_BYTES", 100_000)  # the 400 kB delivery is cut in two
     cut = []
     monkeypatch.setattr(pipeline, "split_xml", lambda *args: cut.append(args[0].name) or split_xml(*args))
