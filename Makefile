@@ -48,7 +48,8 @@ cluster-stop:
 	$(PY) scripts/cluster.py stop --dir $(CLUSTER_DIR)
 
 # Benchmarks (not tests): USPTO normalize vs raw iterparse, the GX gate on 1M rows, the
-# warehouse at 1M and 10M rows, `ipetl run --jobs 1` vs `--jobs 2`. Tables go to stdout and bench/out/results.md. ~10 min here.
+# warehouse at 1M and 10M rows, `ipetl run --jobs 1` vs `--jobs 2`. Tables go to stdout and
+# bench/out/results.md. ~12 min here.
 BENCH_MB ?= 200
 BENCH_SIZES ?= 1000000 10000000
 bench: install
