@@ -22,9 +22,9 @@ import time
 from pathlib import Path
 
 import pytest
-import requests
 
 from ipetl import devservers
+from tests.test_airflow_scheduler import Api
 
 pytestmark = pytest.mark.slow
 
@@ -42,39 +42,27 @@ RUN_TIMEOUT = 240
 LAKE_SETTINGS = ("IPETL_CATALOG", "IPETL_DATA", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_ENDPOINT_URL")
 
 
-class Api:
-    """The Airflow REST API v2 with a JWT from the simple auth manager."""
+class ClusterApi(Api):
+    """The REST API v2 (tests/test_airflow_scheduler.Api), plus what this test asks of it."""
 
-    def __init__(self, base: str, password: str):
-        self.base = base
-        token = requests.post(f"{base}/auth/token", json={"username": "admin", "password": password}, timeout=10)
-        assert token.status_code in (200, 201), token.text
-        self.session = requests.Session()
-        self.session.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
-
-    def get(self, path: str, **params) -> dict:
-        response = self.session.get(f"{self.base}/api/v2{path}", params=params, timeout=10)
+    def json(self, path: str, **params) -> dict:
+        response = self.get(path, **params)
         assert response.status_code == 200, f"GET {path}: {response.status_code} {response.text}"
-        return response.json()
-
-    def send(self, method: str, path: str, body: dict) -> dict:
-        response = self.session.request(method, f"{self.base}/api/v2{path}", json=body, timeout=10)
-        assert response.status_code in (200, 201), f"{method} {path}: {response.status_code} {response.text}"
         return response.json()
 
     def trigger(self, dag_id: str) -> str:
         """Run the DAG's next interval, then unpause it (the interval, taken, is not scheduled again)."""
-        dag = self.get(f"/dags/{dag_id}")
+        dag = self.json(f"/dags/{dag_id}")
         interval = {k: dag[f"next_dagrun_{k}"] for k in ("logical_date", "data_interval_start", "data_interval_end")}
         run = self.send("POST", f"/dags/{dag_id}/dagRuns", interval)
         self.send("PATCH", f"/dags/{dag_id}", {"is_paused": False})
         return run["dag_run_id"]
 
     def task_instances(self, dag_id: str, run_id: str) -> list[dict]:
-        return self.get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances")["task_instances"]
+        return self.json(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances")["task_instances"]
 
     def finished(self, dag_id: str, run_id: str) -> str | None:
-        state = self.get(f"/dags/{dag_id}/dagRuns/{run_id}")["state"]
+        state = self.json(f"/dags/{dag_id}/dagRuns/{run_id}")["state"]
         return state if state in ("success", "failed") else None
 
 
@@ -129,7 +117,7 @@ def cluster(tmp_path_factory, mirror):
     try:
         assert started.returncode == 0, started.stderr + started.stdout
         state = json.loads(state_file.read_text())
-        yield state, Api(state["api"], state["password"])
+        yield state, ClusterApi(state["api"], state["password"])
     finally:
         pgids = [p["pgid"] for p in json.loads(state_file.read_text())["processes"]] if state_file.exists() else []
         stopped = subprocess.run([*script, "stop", "--dir", str(directory)], env=env, capture_output=True, text=True, timeout=120)
@@ -152,7 +140,7 @@ def test_celery_workers_share_the_runs_survive_a_killed_worker_and_publish_the_s
     home, logs = Path(state["ipetl_home"]), Path(state["dir"]) / "logs"
     assert cluster_settings(state)["IPETL_CATALOG"].startswith("postgres:dbname=ipetl_catalog host=127.0.0.1")
     assert cluster_settings(state)["IPETL_DATA"] == "s3://ipetl-lake/lake/"
-    wait("the DAGs to be parsed", lambda: all(api.session.get(f"{api.base}/api/v2/dags/{cid}_ingest").status_code == 200 for cid in (*COLLECTIONS, "ustm")), logs, 120)
+    wait("the DAGs to be parsed", lambda: all(api.get(f"/dags/{cid}_ingest").status_code == 200 for cid in (*COLLECTIONS, "ustm")), logs, 120)
     api.send("PATCH", "/dags/ipetl_publish", {"is_paused": False})
 
     # 1. Three collections at once: their mapped fetch and normalize tasks run on both workers.
@@ -166,9 +154,9 @@ def test_celery_workers_share_the_runs_survive_a_killed_worker_and_publish_the_s
     assert {ti["pool"] for ti in mapped if ti["task_id"] == "fetch"} == {"fetch_local"}  # the mirror's pool
 
     def publishes_done(count: int):
-        runs = api.get("/dags/ipetl_publish/dagRuns")["dag_runs"]
+        runs = api.json("/dags/ipetl_publish/dagRuns")["dag_runs"]
         done = [r for r in runs if r["state"] in ("success", "failed")]
-        return done if len(done) == len(runs) >= count and not api.get("/dags/ipetl_publish/dagRuns", state="queued")["total_entries"] else None
+        return done if len(done) == len(runs) >= count and not api.json("/dags/ipetl_publish/dagRuns", state="queued")["total_entries"] else None
 
     publishes = wait("the Asset-triggered ipetl_publish runs", lambda: publishes_done(1), logs)
     assert {(r["run_type"], r["state"]) for r in publishes} == {("asset_triggered", "success")}
