@@ -1,12 +1,15 @@
-"""Warehouse benchmark: delta apply time against warehouse size, and query latencies.
+"""Lake benchmark: delta publish time against lake size, query latencies, local disk vs S3.
 
-For each size (default 1M and 10M trademark rows) it builds a warehouse through the real
+For each size (default 1M and 10M trademark rows) it builds a DuckLake lake through the real
 publish path (synthetic canonical rows made with DuckDB: realistic keys, 1-3 word marks drawn
-from a 20,000-word vocabulary, classes, applicants), then applies a 100k-row delta (half
+from an 8,000-word vocabulary, classes, applicants), then applies a 100k-row delta (half
 updates of existing marks, half new marks) and measures:
 
-  initial load, delta apply (publish), catalog + search index rebuild,
-  point lookup by st13, full-text search, fuzzy search (median of repeated queries).
+  initial load, delta publish, search database (FTS) build and rebuild,
+  point lookup by st13, full-text search, fuzzy search (median of repeated queries);
+
+then publishes the same two batches to a lake whose data path is on an S3-compatible server
+(moto's server mode on 127.0.0.1, started from the lock) and times them side by side.
 
 Usage: python bench/warehouse_bench.py [--sizes 1000000 10000000] [--delta 100000] [--out bench/out]
 """
@@ -25,10 +28,12 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ipetl.pipeline import registry_rows  # noqa: E402
+from ipetl import devservers  # noqa: E402
+from ipetl.pipeline import lake_settings, registry_rows  # noqa: E402
 from transforms.schema import TRADEMARKS  # noqa: E402
 from warehouse import catalog  # noqa: E402
-from warehouse.publish import Delivery, PublishRequest, StagedFile, publish  # noqa: E402
+from warehouse.lake import LakeSettings  # noqa: E402
+from warehouse.publish import Delivery, PublishOptions, PublishRequest, StagedFile, publish  # noqa: E402
 
 SYLLABLES = ["ka", "lo", "mi", "ra", "te", "zu", "bo", "ne", "vi", "sa", "do", "fi", "gu", "pe", "xo", "li", "an", "or", "el", "us"]
 
@@ -102,7 +107,14 @@ def _median_ms(con, sql: str, params_list) -> float:
     return statistics.median(times)
 
 
-def bench(size: int, delta: int, work: Path) -> dict:
+def _publish_both(lake: LakeSettings, home: Path, base: StagedFile, delta: StagedFile):
+    options = PublishOptions(spill_dir=home / "staging" / ".duckdb")
+    _, load_s = _timed(lambda: publish(lake, PublishRequest([base], [], [Delivery("ustm", "base", "b", None)], ["ustm"]), options))
+    published, delta_s = _timed(lambda: publish(lake, PublishRequest([delta], [], [Delivery("ustm", "delta", "d", None)], ["ustm"]), options))
+    return load_s, published, delta_s
+
+
+def bench(size: int, delta: int, work: Path, s3: devservers.S3Bucket) -> dict:
     home = work / f"home-{size}"
     shutil.rmtree(home, ignore_errors=True)
     home.mkdir(parents=True)
@@ -110,31 +122,41 @@ def bench(size: int, delta: int, work: Path) -> dict:
     shutil.rmtree(stage_dir, ignore_errors=True)
     stage_dir.mkdir()
     base = _stage(stage_dir, "base", _rows_sql(0, size, dt.date(2026, 1, 1), ""))
-    _, load_s = _timed(lambda: publish(home, PublishRequest([base], [], [Delivery("ustm", "base", None, None)], ["ustm"])))
-    _, index_s = _timed(lambda: catalog.build(home, registry_rows(), force=True))
     half = delta // 2
     updates = f"SELECT * REPLACE ('Ended' AS status) FROM ({_rows_sql(0, size, dt.date(2026, 2, 1), ' X')}) USING SAMPLE {half} ROWS (reservoir, 42)"
     new = _rows_sql(size, delta - half, dt.date(2026, 2, 1), "")
     staged = _stage(stage_dir, "delta", f"{updates} UNION ALL {new}")
-    manifest, delta_s = _timed(lambda: publish(home, PublishRequest([staged], [], [Delivery("ustm", "delta", None, None)], ["ustm"])))
-    _, reindex_s = _timed(lambda: catalog.build(home, registry_rows(), force=True))
-    con = catalog.open_catalog(home, registry_rows())
+
+    lake = lake_settings(home, environ={})
+    load_s, published, delta_s = _publish_both(lake, home, base, staged)
+    _, reindex_s = _timed(lambda: catalog.build_search(lake, home, force=True))
+    con = catalog.open_catalog(lake, home, registry_rows())
     keys = [r[0] for r in con.execute("SELECT st13 FROM trademarks USING SAMPLE 20 ROWS (reservoir, 7)").fetchall()]
     words = [r[0].split()[0].lower() for r in con.execute("SELECT mark_text FROM trademarks USING SAMPLE 10 ROWS (reservoir, 9)").fetchall()]
     result = {
         "rows": size,
         "delta": staged.rows,
-        "upserted": manifest["stats"]["upserted"],
+        "upserted": published.upserted,
         "initial load s": round(load_s, 1),
-        "catalog+FTS build s": round(index_s, 1),
-        "delta apply s": round(delta_s, 1),
-        "catalog+FTS rebuild s": round(reindex_s, 1),
+        "delta publish s": round(delta_s, 1),
+        "search (FTS) build s": round(reindex_s, 1),
         "point lookup ms": round(_median_ms(con, "SELECT * FROM trademarks WHERE st13 = ?", [[k] for k in keys]), 1),
         "FTS query ms": round(_median_ms(con, "SELECT * FROM search_marks(?, lim := 20)", [[w] for w in words]), 1),
         "FTS + class filter ms": round(_median_ms(con, "SELECT * FROM search_marks(?, classes := [9], lim := 20)", [[w] for w in words]), 1),
         "fuzzy query ms": round(_median_ms(con, "SELECT * FROM similar_marks(?, min_similarity := 0.9, lim := 20)", [[w] for w in words[:5]]), 1),
     }
     con.close()
+    shutil.rmtree(home, ignore_errors=True)
+
+    s3_home = work / f"home-s3-{size}"
+    shutil.rmtree(s3_home, ignore_errors=True)
+    s3_home.mkdir(parents=True)
+    s3_lake = lake_settings(s3_home, data=f"{s3.url}bench-{size}/", environ=s3.env)
+    s3_load_s, _, s3_delta_s = _publish_both(s3_lake, s3_home, base, staged)
+    result["S3: initial load s"] = round(s3_load_s, 1)
+    result["S3: delta publish s"] = round(s3_delta_s, 1)
+    result["S3/local delta"] = round(s3_delta_s / delta_s, 2)
+    shutil.rmtree(s3_home, ignore_errors=True)
     shutil.rmtree(stage_dir, ignore_errors=True)
     return result
 
@@ -146,7 +168,12 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("bench/out"))
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    results = [bench(size, args.delta, args.out) for size in args.sizes]
+    server = devservers.start_s3(args.out / "s3-server")
+    try:
+        bucket = devservers.create_bucket(server, "ipetl-bench")
+        results = [bench(size, args.delta, args.out, bucket) for size in args.sizes]
+    finally:
+        server.stop()
     keys = list(results[0])
     print("| " + " | ".join(keys) + " |")
     print("|" + "---|" * len(keys))

@@ -327,7 +327,7 @@ def open_transport(source: SourceSpec, settings: FetchSettings) -> Iterator[_Tra
 
 # --- what is new ---------------------------------------------------------------------------
 
-def _sha256(path: Path) -> str:
+def sha256_file(path: Path) -> str:
     with open(path, "rb") as raw:
         reader = HashingReader(raw)
         reader.drain()
@@ -386,7 +386,7 @@ def _fetch(
                 path.unlink(missing_ok=True)
                 state.save()
             return
-    size, sha = path.stat().st_size, _sha256(path)
+    size, sha = path.stat().st_size, sha256_file(path)
     problem = None
     if remote.size is not None and size != remote.size:
         problem = f"got {size} bytes, the listing says {remote.size}"

@@ -12,7 +12,6 @@ more than the write) and once per batch of local files or of marks, not once per
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import json
 import os
 import re
@@ -20,6 +19,8 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Iterator
+
+from filelock import FileLock
 
 STATE_VERSION = 1
 FINAL_STATUSES = ("processed", "rejected")
@@ -124,6 +125,5 @@ def open_state(home: str | os.PathLike, collection: str) -> Iterator[CollectionS
     """The collection's state, held under an exclusive lock until the block ends; call save()."""
     path = state_path(home, collection)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_suffix(".lock"), "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with FileLock(path.with_suffix(".lock")):
         yield CollectionState.load(path, collection)

@@ -59,7 +59,7 @@ def doc_md(collection: Collection) -> str:
         f"{collection.description}\n\n"
         f"**Source:** `{collection.source.kind}` {collection.source.location} (`{collection.source.pattern}`)  \n"
         f"**Licence:** {collection.licence}\n\n"
-        f"Settings: Variable `ipetl_home`, Variable `ipetl_source_{cid}`, Connection `ipetl_{cid}`."
+        f"Settings: Variables `ipetl_home`, `ipetl_catalog`, `ipetl_data`, `ipetl_source_{cid}`; Connections `ipetl_{cid}`, `ipetl_lake`."
     )
 
 
@@ -74,6 +74,24 @@ def home() -> Path:
     from ipetl import pipeline
 
     return pipeline.home_dir(setting("ipetl_home"))
+
+
+def lake():
+    """Where the lake lives: Variables `ipetl_catalog` and `ipetl_data` (else $IPETL_CATALOG /
+    $IPETL_DATA, else under the home). Object-store credentials: Connection `ipetl_lake` (login =
+    access key id, password = secret key, extra `region_name` / `endpoint_url`, as Airflow's AWS
+    connections write them), else the AWS_* variables of the worker."""
+    from ipetl import pipeline
+
+    environ = dict(os.environ)
+    conn = connection("ipetl_lake")
+    if conn is not None:
+        extra = conn.extra_dejson
+        for var, value in (("AWS_ACCESS_KEY_ID", conn.login), ("AWS_SECRET_ACCESS_KEY", conn.password),
+                           ("AWS_REGION", extra.get("region_name")), ("AWS_ENDPOINT_URL", extra.get("endpoint_url") or conn.host)):
+            if value:
+                environ[var] = value
+    return pipeline.lake_settings(home(), setting("ipetl_catalog"), setting("ipetl_data"), environ)
 
 
 def connection(conn_id: str):

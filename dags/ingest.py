@@ -76,7 +76,8 @@ def build(collection: Collection) -> DAG:
             get_current_context()["delivery"] = fetched["name"]
             if fetched["path"] is None:  # nothing new under that name since discover listed it
                 return {"name": fetched["name"], "path": None, "skipped": True}
-            return pipeline.normalize_delivery(collection, fetched["path"], _settings.home(), _settings.safe_run_id(run_id or "run"))
+            return pipeline.normalize_delivery(collection, fetched["path"], _settings.home(), _settings.safe_run_id(run_id or "run"),
+                                               lake=_settings.lake())
 
         @task(outlets=[staged])
         def validate_and_stage(normalized: list[dict], run_id: str | None = None) -> dict:

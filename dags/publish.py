@@ -1,4 +1,5 @@
-"""`ipetl_publish`: merge every staged batch into one new snapshot and rebuild the catalog.
+"""`ipetl_publish`: merge every staged batch into the lake as one new snapshot and rebuild the
+search database.
 
 Triggered when ANY collection's `ipetl://staged/<collection>` Asset is updated (AssetAny);
 max_active_runs=1 keeps snapshots strictly sequential. A run that finds nothing staged (an
@@ -35,10 +36,10 @@ def ipetl_publish_dag():
         if not batches:
             raise AirflowSkipException("nothing staged")
         try:
-            manifest = pipeline.publish_staged(home, batches)
+            published = pipeline.publish_staged(home, batches, lake=_settings.lake())
         except PublishRefused as exc:  # the batches are marked refused: they need a look, not a retry
             raise AirflowFailException(f"publish refused: {exc}") from None
-        return {"snapshot_id": manifest["snapshot_id"] if manifest else None, "batches": len(batches)}
+        return {"snapshot_id": published.snapshot_id if published else None, "batches": len(batches)}
 
     publish()
 

@@ -33,6 +33,25 @@ def _fail(message: str, code: int = 1):
 home_option = click.option("--home", type=click.Path(file_okay=False), default=None, help="Home directory (default: $IPETL_HOME or ./var).")
 
 
+def lake_options(command):
+    """--catalog and --data: where the lake lives (see `_lake`)."""
+    command = click.option("--data", "data", default=None, metavar="PATH|URL",
+                           help="Lake data path: a folder or s3://bucket/prefix/ (default: $IPETL_DATA, else <home>/lake/).")(command)
+    return click.option("--catalog", "catalog", default=None, metavar="FILE|DSN",
+                        help="DuckLake catalog: a .sqlite file or a PostgreSQL DSN (default: $IPETL_CATALOG, else <home>/lake.sqlite).")(command)
+
+
+def _lake(home, catalog, data):
+    """The home and the lake's settings, or a one-line usage error."""
+    from ipetl.pipeline import home_dir, lake_settings
+
+    try:
+        path = home_dir(home)
+        return path, lake_settings(path, catalog, data)
+    except ValueError as exc:
+        _fail(str(exc), 2)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main():
     """Open ETL for trademark (ST.66) and industrial-design (ST.86) registers."""
@@ -49,6 +68,15 @@ def collections(kind):
         ["collection", "office", "kind", "format", "schedule", "source", "office name"],
         [(c.id, c.office, c.kind, c.format, c.schedule, c.source.kind, c.office_name) for c in rows],
     )
+
+
+@main.command("duckdb-extensions")
+def duckdb_extensions():
+    """Install the pinned DuckDB extensions (ducklake, sqlite, postgres, httpfs, fts) where a plain
+    DuckDB finds them, so `ATTACH 'ducklake:...'` works offline in the DuckDB CLI or Python."""
+    from warehouse.extensions import install
+
+    click.echo(str(install()))
 
 
 @main.command()
@@ -113,18 +141,24 @@ def normalize(paths, collection_id, output):
 @click.option("--collection", "collection_ids", multiple=True, help="Collection id; repeat for several. Default: every collection with deliveries.")
 @click.option("--source", type=click.Path(file_okay=False), default=None, help="Directory holding the deliveries (or a mirror with one directory per collection).")
 @home_option
+@lake_options
 @click.option("--force", is_flag=True, help="Process deliveries again even if already published.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="the number of cores",
               help="Processes that fetch and normalize deliveries (a big one is cut into parts); the gate and the publish stay one step.")
-def run(collection_ids, source, home, force, jobs):
+def run(collection_ids, source, home, catalog, data, force, jobs):
     """Fetch, normalize, validate and publish."""
     from ipetl.pipeline import run as run_pipeline
     from ipetl.registry import COLLECTIONS
+    from warehouse.lake import LakeError
 
     unknown = [c for c in collection_ids if c not in COLLECTIONS]
     if unknown:
         _fail(f"unknown collection(s): {', '.join(unknown)} (see `ipetl collections`)", 2)
-    result = run_pipeline(list(collection_ids) or None, source=source, home=home, force=force, jobs=jobs)
+    home_path, lake = _lake(home, catalog, data)
+    try:
+        result = run_pipeline(list(collection_ids) or None, source=source, home=home_path, force=force, lake=lake, jobs=jobs)
+    except LakeError as exc:
+        _fail(f"{exc}; nothing published, the deliveries stay pending")
     for collection, reason in result.fetch_failures:
         click.echo(f"ipetl: {collection}: {reason}", err=True)
     for batch in result.batches:
@@ -140,10 +174,11 @@ def run(collection_ids, source, home, force, jobs):
         click.echo("nothing new to process")
     if result.refused:
         click.echo(f"ipetl: not published: {result.refused}", err=True)
-    home_path = result.home
+    from warehouse.catalog import SEARCH_FILE
+
     click.echo(f"\nsnapshot:  {result.snapshot_id if result.snapshot_id else 'unchanged'}")
-    click.echo(f"parquet:   {home_path / 'warehouse'}")
-    click.echo(f"catalog:   {home_path / 'catalog.duckdb'}")
+    click.echo(f"lake:      {lake.describe()}")
+    click.echo(f"search:    {home_path / SEARCH_FILE}")
     if result.data_docs:
         click.echo(f"data docs: {result.data_docs}")
     if result.refused or any(b.failures for b in result.batches):
@@ -152,28 +187,32 @@ def run(collection_ids, source, home, force, jobs):
 
 @main.command()
 @click.option("--format", "fmt", type=click.Choice(["parquet", "st66", "st86"]), default="parquet", show_default=True,
-              help="parquet: the records changed since --since; st66 / st86: a snapshot's trademarks / designs as one XML document.")
+              help="parquet: the records changed since --since (or --full); st66 / st86: a snapshot's trademarks / designs as one XML document.")
 @click.option("--since", type=int, default=0, show_default=True, help="Snapshot to compare with (0: export everything). Parquet only.")
+@click.option("--full", is_flag=True, help="The current snapshot as plain Parquet, one row per key. Parquet only.")
 @click.option("--where", default=None, help="SQL condition on the exported view, e.g. \"office = 'KH'\". st66 / st86 only.")
 @click.option("--snapshot", type=int, default=None, help="Snapshot to export (default: the current one). st66 / st86 only.")
 @click.option("--output", "-o", type=click.Path(file_okay=False), default="exports", show_default=True)
 @click.option("--jsonl", is_flag=True, help="Also write JSON Lines copies. Parquet only.")
 @home_option
-def export(fmt, since, where, snapshot, output, jsonl, home):
-    """Write the records changed or deleted since a snapshot (Parquet, manifest.json), or a
-    snapshot's trademarks as WIPO ST.66 XML (--format st66) or designs as ST.86 XML (--format st86)."""
-    from ipetl.pipeline import home_dir, registry_rows
+@lake_options
+def export(fmt, since, full, where, snapshot, output, jsonl, home, catalog, data):
+    """Write the records changed or deleted since a snapshot (Parquet, manifest.json), the whole
+    current snapshot as plain Parquet (--full), or a snapshot's trademarks as WIPO ST.66 XML
+    (--format st66) or designs as ST.86 XML (--format st86)."""
+    import duckdb
 
+    from warehouse.lake import LakeError
+
+    _, lake = _lake(home, catalog, data)
     if fmt in ("st66", "st86"):
-        import duckdb
-
         from warehouse.xml_export import export_xml
 
-        if since or jsonl:
-            _fail("--since and --jsonl go with --format parquet", 2)
+        if since or jsonl or full:
+            _fail("--since, --full and --jsonl go with --format parquet", 2)
         try:
-            path = export_xml(home_dir(home), fmt, Path(output), registry_rows(), where=where, snapshot=snapshot)
-        except FileNotFoundError as exc:
+            path = export_xml(lake, fmt, Path(output), where=where, snapshot=snapshot)
+        except LakeError as exc:
             _fail(str(exc))
         except duckdb.Error as exc:
             _fail(str(exc).splitlines()[0])
@@ -181,15 +220,20 @@ def export(fmt, since, where, snapshot, output, jsonl, home):
         return
     if where or snapshot is not None:
         _fail("--where and --snapshot go with --format st66 or st86", 2)
-    from warehouse.export import export_changes
+    if full and since:
+        _fail("--full exports the current snapshot: leave out --since", 2)
+    from warehouse.export import export_changes, export_full
 
     try:
-        manifest = export_changes(home_dir(home), since, Path(output), registry_rows(), jsonl=jsonl)
-    except FileNotFoundError as exc:
+        manifest = export_full(lake, Path(output), jsonl=jsonl) if full else export_changes(lake, since, Path(output), jsonl=jsonl)
+    except LakeError as exc:
         _fail(str(exc))
     for f in manifest["files"]:
         click.echo(f"{f['name']:<20}{f['rows']:>10} rows")
-    click.echo(f"snapshots {manifest['from_snapshot']} → {manifest['to_snapshot']}: {manifest['directory']}")
+    if full:
+        click.echo(f"snapshot {manifest['to_snapshot']}: {manifest['directory']}")
+    else:
+        click.echo(f"snapshots {manifest['from_snapshot']} → {manifest['to_snapshot']}: {manifest['directory']}")
 
 
 @main.command()
@@ -211,42 +255,47 @@ def report(home, no_build):
 
 @main.command()
 @home_option
-@click.option("--keep", type=int, default=int(__import__("os").environ.get("IPETL_KEEP_SNAPSHOTS", "5")), show_default=True, help="Snapshots to keep ($IPETL_KEEP_SNAPSHOTS).")
-def vacuum(home, keep):
-    """Remove old snapshots and the files no kept snapshot uses."""
-    from ipetl.pipeline import home_dir
-    from warehouse.snapshots import vacuum as vacuum_snapshots
+@lake_options
+@click.option("--keep", type=int, default=5, show_default=True, envvar="IPETL_KEEP_SNAPSHOTS",
+              help="Snapshots to keep ($IPETL_KEEP_SNAPSHOTS).")
+def vacuum(home, catalog, data, keep):
+    """Expire old snapshots, merge small files, and delete files no kept snapshot uses."""
+    from warehouse.lake import LakeError
+    from warehouse.lake import vacuum as vacuum_lake
 
     if keep < 1:
         _fail("--keep must be at least 1", 2)
-    result = vacuum_snapshots(home_dir(home), keep)
-    click.echo(f"kept snapshots {', '.join(map(str, result.kept)) or 'none'}; removed {len(result.removed_snapshots)} snapshot(s) and {result.removed_files} file(s)")
+    _, lake = _lake(home, catalog, data)
+    try:
+        result = vacuum_lake(lake, keep)
+    except LakeError as exc:
+        _fail(str(exc))
+    click.echo(f"kept snapshots {', '.join(map(str, result.kept)) or 'none'}; expired {result.expired} snapshot(s); "
+               f"removed {result.files_removed} file(s)")
 
 
 @main.command()
 @click.argument("sql")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
-@click.option("--snapshot", type=int, default=None, help="Query this snapshot instead of the current one.")
+@click.option("--snapshot", type=int, default=None, help="Query this lake snapshot instead of the current one.")
 @home_option
-def query(sql, fmt, snapshot, home):
-    """Run SQL on the DuckDB catalog (views trademarks, designs, quarantine, coverage)."""
+@lake_options
+def query(sql, fmt, snapshot, home, catalog, data):
+    """Run SQL on the lake (views trademarks, designs, deleted, quarantine, deliveries, coverage)."""
+    _run_sql(home, catalog, data, snapshot, sql, [], fmt)
+
+
+def _run_sql(home, catalog, data, snapshot, sql: str, params: list, fmt: str) -> None:
     import duckdb
 
-    from ipetl.pipeline import home_dir, registry_rows
+    from ipetl.pipeline import registry_rows
     from warehouse.catalog import open_catalog
+    from warehouse.lake import LakeError
 
-    _run_sql(home, snapshot, sql, [], fmt)
-
-
-def _run_sql(home, snapshot, sql: str, params: list, fmt: str) -> None:
-    import duckdb
-
-    from ipetl.pipeline import home_dir, registry_rows
-    from warehouse.catalog import open_catalog
-
+    home_path, lake = _lake(home, catalog, data)
     try:
-        con = open_catalog(home_dir(home), registry_rows(), snapshot)
-    except FileNotFoundError as exc:
+        con = open_catalog(lake, home_path, registry_rows(), snapshot)
+    except LakeError as exc:
         _fail(str(exc))
     try:
         cursor = con.execute(sql, params)
@@ -277,7 +326,8 @@ def _run_sql(home, snapshot, sql: str, params: list, fmt: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
 @click.option("--snapshot", type=int, default=None)
 @home_option
-def search(text, classes, offices, statuses, fuzzy, min_similarity, limit, fmt, snapshot, home):
+@lake_options
+def search(text, classes, offices, statuses, fuzzy, min_similarity, limit, fmt, snapshot, home, catalog, data):
     """Search trademarks for brand clearance: full-text (mark text and applicants) or --fuzzy."""
     args = [text]
     named = {"classes": list(classes) or None, "offices": [o.upper() for o in offices] or None, "statuses": list(statuses) or None, "lim": limit}
@@ -287,7 +337,7 @@ def search(text, classes, offices, statuses, fuzzy, min_similarity, limit, fmt, 
     else:
         macro, columns = "search_marks", "st13, office, mark_text, applicant_names, status, nice_classes, round(score, 3) AS score"
     placeholders = ", ".join(["?"] + [f"{k} := ?" for k in named])
-    _run_sql(home, snapshot, f"SELECT {columns} FROM {macro}({placeholders})", args + list(named.values()), fmt)
+    _run_sql(home, catalog, data, snapshot, f"SELECT {columns} FROM {macro}({placeholders})", args + list(named.values()), fmt)
 
 
 def _print_table(columns: list[str], rows: list[tuple]) -> None:

@@ -23,10 +23,11 @@ from urllib.parse import unquote, urlsplit
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from filelock import FileLock
 
 # open_transport and is_changed: the listing and the is-it-new rule fetch_new itself uses, so that
 # list_deliveries() names exactly the files fetch_new would fetch or hand on.
-from connectors.fetch import FetchResult, fetch_new, is_changed, mark_processed, open_transport
+from connectors.fetch import FetchResult, fetch_new, is_changed, mark_processed, open_transport, sha256_file
 from connectors.sources import FetchError, FetchSettings
 from connectors.split import split_xml
 from connectors.state import FINAL_STATUSES, open_state
@@ -34,9 +35,11 @@ from expectations import gate
 from expectations.datadocs import build_data_docs
 from ipetl.registry import COLLECTIONS, Collection, Source
 from transforms.normalize import QUARANTINE, FileResult, normalize_file, quarantine_row
-from transforms.schema import TABLES
-from warehouse import catalog, snapshots
-from warehouse.publish import TOMBSTONES, Delivery, PublishRefused, PublishRequest, StagedFile, publish
+from transforms.schema import TABLES, TOMBSTONES
+from warehouse import catalog
+from warehouse.lake import REMOTE_SCHEMES, LakeSettings, S3Credentials, failpoint
+from warehouse.lake import connect as connect_lake
+from warehouse.publish import Delivery, PublishOptions, PublishRefused, PublishRequest, Published, StagedFile, publish
 
 SOURCE_KINDS = {"http": "https", "https": "https", "ftp": "ftp", "sftp": "sftp"}  # URL scheme → Source.kind
 _URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
@@ -53,6 +56,41 @@ def home_dir(home: str | os.PathLike | None = None) -> Path:
             raise ValueError(f"home {value}: give a local path or a file:// URI (mount an object store and give the mount's path)")
         value = unquote(parts.path)
     return Path(value).absolute()
+
+
+def lake_settings(
+    home: Path,
+    catalog: str | None = None,
+    data: str | None = None,
+    environ: dict[str, str] | None = None,
+) -> LakeSettings:
+    """Where the lake lives: --catalog/--data (or the Airflow Variables), else $IPETL_CATALOG /
+    $IPETL_DATA, else <home>/lake.sqlite and <home>/lake/. S3 credentials come from the standard
+    AWS_* variables (AWS_ENDPOINT_URL for MinIO and other S3-compatible stores)."""
+    env = os.environ if environ is None else environ
+    catalog = catalog or env.get("IPETL_CATALOG") or str(Path(home) / "lake.sqlite")
+    data = data or env.get("IPETL_DATA") or str(Path(home) / "lake")
+    s3 = None
+    if "://" in data:
+        if not data.startswith(REMOTE_SCHEMES):
+            raise ValueError(f"data path {data}: give a local folder or an s3://, gs:// or r2:// URL")
+        s3 = S3Credentials(
+            key_id=env.get("AWS_ACCESS_KEY_ID"), secret=env.get("AWS_SECRET_ACCESS_KEY"),
+            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION"), endpoint=env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL"),
+            session_token=env.get("AWS_SESSION_TOKEN"),
+        )
+    elif data.startswith("file:"):
+        data = unquote(urlsplit(data).path)
+    return LakeSettings(catalog=catalog, data=data, s3=s3)
+
+
+def publish_options(home: Path, environ: dict[str, str] | None = None) -> PublishOptions:
+    env = os.environ if environ is None else environ
+    return PublishOptions(
+        max_row_drop_share=float(env.get("IPETL_MAX_ROW_DROP_SHARE", "0.2")),
+        memory_limit=env.get("IPETL_DUCKDB_MEMORY", "4GB"),
+        spill_dir=Path(home) / "staging" / ".duckdb",
+    )
 
 
 def registry_rows() -> list[dict]:
@@ -188,19 +226,23 @@ def _mark_processed(home: Path, collection: str, deliveries: list[dict]) -> None
                 pass  # ingested directly from paths, not through the fetch state
 
 
-def _published(home: Path, collection: str) -> dict[tuple[str, int], str | None]:
-    return {
-        (d["name"], d.get("size")): d.get("sha256")
-        for d in snapshots.load(home)["deliveries"]
-        if d["collection"] == collection
-    }
+def _published(settings: LakeSettings, collection: str) -> dict[tuple[str, int], str | None]:
+    """The collection's deliveries in the lake: (name, size) -> sha256 (none before the first publish)."""
+    if settings.catalog_file is not None and not settings.catalog_file.exists():
+        return {}
+    con = connect_lake(settings, read_only=settings.catalog_file is not None)  # a database server: create the lake if new
+    try:
+        rows = con.execute("SELECT name, size, sha256 FROM lake.deliveries WHERE collection = ?", [collection]).fetchall()
+    finally:
+        con.close()
+    return {(name, size): sha for name, size, sha in rows}
 
 
 def _already_published(path: Path, published: dict) -> bool:
     key = (path.name, path.stat().st_size)
     if key not in published:
         return False
-    return published[key] == snapshots.sha256_file(path)
+    return published[key] == sha256_file(path)
 
 
 def _quarantine_file(home: Path, collection: str, path: Path) -> None:
@@ -221,6 +263,7 @@ def normalize_delivery(
     run_id: str,
     force: bool = False,
     published: dict | None = None,
+    lake: LakeSettings | None = None,
 ) -> dict:
     """Normalize one delivery into the run's spool: <home>/staging/.work/<collection>/<run_id>/<name>/
     holds its canonical rows stamped with the delivery's order (records.parquet), its quarantined
@@ -232,7 +275,7 @@ def normalize_delivery(
     """
     path, home = Path(path), Path(home)
     if not force:
-        published = _published(home, collection.id) if published is None else published
+        published = _published(lake or lake_settings(home), collection.id) if published is None else published
         if published and _already_published(path, published):
             return {"name": path.name, "path": str(path), "skipped": True}
     spool = _spool_root(home, collection.id, run_id) / path.name
@@ -305,7 +348,8 @@ def validate_and_stage(collection: Collection, normalized: list[dict], home: Pat
     checked = None
     if table.num_rows:
         rules = collection.rules()
-        checked = gate.validate(collection.table, table, rules, list(COLLECTIONS), home / "gx")
+        with _home_lock(home, "gx"):  # one GX file context per home: validations take turns
+            checked = gate.validate(collection.table, table, rules, list(COLLECTIONS), home / "gx")
         quarantine.extend(checked.quarantine)
         summary.failures = checked.failures
         summary.passed = checked.passed.num_rows
@@ -335,6 +379,7 @@ def ingest(
     home: Path,
     run_id: str | None = None,
     force: bool = False,
+    lake: LakeSettings | None = None,
     pool: Executor | None = None,
     jobs: int = 1,
 ) -> BatchSummary:
@@ -343,7 +388,8 @@ def ingest(
     processes it has, into as many parts as which one big delivery is cut (see _normalize_all)."""
     home = Path(home)
     run_id = run_id or _new_run_id()
-    return _stage(collection, _normalize_all(collection, paths, home, run_id, force, pool or _Here(), jobs), home, run_id)
+    normalized = _normalize_all(collection, paths, home, run_id, force, pool or _Here(), jobs, lake or lake_settings(home))
+    return _stage(collection, normalized, home, run_id)
 
 
 def _stage(collection: Collection, normalized: list, home: Path, run_id: str) -> BatchSummary:
@@ -369,11 +415,11 @@ class _Here(Executor):
         return future
 
 
-def _normalize_all(collection, paths, home, run_id, force, pool: Executor, jobs: int) -> list:
+def _normalize_all(collection, paths, home, run_id, force, pool: Executor, jobs: int, lake: LakeSettings) -> list:
     """Submit the normalization of every delivery to the pool; (future-like) summaries in order.
     A plain XML delivery of a format with a split_tag, at least two SPLIT_PART_BYTES long, is cut
     into up to `jobs` parts at record boundaries, normalized in parallel and spooled as one."""
-    published = {} if force else _published(home, collection.id)
+    published = {} if force else _published(lake, collection.id)
     pending = []
     for path in map(Path, paths):
         parts = min(jobs, path.stat().st_size // SPLIT_PART_BYTES) if collection.fmt.split_tag else 1
@@ -427,7 +473,7 @@ class _Parts:
         self.spool.mkdir(parents=True)
         self.now = dt.datetime.now(dt.timezone.utc)
         files = split_xml(path, collection.fmt.split_tag, parts, self.spool / "parts")
-        self.sha256 = pool.submit(snapshots.sha256_file, path)
+        self.sha256 = pool.submit(sha256_file, path)
         self.futures = [pool.submit(_normalize_part, collection.id, part, self.spool, self.now) for part in files]
 
     def result(self) -> dict:
@@ -489,38 +535,66 @@ def staged_batches(home: Path) -> list[Path]:
     return [p for _, p in sorted(found)]
 
 
-def publish_staged(home: Path, batch_dirs: list[Path] | None = None) -> dict | None:
-    """Merge staged batches into one new snapshot and rebuild the catalog; returns the manifest."""
-    home = Path(home)
-    batch_dirs = staged_batches(home) if batch_dirs is None else batch_dirs
+def _home_lock(home: Path, name: str) -> FileLock:
+    """An exclusive lock between processes working on the same home (runs, Airflow tasks)."""
+    path = Path(home) / "staging" / f".{name}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return FileLock(path)
+
+
+def _publish_request(batch_dirs: list[Path]) -> PublishRequest:
+    """One request for the batches, oldest first. A delivery staged twice (a run killed before
+    its publish, then run again) counts once: its deliveries entry and quarantine rows come from
+    the newest batch; its records are the same in both and the newest wins by key anyway."""
     request = PublishRequest()
-    for batch_dir in batch_dirs:
-        info = json.loads((batch_dir / "batch.json").read_text())
+    infos = [(batch_dir, json.loads((batch_dir / "batch.json").read_text())) for batch_dir in batch_dirs]
+    newest: dict[tuple, Path] = {}
+    for batch_dir, info in infos:
+        for d in info["deliveries"]:
+            newest[(d["collection"], d["name"], d["sha256"])] = batch_dir
+    for batch_dir, info in infos:
         summary = info["summary"]
         for name, tombstones in (("records.parquet", False), ("tombstones.parquet", True)):
             path = batch_dir / name
             if path.exists():
                 rows = pq.ParquetFile(path).metadata.num_rows
                 request.staged.append(StagedFile(summary["collection"], summary["table"], path, batch_dir.name, rows, tombstones))
-        request.quarantine.extend(pq.read_table(batch_dir / "quarantine.parquet").to_pylist())
-        request.deliveries.extend(Delivery(**d) for d in info["deliveries"])
+        superseded = {d["name"] for d in info["deliveries"] if newest[(d["collection"], d["name"], d["sha256"])] != batch_dir}
+        request.quarantine.extend(q for q in pq.read_table(batch_dir / "quarantine.parquet").to_pylist()
+                                  if q["source_file"].split("!")[0] not in superseded)
+        request.deliveries.extend(Delivery(**d) for d in info["deliveries"] if d["name"] not in superseded)
         if summary["collection"] not in request.collections:
             request.collections.append(summary["collection"])
-    try:
-        manifest = publish(home, request)
-    except PublishRefused as exc:
-        for batch_dir in batch_dirs:  # not retried as is: the data needs a look first
+    return request
+
+
+def publish_staged(home: Path, batch_dirs: list[Path] | None = None, lake: LakeSettings | None = None) -> Published | None:
+    """Merge staged batches into the lake as one new snapshot and rebuild the search database.
+
+    Publishes of one home take turns (a lock), so two runs never take the same batch twice;
+    publishers of other homes sharing the lake are serialized by DuckLake's transactions.
+    """
+    home = Path(home)
+    lake = lake or lake_settings(home)
+    with _home_lock(home, "publish"):
+        batch_dirs = [b for b in (staged_batches(home) if batch_dirs is None else batch_dirs) if (b / "batch.json").exists()]
+        if not batch_dirs:
+            return None
+        try:
+            published = publish(lake, _publish_request(batch_dirs), publish_options(home))
+        except PublishRefused as exc:
+            for batch_dir in batch_dirs:  # not retried as is: the data needs a look first
+                info = json.loads((batch_dir / "batch.json").read_text())
+                info.update(status="refused", reason=str(exc))
+                (batch_dir / "batch.json").write_text(json.dumps(info, indent=1))
+            raise
+        failpoint("before-catalog")
+        catalog.build_search(lake, home)
+        for batch_dir in batch_dirs:
             info = json.loads((batch_dir / "batch.json").read_text())
-            info.update(status="refused", reason=str(exc))
-            (batch_dir / "batch.json").write_text(json.dumps(info, indent=1))
-        raise
-    snapshots.failpoint("before-catalog")
-    catalog.build(home, registry_rows())
-    for batch_dir in batch_dirs:
-        info = json.loads((batch_dir / "batch.json").read_text())
-        _mark_processed(home, info["summary"]["collection"], info["deliveries"])
-        shutil.rmtree(batch_dir, ignore_errors=True)
-    return manifest
+            _mark_processed(home, info["summary"]["collection"], info["deliveries"])
+            shutil.rmtree(batch_dir, ignore_errors=True)
+    return published
 
 
 @dataclass
@@ -538,6 +612,7 @@ def run(
     source: str | os.PathLike | None = None,
     home: str | os.PathLike | None = None,
     force: bool = False,
+    lake: LakeSettings | None = None,
     jobs: int = 1,
 ) -> RunSummary:
     """Discover, normalize, validate, stage and publish the given collections (default: all).
@@ -547,6 +622,7 @@ def run(
     and the publish stay here, one step for the run, with the same result as jobs=1."""
     home = home_dir(home)
     home.mkdir(parents=True, exist_ok=True)
+    lake = lake or lake_settings(home)
     ids = collection_ids or list(COLLECTIONS)
     summaries = []
     run_id = _new_run_id()
@@ -564,18 +640,21 @@ def run(
             fetch_failures.extend((cid, f"not fetched {name}: {reason}") for name, reason in fetched.failures)
             if fetched.deliveries:
                 paths = [d.path for d in fetched.deliveries]
-                normalizing[cid] = _normalize_all(COLLECTIONS[cid], paths, home, run_id, force, pool, jobs)
+                normalizing[cid] = _normalize_all(COLLECTIONS[cid], paths, home, run_id, force, pool, jobs, lake)
         if warm is not None:
             warm.join()
         for cid, normalized in normalizing.items():
             summaries.append(_stage(COLLECTIONS[cid], normalized, home, run_id))
-    ready = staged_batches(home)  # this run's, and any a crashed run left behind
     refused = None
     try:
-        manifest = publish_staged(home, ready) if ready else None
+        published = publish_staged(home, lake=lake)  # this run's batches, and any a crashed run left behind
     except PublishRefused as exc:
-        manifest, refused = None, str(exc)
-    if manifest is None:
-        catalog.build(home, registry_rows())  # no-op when current; completes a publish that crashed before it
+        published, refused = None, str(exc)
+    if published is None and _lake_exists(lake):
+        catalog.build_search(lake, home)  # no-op when current; completes a publish that crashed before it
     docs = build_data_docs(home / "gx") if any(s.files for s in summaries) and (home / "gx" / "gx").is_dir() else None
-    return RunSummary(summaries, manifest["snapshot_id"] if manifest else None, home, refused, docs, fetch_failures)
+    return RunSummary(summaries, published.snapshot_id if published else None, home, refused, docs, fetch_failures)
+
+
+def _lake_exists(lake: LakeSettings) -> bool:
+    return lake.catalog_file is None or lake.catalog_file.exists()

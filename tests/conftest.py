@@ -62,3 +62,24 @@ def sample(collection: str) -> Path:
     files = sorted((MIRROR / collection).iterdir())
     assert len(files) == 1, files
     return files[0]
+
+
+@pytest.fixture
+def lake(home):
+    """The default lake of a throw-away home (SQLite catalog and data under the home),
+    whatever IPETL_CATALOG / IPETL_DATA say in the environment running the tests."""
+    from ipetl.pipeline import lake_settings
+
+    return lake_settings(home, environ={})
+
+
+def query_lake(lake, home: Path, sql: str, snapshot: int | None = None) -> list[tuple]:
+    """Rows of a query on the lake, through the same session `ipetl query` opens."""
+    from ipetl.pipeline import registry_rows
+    from warehouse.catalog import open_catalog
+
+    con = open_catalog(lake, home, registry_rows(), snapshot)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()

@@ -189,7 +189,7 @@ def test_scheduler_runs_khtm_ingest_and_the_asset_triggers_publish(airflow):
     events = api.get("/assets/events", source_dag_id="khtm_ingest", source_run_id=run["dag_run_id"]).json()["asset_events"]
     assert [(e["uri"], e["extra"]["passed"]) for e in events] == [("ipetl://staged/khtm", 1)]
 
-    con = open_catalog(ipetl_home, pipeline.registry_rows())
+    con = open_catalog(pipeline.lake_settings(ipetl_home), ipetl_home, pipeline.registry_rows())
     try:  # samples/mirror/khtm/khtm.xml: <ApplicationNumber>KH/673426/M</ApplicationNumber>, <ApplicationDate>2015-08-06
         rows = con.execute("select st13, application_date::varchar from trademarks where office = 'KH'").fetchall()
         assert rows == [("KH50201500673426M", "2015-08-06")]

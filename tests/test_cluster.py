@@ -6,8 +6,8 @@ Then a worker is SIGKILLed (its whole process group, as if its host died) in the
 mapped normalize task: the task must be retried on the other worker and the lake must end
 identical to an undisturbed `ipetl run` over the same deliveries.
 
-The lake is read the way a user reads it (`ipetl query --home`), with the cluster's lake
-settings (LAKE_SETTINGS): one place to change when the warehouse moves to DuckLake.
+The lake (DuckLake: its catalog in the cluster's PostgreSQL, its data on the cluster's S3 server)
+is read the way a user reads it, `ipetl query` with the cluster's lake settings (LAKE_SETTINGS).
 """
 
 from __future__ import annotations
@@ -162,11 +162,12 @@ def test_celery_workers_share_the_runs_survive_a_killed_worker_and_publish_the_s
     assert {(r["run_type"], r["state"]) for r in publishes} == {("asset_triggered", "success")}
     wait("every staged batch to be published", lambda: not list((home / "staging").glob("*/*/batch.json")), logs)
     # samples/mirror/khtm/khtm.xml: <ApplicationNumber>KH/673426/M</ApplicationNumber>, <ApplicationDate>2015-08-06
-    assert lake(home, "select st13, application_date::varchar as day from trademarks where office = 'KH'") == [
+    settings = cluster_settings(state)  # the cluster's lake: catalog in its PostgreSQL, data on its S3 server
+    assert lake(home, "select st13, application_date::varchar as day from trademarks where office = 'KH'", settings) == [
         {"st13": "KH50201500673426M", "day": "2015-08-06"}
     ]
     # one mark per sample file: altm.xml, khtm.xml, and the four iltm files (<OFFICENUMBER> each)
-    assert lake(home, "select collection, count(*) as n from trademarks group by all order by 1") == [
+    assert lake(home, "select collection, count(*) as n from trademarks group by all order by 1", settings) == [
         {"collection": "altm", "n": 1}, {"collection": "iltm", "n": 4}, {"collection": "khtm", "n": 1},
     ]
 
@@ -197,7 +198,7 @@ def test_celery_workers_share_the_runs_survive_a_killed_worker_and_publish_the_s
         env={k: v for k, v in os.environ.items() if k not in LAKE_SETTINGS}, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    rows = published(home, cluster_settings(state))
+    rows = published(home, settings)
     ustm = sum(1 for r in rows if r["collection"] == "ustm")
     assert 0.5 * records < ustm <= records  # at most one row per generated case-file (some are deleted ones)
     assert rows == published(reference)

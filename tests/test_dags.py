@@ -130,7 +130,7 @@ def _staged_events(run_id: str) -> int:
 
 
 def _catalog(home: Path, sql: str):
-    con = open_catalog(home, pipeline.registry_rows())
+    con = open_catalog(pipeline.lake_settings(home), home, pipeline.registry_rows())
     try:
         return con.execute(sql).fetchall()
     finally:
@@ -318,7 +318,9 @@ def test_khtm_ingest_rerun_then_publish_with_dag_test(bag, airflow_db, settings_
 
     published = bag.dags["ipetl_publish"].test()
     assert published.state == "success"
-    assert _xcom(published, "publish") == {"snapshot_id": 1, "batches": 1}
+    # the snapshot the publish reports is the lake's newest, and it holds this delivery
+    [(newest, delivery)] = _catalog(home, "select (select max(snapshot_id) from lake.snapshots()), name from deliveries")
+    assert _xcom(published, "publish") == {"snapshot_id": newest, "batches": 1} and delivery == "khtm.xml"
     assert pipeline.staged_batches(home) == []
     # khtm.xml: <ApplicationNumber>KH/673426/M</ApplicationNumber>, <ApplicationDate>2015-08-06
     assert _catalog(home, "select st13, application_date::varchar from trademarks where office = 'KH'") == [

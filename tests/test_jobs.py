@@ -10,7 +10,7 @@ from pathlib import Path
 from connectors.split import split_xml
 from connectors.uspto_tdxf import iter_office_records
 from ipetl import pipeline
-from warehouse.catalog import open_catalog
+from tests.conftest import query_lake
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
@@ -37,11 +37,7 @@ def test_a_file_with_one_record_is_not_cut(tmp_path):
 
 
 def published(home: Path) -> list[tuple]:
-    con = open_catalog(home, pipeline.registry_rows())
-    try:
-        return con.execute("select * exclude (ingested_at) from trademarks order by st13").fetchall()
-    finally:
-        con.close()
+    return query_lake(pipeline.lake_settings(home), home, "select * exclude (ingested_at) from trademarks order by st13")
 
 
 def test_jobs_2_publishes_what_jobs_1_does(tmp_path, monkeypatch, mirror):
@@ -58,7 +54,7 @@ def test_jobs_2_publishes_what_jobs_1_does(tmp_path, monkeypatch, mirror):
     for jobs in (1, 2):
         home = tmp_path / f"home-jobs{jobs}"
         result = pipeline.run(["khtm", "altm", "iltm", "ustm"], source=source, home=home, jobs=jobs)
-        assert result.snapshot_id == 1 and result.refused is None and result.fetch_failures == []
+        assert result.snapshot_id is not None and result.refused is None and result.fetch_failures == []
         runs[jobs] = published(home)
     assert cut == ["apc250301.xml", "apc250302.xml"]  # with --jobs 2 only
     assert len(runs[1]) > 50

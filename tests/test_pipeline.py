@@ -10,28 +10,24 @@ import sys
 import pyarrow.parquet as pq
 
 from ipetl import pipeline
-from warehouse import snapshots
-from warehouse.catalog import open_catalog
+from tests.conftest import query_lake
+from warehouse import lake as lakes
 
 SIX = ["AL", "ID", "KH", "LA", "MY", "SM"]
 IPAS = ["altm", "idtm", "khtm", "latm", "mytm", "smtm"]
 
 
 def query(home, sql):
-    con = open_catalog(home, pipeline.registry_rows())
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
+    return query_lake(pipeline.lake_settings(home, environ={}), home, sql)
 
 
 def cli(*args, home):
     return subprocess.run([sys.executable, "-m", "ipetl.cli", *args, "--home", str(home)], capture_output=True, text=True)
 
 
-def test_run_publishes_the_six_offices_and_a_rerun_changes_nothing(mirror, home):
-    result = pipeline.run(IPAS, source=mirror, home=home)
-    assert result.snapshot_id == 1
+def test_run_publishes_the_six_offices_and_a_rerun_changes_nothing(mirror, home, lake):
+    result = pipeline.run(IPAS, source=mirror, home=home, lake=lake)
+    assert result.snapshot_id is not None
     assert sorted(b.collection for b in result.batches) == IPAS
     assert all((b.files, b.passed, b.quarantined, b.status) == (1, 1, 0, "staged") for b in result.batches)
 
@@ -40,22 +36,23 @@ def test_run_publishes_the_six_offices_and_a_rerun_changes_nothing(mirror, home)
     [(earliest, latest)] = query(home, "select earliest_application_date, latest_application_date from coverage where collection = 'smtm'")
     assert str(earliest) == str(latest) == "2010-12-29"
 
-    # files: hive-partitioned by office, zstd, sorted by st13
-    manifest = snapshots.load(home)
-    files = manifest["tables"]["trademarks"]["files"]
-    assert sorted(f["partition"] for f in files) == SIX
-    meta = pq.ParquetFile(home / "warehouse" / files[0]["path"]).metadata
-    assert meta.row_group(0).column(0).compression == "ZSTD"
-    assert "office=" in files[0]["path"]
+    # DuckLake data files: partitioned by office, one per office here
+    files = sorted((home / "lake" / "main" / "trademarks").rglob("*.parquet"))
+    assert sorted(p.parent.name for p in files) == [f"office={o}" for o in SIX]
+    assert pq.read_table(files[0]).column("st13").to_pylist() == ["AL50199600T001287"]
 
-    again = pipeline.run(IPAS, source=mirror, home=home)
+    again = pipeline.run(IPAS, source=mirror, home=home, lake=lake)
     assert again.snapshot_id is None  # every delivery already published
     assert all(b.skipped == 1 and b.files == 0 for b in again.batches)
     assert query(home, "select count(*) from trademarks") == [(6,)]
 
-    forced = pipeline.run(IPAS, source=mirror, home=home, force=True)  # reprocessed: identical rows, no change
+    forced = pipeline.run(IPAS, source=mirror, home=home, force=True, lake=lake)  # reprocessed: identical rows, no change
     assert forced.snapshot_id is None
-    assert snapshots.load(home) == manifest
+    con = lakes.connect(lake, read_only=True)
+    try:
+        assert lakes.current_snapshot(con) == result.snapshot_id
+    finally:
+        con.close()
     assert query(home, "select count(*), count(distinct st13) from trademarks") == [(6, 6)]
 
 
@@ -75,7 +72,7 @@ def test_a_bad_file_is_quarantined_and_the_rest_published(mirror, home, tmp_path
 def test_cli_run_and_query(mirror, home):
     proc = cli("run", "--source", str(mirror), "--collection", "khtm", "--collection", "smtm", home=home)
     assert proc.returncode == 0, proc.stderr
-    assert "khtm" in proc.stdout and str(home / "catalog.duckdb") in proc.stdout
+    assert "khtm" in proc.stdout and f"catalog {home / 'lake.sqlite'}, data {home / 'lake'}" in proc.stdout
     table = cli("query", "select office, records from coverage order by office", home=home)
     assert table.stdout.split("\n")[2].split() == ["KH", "1"]
     as_json = json.loads(cli("query", "select st13, application_date from trademarks order by st13", "--format", "json", home=home).stdout)

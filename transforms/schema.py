@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: table `deliveries`; `deleted` described here
 
 
 def _field(name: str, type_: pa.DataType, description: str) -> pa.Field:
@@ -121,6 +121,40 @@ DESIGNS = pa.schema(
 
 TABLES: dict[str, pa.Schema] = {"trademarks": TRADEMARKS, "designs": DESIGNS}
 KEYS: dict[str, tuple[str, ...]] = {"trademarks": ("st13",), "designs": ("st13", "design_number")}
+
+# Tombstones: keys a delivery marked deleted (a record merely absent from a delta stays live).
+TOMBSTONES = pa.schema(
+    [
+        _field("table_name", pa.string(), "the table the record was in: trademarks or designs"),
+        _field("st13", pa.string(), "key of the deleted record"),
+        _field("design_number", pa.string(), "with st13, the key of a deleted design; null for trademarks"),
+        _field("collection", pa.string(), "registry collection id"),
+        _field("office", pa.string(), "ST.3 code of the office"),
+        _field("reason", pa.string(), "the office's status code or word that deleted it"),
+        _field("source_file", pa.string(), "the delivery (and archive member) that deleted it"),
+        _field("delivery_date", pa.date32(), "date of that delivery; a later delivery may revive the record"),
+        _field("delivery_sequence", pa.int64(), "sequence of that delivery within its date"),
+    ],
+    metadata={"table": "deleted", "key": "table_name,st13,design_number", "schema_version": SCHEMA_VERSION},
+)
+
+# The deliveries each publish took: what "already published" is checked against.
+DELIVERIES = pa.schema(
+    [
+        _field("collection", pa.string(), "registry collection id"),
+        _field("name", pa.string(), "file name of the delivery"),
+        _field("sha256", pa.string(), "SHA-256 of its bytes (of each member, joined with ';', for archives)"),
+        _field("size", pa.int64(), "size in bytes"),
+        _field("records", pa.int64(), "records read from it"),
+        _field("quarantined", pa.int64(), "records of it the quality gate quarantined"),
+        _field("rejected", pa.string(), "why the whole file was rejected, if it was"),
+        _field("delivery_date", pa.date32(), "date of the delivery (from its name, else its time)"),
+        _field("delivery_sequence", pa.int64(), "sequence of the delivery within its date"),
+        _field("published_at", pa.timestamp("us", tz="UTC"), "when the publish that took it committed"),
+    ],
+    metadata={"table": "deliveries", "key": "collection,name,sha256", "schema_version": SCHEMA_VERSION},
+)
+
 DATE_FIELDS: dict[str, tuple[str, ...]] = {
     name: tuple(f.name for f in schema if f.type == pa.date32()) for name, schema in TABLES.items()
 }
@@ -160,7 +194,7 @@ def data_dictionary() -> str:
         "",
         "Dates are `date32` in Parquet and `YYYY-MM-DD` in JSON; absent values are null; absent lists are empty.",
     ]
-    for name, schema in TABLES.items():
+    for name, schema in {**TABLES, "deleted": TOMBSTONES, "deliveries": DELIVERIES}.items():
         meta = {k.decode(): v.decode() for k, v in (schema.metadata or {}).items()}
         lines += ["", f"## `{name}`", "", f"Key: `{meta['key']}`.", "", "| field | type | meaning |", "|---|---|---|"]
         for f in schema:

@@ -1,11 +1,13 @@
-"""Change exports for downstream search services: what changed or was deleted since a snapshot.
+"""Plain-Parquet exports for engines without DuckLake, and change sets for search services.
 
-`export_changes(home, since=N)` compares snapshot N with the current one and writes, into a new
-directory, `trademarks.parquet` and `designs.parquet` (records added or changed since N, whole
-rows), `deleted.parquet` (keys live in N and gone now, with the tombstone's reason when a
-delivery deleted them), JSON Lines copies on request, and `manifest.json` (the two snapshot
-ids, schema version, and each file's rows and SHA-256). A consumer that applies every export in
-order stays in sync without re-reading the warehouse; `since=0` exports everything.
+`export_changes(lake, since=N)` reads DuckLake's change feed between snapshot N and the current
+one and writes, into `changes-<N>-<current>/`: `trademarks.parquet` and `designs.parquet`
+(records added or changed since N, whole rows, one per key), `deleted.parquet` (keys live in N
+and gone now, with the tombstone's reason when a delivery deleted them), JSON Lines copies on
+request, and `manifest.json` (the two snapshot ids, schema version, each file's rows and
+SHA-256). A consumer that applies every change set in order stays in sync; `since=0` exports
+everything. `export_full(lake)` writes the current snapshot as plain Parquet, one row per key,
+into `full-<snapshot>/` with the same manifest.
 """
 
 from __future__ import annotations
@@ -16,59 +18,101 @@ from pathlib import Path
 
 import duckdb
 
-from transforms.schema import KEYS, SCHEMA_VERSION, TABLES
-from warehouse import catalog, snapshots
+from connectors.fetch import sha256_file
+from transforms.schema import KEYS, SCHEMA_VERSION, TABLES, TOMBSTONES
+from warehouse import lake
+from warehouse.lake import ALIAS, LakeError, LakeSettings
+
+_FORMATS = {".parquet": "FORMAT parquet, COMPRESSION zstd", ".jsonl": "FORMAT json"}
 
 
-def _views(con, schema: str, home: Path, manifest: dict, registry_rows: list[dict]) -> None:
-    con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-    con.execute(f"SET schema = '{schema}'")
-    catalog.define_views(con, home, manifest, registry_rows, with_search=False)
-    con.execute("SET schema = 'main'")
-
-
-def export_changes(home: Path, since: int, out_dir: Path, registry_rows: list[dict], jsonl: bool = False) -> dict:
-    home = Path(home)
-    current = snapshots.load(home)
-    old = snapshots.load(home, since) if since else snapshots.empty_manifest()
-    target = Path(out_dir) / f"changes-{since:08d}-{current['snapshot_id']:08d}"
+def _write(con, queries: dict[str, str], target: Path, jsonl: bool) -> list[dict]:
     target.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect()
     files = []
-    try:
-        _views(con, "old", home, old, registry_rows)
-        _views(con, "new", home, current, registry_rows)
-        queries = {
-            name: f"SELECT * FROM new.{name} EXCEPT SELECT * FROM old.{name} ORDER BY {', '.join(KEYS[name])}"
-            for name in TABLES
-        }
-        gone = [
-            f"""SELECT '{name}' AS table_name, g.st13, {"g.design_number" if "design_number" in KEYS[name] else "NULL::VARCHAR"} AS design_number,
-                       g.office, g.collection, d.reason, d.delivery_date
-                FROM (SELECT {", ".join(KEYS[name])}, office, collection FROM old.{name}
-                      EXCEPT SELECT {", ".join(KEYS[name])}, office, collection FROM new.{name}) g
-                LEFT JOIN new.deleted d ON d.table_name = '{name}' AND d.st13 = g.st13
-                     AND d.design_number IS NOT DISTINCT FROM {"g.design_number" if "design_number" in KEYS[name] else "NULL"}"""
-            for name in TABLES
-        ]
-        queries["deleted"] = " UNION ALL ".join(gone) + " ORDER BY table_name, st13, design_number"
-        for name, sql in queries.items():
-            for suffix, options in ((".parquet", "FORMAT parquet, COMPRESSION zstd"), (".jsonl", "FORMAT json")):
-                if suffix == ".jsonl" and not jsonl:
-                    continue
-                path = target / f"{name}{suffix}"
-                con.execute(f"COPY ({sql}) TO '{path}' ({options})")
-                rows = con.execute(f"SELECT count(*) FROM ({sql})").fetchone()[0]
-                files.append({"name": path.name, "rows": rows, "sha256": snapshots.sha256_file(path)})
-    finally:
-        con.close()
+    for name, sql in queries.items():
+        for suffix, options in _FORMATS.items():
+            if suffix == ".jsonl" and not jsonl:
+                continue
+            path = target / f"{name}{suffix}"
+            tmp = path.with_name(f".{path.name}.tmp")
+            con.execute(f"COPY ({sql}) TO '{tmp}' ({options})")
+            tmp.replace(path)
+            rows = con.execute(f"SELECT count(*) FROM ({sql})").fetchone()[0]
+            files.append({"name": path.name, "rows": rows, "sha256": sha256_file(path)})
+    return files
+
+
+def _manifest(target: Path, since: int | None, current: int, files: list[dict], now: dt.datetime) -> dict:
     manifest = {
         "from_snapshot": since,
-        "to_snapshot": current["snapshot_id"],
+        "to_snapshot": current,
         "schema_version": SCHEMA_VERSION,
-        "created_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+        "created_at": now.isoformat(),
         "files": files,
     }
     (target / "manifest.json").write_text(json.dumps(manifest, indent=1))
-    manifest["directory"] = str(target)
-    return manifest
+    return {**manifest, "directory": str(target)}
+
+
+def _changes_queries(since: int, current: int) -> dict[str, str]:
+    queries = {}
+    gone = []
+    for name in TABLES:
+        keys = ", ".join(KEYS[name])
+        order = f"ORDER BY {keys}"
+        if since == 0:
+            queries[name] = f"SELECT * FROM {ALIAS}.{name} {order}"
+            continue
+        changed = (f"(SELECT DISTINCT {keys} FROM {ALIAS}.table_changes('{name}', {since + 1}, {current}))" if since < current
+                   else f"(SELECT {keys} FROM {ALIAS}.{name} WHERE false)")
+        now_rows = f"SELECT * FROM {ALIAS}.{name} SEMI JOIN {changed} c USING ({keys})"
+        old_rows = f"SELECT * FROM {ALIAS}.{name} AT (VERSION => {since}) SEMI JOIN {changed} c USING ({keys})"
+        queries[name] = f"SELECT * FROM ({now_rows} EXCEPT {old_rows}) {order}"
+        design = "g.design_number" if "design_number" in KEYS[name] else "NULL::VARCHAR"
+        gone.append(
+            f"""SELECT '{name}' AS table_name, g.st13, {design} AS design_number, g.office, g.collection, d.reason, d.delivery_date
+            FROM (SELECT {keys}, office, collection FROM ({old_rows})
+                  EXCEPT SELECT {keys}, office, collection FROM ({now_rows})) g
+            LEFT JOIN {ALIAS}.deleted d ON d.table_name = '{name}' AND d.st13 = g.st13
+                 AND d.design_number IS NOT DISTINCT FROM {design}"""
+        )
+    if gone:
+        queries["deleted"] = " UNION ALL ".join(gone) + " ORDER BY table_name, st13, design_number"
+    else:
+        queries["deleted"] = (
+            "SELECT NULL::VARCHAR AS table_name, NULL::VARCHAR AS st13, NULL::VARCHAR AS design_number, NULL::VARCHAR AS office,"
+            " NULL::VARCHAR AS collection, NULL::VARCHAR AS reason, NULL::DATE AS delivery_date WHERE false"
+        )
+    return queries
+
+
+def export_changes(settings: LakeSettings, since: int, out_dir: Path, jsonl: bool = False, now: dt.datetime | None = None) -> dict:
+    """Write the change set from snapshot `since` to the current one; returns its manifest."""
+    con = lake.connect(settings, read_only=True)
+    try:
+        current = lake.current_snapshot(con)
+        if since > current:
+            raise LakeError(f"snapshot {since} does not exist (the current one is {current})")
+        target = Path(out_dir) / f"changes-{since:08d}-{current:08d}"
+        files = _write(con, _changes_queries(since, current), target, jsonl)
+    except duckdb.Error as exc:
+        raise lake.error(settings, f"cannot export the changes since snapshot {since} (expired by vacuum?)", exc) from None
+    finally:
+        con.close()
+    return _manifest(target, since, current, files, now or dt.datetime.now(dt.timezone.utc))
+
+
+def export_full(settings: LakeSettings, out_dir: Path, jsonl: bool = False, now: dt.datetime | None = None) -> dict:
+    """Write the current snapshot as plain Parquet (one row per key, no delete files)."""
+    con = lake.connect(settings, read_only=True)
+    try:
+        current = lake.current_snapshot(con)
+        target = Path(out_dir) / f"full-{current:08d}"
+        queries = {name: f"SELECT * FROM {ALIAS}.{name} ORDER BY {', '.join(KEYS[name])}" for name in TABLES}
+        queries["deleted"] = f"SELECT * FROM {ALIAS}.deleted ORDER BY {', '.join(TOMBSTONES.names[:3])}"
+        files = _write(con, queries, target, jsonl)
+    except duckdb.Error as exc:
+        raise lake.error(settings, "cannot export the current snapshot", exc) from None
+    finally:
+        con.close()
+    return _manifest(target, None, current, files, now or dt.datetime.now(dt.timezone.utc))

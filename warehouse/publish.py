@@ -1,64 +1,40 @@
-"""Merge staged, validated batches into a new warehouse snapshot.
+"""Merge staged, validated batches into the lake: one DuckLake transaction per publish.
 
 Upsert by key (st13; st13 + design_number for designs), ordered by the delivery's date and
 sequence, never by arrival: a late-arriving older delta changes nothing a newer one wrote. A
 record a delivery marks deleted becomes a tombstone in the `deleted` table; a record merely
-absent from a delta stays.
+absent from a delta stays. A key's current version is its live row or its tombstone, whichever
+came in the newer delivery.
 
-Layout, per table and office partition (`trademarks/office=US/`): immutable sorted data files
-("runs") plus delete files naming (run, key) pairs that a later run superseded. A publish reads
-only the key and version columns of a touched partition, writes one new run with the delta and
-one delete file: its cost follows the delta and the partitions it touches, not the warehouse.
-Readers (the catalog views) drop deleted pairs with an anti-join. A partition whose runs or
-dead rows pile up is compacted into one run during the publish that crosses the threshold.
+Only narrow columns (key, office, version, content hash, where the staged row sits) are held
+while deciding; full rows are read back from the staged files by position when they are
+inserted, so memory does not grow with the width of the records. Reads of the lake are limited
+to the offices the batch touches (partition pruning) and to its keys.
+
+Publishers may run at once (several processes, or hosts on a PostgreSQL catalog): a commit that
+loses a race is retried from the start, deciding again against what the winner committed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
-import uuid
-from dataclasses import dataclass, field
+import json
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from transforms.normalize import QUARANTINE
-from transforms.schema import KEYS, SCHEMA_VERSION, TABLES
-from warehouse import snapshots
+from transforms.schema import DELIVERIES, KEYS, SCHEMA_VERSION, TABLES
+from warehouse import lake
+from warehouse.lake import ALIAS, LakeSettings
 
-MAX_RUNS = int(os.environ.get("IPETL_MAX_RUNS", "8"))
-MAX_DEAD_SHARE = float(os.environ.get("IPETL_MAX_DEAD_SHARE", "0.25"))
-MAX_ROW_DROP_SHARE = float(os.environ.get("IPETL_MAX_ROW_DROP_SHARE", "0.2"))
 MIN_RECORDS_FOR_DROP_RULE = 20  # a share of a handful of records says nothing
-MEMORY_LIMIT = os.environ.get("IPETL_DUCKDB_MEMORY", "4GB")
+DEFAULT_MAX_ROW_DROP_SHARE = 0.2
 
 # Content compared to decide whether a re-delivered record changed anything.
 _NOT_CONTENT = ("ingested_at",)
-
-TOMBSTONES = pa.schema(
-    [
-        pa.field("table_name", pa.string()),
-        pa.field("st13", pa.string()),
-        pa.field("design_number", pa.string()),
-        pa.field("collection", pa.string()),
-        pa.field("office", pa.string()),
-        pa.field("reason", pa.string()),
-        pa.field("source_file", pa.string()),
-        pa.field("delivery_date", pa.date32()),
-        pa.field("delivery_sequence", pa.int64()),
-    ]
-)
-
-
-def connect(home: Path):
-    """A DuckDB connection for warehouse work: bounded memory, spilling to <home>/staging/.duckdb."""
-    spill = Path(home) / "staging" / ".duckdb"
-    spill.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "temp_directory": str(spill), "preserve_insertion_order": False})
-    return con
 
 
 class PublishRefused(Exception):
@@ -79,7 +55,7 @@ class StagedFile:
 
 @dataclass
 class Delivery:
-    """What the manifest remembers of each delivery it contains."""
+    """What the lake's `deliveries` table remembers of each delivery it took."""
 
     collection: str
     name: str
@@ -100,301 +76,235 @@ class PublishRequest:
     collections: list[str] = field(default_factory=list)
 
 
-def _sql_list(paths) -> str:
-    return "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
+@dataclass
+class PublishOptions:
+    """Limits of a publish (from settings at the edge: IPETL_MAX_ROW_DROP_SHARE, IPETL_DUCKDB_MEMORY)."""
+
+    max_row_drop_share: float = DEFAULT_MAX_ROW_DROP_SHARE
+    memory_limit: str = "4GB"
+    spill_dir: Path | None = None
 
 
-def _cols(names) -> str:
-    return ", ".join(f'"{n}"' for n in names)
+@dataclass
+class Published:
+    """A committed publish: the lake snapshot it made and what changed."""
 
-
-def _file_name(kind: str, snapshot_id: int) -> str:
-    return f"{kind}-{snapshot_id:08d}-{uuid.uuid4().hex[:12]}.parquet"
-
-
-class _Partition:
-    """The files of one (table, office) partition in a manifest."""
-
-    def __init__(self, base: Path, table: str, office: str, files: list[dict]):
-        self.base = base
-        self.table = table
-        self.office = office
-        self.data = [f for f in files if f["partition"] == office and f.get("role", "data") == "data"]
-        self.deletes = [f for f in files if f["partition"] == office and f.get("role") == "deletes"]
-
-    def paths(self, entries) -> list[str]:
-        return [str(self.base / f["path"]) for f in entries]
+    snapshot_id: int
+    upserted: int = 0  # rows written (new or changed records)
+    deleted: int = 0  # tombstones written
+    stale: int = 0  # staged rows older than what the lake holds, ignored
+    records: dict[str, list[int]] = field(default_factory=dict)  # collection -> [added, removed]
 
     @property
-    def live_rows(self) -> int:
-        return sum(f["rows"] for f in self.data) - sum(f["rows"] for f in self.deletes)
+    def stats(self) -> dict[str, int]:
+        return {"upserted": self.upserted, "deleted": self.deleted, "stale": self.stale}
 
 
-def _write(con, sql: str, target: Path, params=None) -> int:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    con.execute(f"COPY ({sql}) TO '{target}' (FORMAT parquet, COMPRESSION zstd)", params or {})
-    return pq.ParquetFile(target).metadata.num_rows
+def _quoted(values) -> str:
+    return ", ".join("'" + str(v).replace("'", "''") + "'" for v in values)
 
 
-def _entry(base: Path, path: Path, office: str, rows: int, role: str) -> dict:
-    return {"path": str(path.relative_to(base)), "partition": office, "rows": rows, "sha256": snapshots.sha256_file(path), "role": role}
+def _cols(names, prefix: str = "") -> str:
+    return ", ".join(f'{prefix}"{n}"' for n in names)
 
 
-def _live_sql(part: _Partition, columns: str, where: str = "true") -> str:
-    """The partition's live rows (deleted pairs dropped), with `_file` = the run they sit in."""
-    keys = KEYS[part.table]
-    files = part.paths(part.data)
-    scan = f"SELECT {columns}, parse_filename(filename) AS _file FROM read_parquet({_sql_list(files)}, filename = true) WHERE {where}"
-    if not part.deletes:
-        return scan
-    dels = f"SELECT file AS _file, {_cols(keys)} FROM read_parquet({_sql_list(part.paths(part.deletes))})"
-    return f"SELECT * FROM ({scan}) l ANTI JOIN ({dels}) d USING (_file, {_cols(keys)})"
+def _key_join(keys, left: str, right: str) -> str:
+    return " AND ".join(f"{left}.{k} IS NOT DISTINCT FROM {right}.{k}" for k in keys)
 
 
-def _merge_partition(con, part: _Partition, snapshot_id: int, tombs: dict, stats: dict, staged_rows: list[str]) -> list[dict]:
-    """Apply the `win` rows of this office to the partition; return its new file entries."""
-    table, office, base = part.table, part.office, part.base
+def _winners(con, table: str, staged: list[StagedFile]) -> None:
+    """TEMP TABLE win: each key's newest staged row (or tombstone), as narrow columns."""
     keys = KEYS[table]
-    key_cols = _cols(keys)
-    schema_cols = [f.name for f in TABLES[table] if f.name != "office"]
-    content = [c for c in schema_cols if c not in _NOT_CONTENT]
-    con.execute("CREATE OR REPLACE TEMP TABLE w AS SELECT * FROM win WHERE office = $office", {"office": office})
-    if part.data:
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE cur AS {_live_sql(part, f"{key_cols}, delivery_date, delivery_sequence, hash({_cols(content)}) AS _h",
-            f"({key_cols}) IN (SELECT ({key_cols}) FROM w)")}"""
-        )
-    else:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE cur AS SELECT {key_cols}, NULL::DATE AS delivery_date, NULL::BIGINT AS delivery_sequence, NULL::UBIGINT AS _h, NULL::VARCHAR AS _file FROM w WHERE false")
-    tomb_rows = [t for t in tombs.get(office, []) if t["table_name"] == table]
-    con.register("old_tombs", pa.Table.from_pylist(tomb_rows, schema=TOMBSTONES))
-    # A key's current version: its live row or its tombstone, whichever is newer.
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE decision AS
-        SELECT {", ".join(f"w.{k}" for k in keys)}, w._tomb, w.collection,
-               c._file, c._h, t.st13 IS NOT NULL AS _had_tomb,
-               greatest(c.delivery_date, t.delivery_date) AS _cur_date,
-               CASE WHEN c.delivery_date >= t.delivery_date OR t.delivery_date IS NULL THEN c.delivery_sequence ELSE t.delivery_sequence END AS _cur_seq,
-               w.delivery_date AS _new_date, w.delivery_sequence AS _new_seq, w._new_h
-        FROM w
-        LEFT JOIN cur c USING ({key_cols})
-        LEFT JOIN (SELECT * FROM old_tombs) t ON {" AND ".join(f"t.{k} IS NOT DISTINCT FROM w.{k}" for k in keys)}"""
-    )
-    con.unregister("old_tombs")
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE applied AS SELECT *,
-           (_cur_date IS NULL OR _new_date > _cur_date
-            OR (_new_date = _cur_date AND coalesce(_new_seq, 0) >= coalesce(_cur_seq, 0))) AS _apply,
-           (NOT _tomb AND _file IS NOT NULL AND _h = _new_h) AS _same
-           FROM decision"""
-    )
-    stats["stale"] += con.execute("SELECT count(*) FROM applied WHERE NOT _apply").fetchone()[0]
-    for collection, added, removed in con.execute(
-        """SELECT collection, count(*) FILTER (WHERE NOT _tomb AND _file IS NULL),
-                  count(*) FILTER (WHERE _tomb AND _file IS NOT NULL)
-           FROM applied WHERE _apply AND NOT _same GROUP BY 1"""
-    ).fetchall():
-        counts = stats["records"].setdefault(collection, [0, 0])
-        counts[0] += added
-        counts[1] += removed
-    changes = f"SELECT {key_cols}, _tomb, _file, _had_tomb FROM applied WHERE _apply AND NOT _same"
-    entries = []
-    new_rows = con.execute(f"SELECT count(*) FROM ({changes}) WHERE NOT _tomb").fetchone()[0]
-    if new_rows:
-        target = base / table / f"office={office}" / _file_name("run", snapshot_id)
-        picked = f"SELECT w._src AS filename, w._pos AS file_row_number FROM w SEMI JOIN ({changes}) ch USING ({key_cols}) WHERE NOT w._tomb"
-        rows = _write(
-            con,
-            f"""SELECT {_cols(schema_cols)} FROM read_parquet({_sql_list(staged_rows)}, filename = true, file_row_number = true) s
-                SEMI JOIN ({picked}) p USING (filename, file_row_number) ORDER BY {key_cols}""",
-            target,
-        )
-        entries.append(_entry(base, target, office, rows, "data"))
-        stats["upserted"] += rows
-    superseded = con.execute(f"SELECT count(*) FROM ({changes}) WHERE _file IS NOT NULL").fetchone()[0]
-    if superseded:
-        target = base / table / f"office={office}" / _file_name("deletes", snapshot_id)
-        rows = _write(con, f"SELECT _file AS file, {key_cols} FROM ({changes}) WHERE _file IS NOT NULL ORDER BY 1, {key_cols}", target)
-        entries.append(_entry(base, target, office, rows, "deletes"))
-    # tombstones: drop the ones a newer record revives, add the new ones
-    revived = {tuple(r) for r in con.execute(f"SELECT {key_cols} FROM ({changes}) WHERE _had_tomb").fetchall()}
-    new_tombs = con.execute(
-        f"""SELECT '{table}' AS table_name, w.st13, {"w.design_number" if "design_number" in keys else "NULL"} AS design_number,
-                   w.collection, w.office, w._reason AS reason, w._tomb_source AS source_file, w.delivery_date, w.delivery_sequence
-            FROM w SEMI JOIN ({changes}) ch USING ({key_cols}) WHERE w._tomb"""
-    ).to_arrow_table().to_pylist()
-    if revived or new_tombs:
-        kept = [t for t in tombs.get(office, []) if t["table_name"] != table or tuple(t[k] for k in keys) not in revived]
-        tombs[office] = kept + new_tombs
-        stats["deleted"] += len(new_tombs)
-        stats["tombstones_changed"].add(office)
-    return entries
-
-
-def _compact(con, part: _Partition, snapshot_id: int) -> list[dict]:
-    """Rewrite a partition's live rows as one sorted run (drops the delete files)."""
-    keys = KEYS[part.table]
-    schema_cols = [f.name for f in TABLES[part.table] if f.name != "office"]
-    target = part.base / part.table / f"office={part.office}" / _file_name("run", snapshot_id)
-    sql = f"SELECT {_cols(schema_cols)} FROM ({_live_sql(part, _cols(schema_cols))}) ORDER BY {_cols(keys)}"
-    rows = _write(con, sql, target)
-    return [_entry(part.base, target, part.office, rows, "data")] if rows else []
-
-
-def _needs_compaction(part: _Partition) -> bool:
-    physical = sum(f["rows"] for f in part.data)
-    dead = sum(f["rows"] for f in part.deletes)
-    return len(part.data) > MAX_RUNS or (physical and dead / physical > MAX_DEAD_SHARE)
-
-
-def _load_tombstones(base: Path, entry: dict) -> dict[str, list[dict]]:
-    """Tombstones by office (a small table: read whole, rewritten per office when it changes)."""
-    tombs: dict[str, list[dict]] = {}
-    for f in entry["files"]:
-        rows = pq.read_table(base / f["path"]).to_pylist()
-        tombs[f["partition"]] = [{**t, "office": f["partition"]} for t in rows]
-    return tombs
-
-
-def _write_tombstones(base: Path, entry: dict, tombs: dict, changed: set, snapshot_id: int) -> dict:
-    files = [f for f in entry["files"] if f["partition"] not in changed]
-    for office in sorted(changed):
-        if not tombs.get(office):
-            continue
-        target = base / "deleted" / f"office={office}" / _file_name("part", snapshot_id)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        table = pa.Table.from_pylist(tombs[office], schema=TOMBSTONES).drop_columns(["office"])
-        pq.write_table(table, target, compression="zstd")
-        files.append(_entry(base, target, office, table.num_rows, "data"))
-    files.sort(key=lambda f: f["path"])
-    return {"rows": sum(f["rows"] for f in files), "files": files}
-
-
-def _merge_table(con, base: Path, table: str, staged: list[StagedFile], previous: dict, snapshot_id: int, tombs: dict, stats: dict) -> dict:
-    """Pick each key's winning staged row, then merge it into the office partitions.
-
-    Only narrow columns (key, office, version, content hash, where the row sits) are held while
-    deciding; full rows are read back from the staged files by position when a run is written,
-    so memory does not grow with the width of the records.
-    """
-    keys = KEYS[table]
-    content = [f.name for f in TABLES[table] if f.name not in _NOT_CONTENT and f.name != "office"]
+    content = [f.name for f in TABLES[table] if f.name not in _NOT_CONTENT]
     con.execute("CREATE OR REPLACE TEMP TABLE staged_order (filename VARCHAR, rank BIGINT)")
     con.executemany("INSERT INTO staged_order VALUES (?, ?)", [(str(s.path), i) for i, s in enumerate(staged)])
-    narrow = f"{_cols(keys)}, office, collection, delivery_date, delivery_sequence"
-    position = "s.filename AS _src, s.file_row_number AS _pos, o.rank * 4294967296 + s.file_row_number AS _seq"
     parts = []
-    rows = [s for s in staged if not s.tombstones]
-    dead = [s for s in staged if s.tombstones]
-    if rows:
-        parts.append(
-            f"""SELECT {narrow}, false AS _tomb, NULL::VARCHAR AS _reason, NULL::VARCHAR AS _tomb_source,
-                   hash({_cols(content)}) AS _new_h, {position}
-            FROM read_parquet({_sql_list(s.path for s in rows)}, filename = true, file_row_number = true) s JOIN staged_order o USING (filename)"""
-        )
-    if dead:
-        parts.append(
-            f"""SELECT {narrow}, true AS _tomb, reason AS _reason, source_file AS _tomb_source,
-                   NULL::UBIGINT AS _new_h, {position}
-            FROM read_parquet({_sql_list(s.path for s in dead)}, filename = true, file_row_number = true) s JOIN staged_order o USING (filename)"""
-        )
+    for tomb in (False, True):
+        files = [s.path for s in staged if s.tombstones == tomb]
+        extra = ("reason AS _reason, source_file AS _tomb_source, NULL::UBIGINT AS _new_h" if tomb else
+                 f"NULL::VARCHAR AS _reason, NULL::VARCHAR AS _tomb_source, hash({_cols(content)}) AS _new_h")
+        if files:
+            parts.append(
+                f"""SELECT {_cols(keys)}, office, collection, delivery_date, delivery_sequence, {tomb} AS _tomb, {extra},
+                       s.filename AS _src, s.file_row_number AS _pos, o.rank * 4294967296 + s.file_row_number AS _seq
+                FROM read_parquet([{_quoted(files)}], filename = true, file_row_number = true) s JOIN staged_order o USING (filename)"""
+            )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE win AS SELECT DISTINCT ON ({_cols(keys)}) * FROM ({" UNION ALL BY NAME ".join(parts)})
         ORDER BY {_cols(keys)}, delivery_date DESC NULLS LAST, delivery_sequence DESC NULLS LAST, _seq DESC"""
     )
-    staged_rows = [str(s.path) for s in rows]
+
+
+def _decide(con, table: str, in_offices: str) -> None:
+    """TEMP TABLE applied: each winning key against the lake's version of it (its live row or its
+    tombstone, whichever is newer): `_apply` when the staged one is as new or newer, `_same` when
+    it changes nothing."""
+    keys = KEYS[table]
+    content = [f.name for f in TABLES[table] if f.name not in _NOT_CONTENT]
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE applied AS
+        WITH cur AS (SELECT {_cols(keys)}, delivery_date, delivery_sequence, hash({_cols(content)}) AS _h
+                     FROM {ALIAS}.{table} WHERE {in_offices} AND st13 IN (SELECT st13 FROM win)),
+        tomb AS (SELECT {_cols(keys)}, delivery_date, delivery_sequence, reason FROM {ALIAS}.deleted
+                 WHERE table_name = '{table}' AND {in_offices} AND st13 IN (SELECT st13 FROM win)),
+        decision AS (
+            SELECT w.*, c._h, c.st13 IS NOT NULL AS _live, t.st13 IS NOT NULL AS _had_tomb,
+                   greatest(c.delivery_date, t.delivery_date) AS _cur_date,
+                   CASE WHEN c.delivery_date >= t.delivery_date OR t.delivery_date IS NULL THEN c.delivery_sequence
+                        ELSE t.delivery_sequence END AS _cur_seq,
+                   (t.delivery_date, t.delivery_sequence, t.reason) IS NOT DISTINCT FROM (w.delivery_date, w.delivery_sequence, w._reason) AS _same_tomb
+            FROM win w LEFT JOIN cur c ON {_key_join(keys, "c", "w")} LEFT JOIN tomb t ON {_key_join(keys, "t", "w")})
+        SELECT *, (_cur_date IS NULL OR delivery_date > _cur_date
+                   OR (delivery_date = _cur_date AND coalesce(delivery_sequence, 0) >= coalesce(_cur_seq, 0))) AS _apply,
+               CASE WHEN _tomb THEN NOT _live AND _had_tomb AND _same_tomb ELSE _live AND _h = _new_h END AS _same
+        FROM decision"""
+    )
+    con.execute("CREATE OR REPLACE TEMP TABLE changes AS SELECT * FROM applied WHERE _apply AND NOT _same")
+
+
+def _merge_table(con, table: str, staged: list[StagedFile], result: Published) -> None:
+    """Apply a table's staged rows and tombstones to the lake (inside the publish transaction)."""
+    keys = KEYS[table]
+    columns = TABLES[table].names
+    _winners(con, table, staged)
     offices = [r[0] for r in con.execute("SELECT DISTINCT office FROM win ORDER BY 1").fetchall()]
-    files = [f for f in previous["files"] if f["partition"] not in offices]
-    for office in offices:
-        part = _Partition(base, table, office, previous["files"])
-        new = _merge_partition(con, part, snapshot_id, tombs, stats, staged_rows)
-        merged = _Partition(base, table, office, part.data + part.deletes + new)
-        if _needs_compaction(merged):
-            new = _compact(con, merged, snapshot_id)
-            files.extend(new)
-        else:
-            files.extend(part.data + part.deletes + new)
-    files.sort(key=lambda f: f["path"])
-    live = sum(f["rows"] for f in files if f.get("role", "data") == "data") - sum(f["rows"] for f in files if f.get("role") == "deletes")
-    return {"rows": live, "files": files}
+    in_offices = f"office IN ({_quoted(offices)})"  # a constant list: DuckLake prunes partitions
+    _decide(con, table, in_offices)
+    result.stale += con.execute("SELECT count(*) FROM applied WHERE NOT _apply").fetchone()[0]
+    for collection, added, removed in con.execute(
+        """SELECT collection, count(*) FILTER (WHERE NOT _tomb AND NOT _live), count(*) FILTER (WHERE _tomb AND _live)
+           FROM changes GROUP BY 1"""
+    ).fetchall():
+        counts = result.records.setdefault(collection, [0, 0])
+        counts[0] += added
+        counts[1] += removed
+    # superseded live rows (updated or deleted) and superseded tombstones (replaced or revived)
+    con.execute(
+        f"""DELETE FROM {ALIAS}.{table} t USING (SELECT {_cols(keys)} FROM changes WHERE _live) c
+        WHERE t.{in_offices} AND {_key_join(keys, "t", "c")}"""
+    )
+    con.execute(
+        f"""DELETE FROM {ALIAS}.deleted t USING (SELECT {_cols(keys)} FROM changes WHERE _had_tomb) c
+        WHERE t.table_name = '{table}' AND t.{in_offices} AND {_key_join(keys, "t", "c")}"""
+    )
+    picked = "SELECT _src AS filename, _pos AS file_row_number FROM changes WHERE NOT _tomb"
+    rows = [str(s.path) for s in staged if not s.tombstones]
+    if rows:
+        result.upserted += con.execute(
+            f"""INSERT INTO {ALIAS}.{table} ({_cols(columns)})
+            SELECT {_cols(columns, "s.")} FROM read_parquet([{_quoted(rows)}], filename = true, file_row_number = true) s
+            SEMI JOIN ({picked}) p USING (filename, file_row_number) ORDER BY {_cols(keys, "s.")}"""
+        ).fetchone()[0]
+    result.deleted += con.execute(
+        f"""INSERT INTO {ALIAS}.deleted (table_name, st13, design_number, collection, office, reason, source_file, delivery_date, delivery_sequence)
+        SELECT '{table}', st13, {"design_number" if "design_number" in keys else "NULL"}, collection, office, _reason,
+               _tomb_source, delivery_date, delivery_sequence
+        FROM changes WHERE _tomb ORDER BY st13"""
+    ).fetchone()[0]
 
 
-def _append_quarantine(base: Path, rows: list[dict], previous: dict, snapshot_id: int) -> dict:
-    if not rows:
-        return previous
-    new_files = []
-    by_collection: dict[str, list[dict]] = {}
-    for row in rows:
-        by_collection.setdefault(row["collection"], []).append(row)
-    for collection, items in sorted(by_collection.items()):
-        target = base / "quarantine" / f"collection={collection}" / _file_name("part", snapshot_id)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(pa.Table.from_pylist(items, schema=QUARANTINE).drop_columns(["collection"]), target, compression="zstd")
-        new_files.append(_entry(base, target, collection, len(items), "data"))
-    files = previous["files"] + new_files
-    return {"rows": sum(f["rows"] for f in files), "files": files}
+def _records_before(con, request: PublishRequest) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    if not request.collections:
+        return counts
+    wanted = f"({_quoted(request.collections)})"
+    for table in TABLES:
+        for collection, n in con.execute(
+            f"SELECT collection, count(*) FROM {ALIAS}.{table} WHERE collection IN {wanted} GROUP BY 1"
+        ).fetchall():
+            counts[collection] = counts.get(collection, 0) + n
+    return counts
 
 
-def publish(home: Path, request: PublishRequest, now: dt.datetime | None = None) -> dict | None:
-    """Write a new snapshot holding the request; returns its manifest (None if nothing to do).
-
-    Raises PublishRefused, leaving the current snapshot untouched, when a collection would lose
-    more than IPETL_MAX_ROW_DROP_SHARE of its records.
-    """
-    if not (request.staged or request.quarantine or request.deliveries):
-        return None
-    now = now or dt.datetime.now(dt.timezone.utc)
-    home = Path(home)
-    base = snapshots.warehouse_dir(home)
-    previous = snapshots.load(home)
-    snapshot_id = snapshots.next_id(home)
-    tables = {name: previous["tables"].get(name, {"rows": 0, "files": []}) for name in snapshots.TABLE_NAMES}
-    manifest = {
-        "snapshot_id": snapshot_id,
-        "parent": previous["snapshot_id"] or None,
-        "created_at": now.isoformat(),
-        "schema_version": SCHEMA_VERSION,
-        "tables": dict(tables),
-        "deliveries": list(previous["deliveries"]),
-        "collections": dict(previous["collections"]),
-    }
-    stats = {"upserted": 0, "deleted": 0, "stale": 0, "tombstones_changed": set(), "records": {}}
-    con = connect(home)
+def _published_before(con, deliveries: list[Delivery]) -> set[tuple[str, str, str | None]]:
+    """The requested deliveries the lake already took (collection, name, sha256)."""
+    if not deliveries:
+        return set()
+    con.register("_asked", pa.Table.from_pylist(
+        [{"collection": d.collection, "name": d.name, "sha256": d.sha256} for d in deliveries],
+        schema=pa.schema([("collection", pa.string()), ("name", pa.string()), ("sha256", pa.string())])))
     try:
-        tombs = _load_tombstones(base, tables["deleted"])
+        return set(con.execute(
+            f"""SELECT a.collection, a.name, a.sha256 FROM _asked a WHERE EXISTS (SELECT 1 FROM {ALIAS}.deliveries d
+            WHERE d.collection = a.collection AND d.name = a.name AND d.sha256 IS NOT DISTINCT FROM a.sha256)"""
+        ).fetchall())
+    finally:
+        con.unregister("_asked")
+
+
+def _append(con, table: str, rows: pa.Table) -> None:
+    if rows.num_rows:
+        con.register("_rows", rows)
+        try:
+            con.execute(f"INSERT INTO {ALIAS}.{table} BY NAME SELECT * FROM _rows")
+        finally:
+            con.unregister("_rows")
+
+
+def _publish_once(con, request: PublishRequest, options: PublishOptions, now: dt.datetime) -> Published | None:
+    con.execute("BEGIN")
+    try:
+        before = _records_before(con, request)
+        result = Published(snapshot_id=-1)
         for table in TABLES:
             staged = [s for s in request.staged if s.table == table and s.rows]
             if staged:
-                manifest["tables"][table] = _merge_table(con, base, table, staged, tables[table], snapshot_id, tombs, stats)
-        manifest["tables"]["deleted"] = _write_tombstones(base, tables["deleted"], tombs, stats["tombstones_changed"], snapshot_id)
+                _merge_table(con, table, staged, result)
+        for collection, (added, removed) in result.records.items():
+            had = before.get(collection, 0)
+            if had >= MIN_RECORDS_FOR_DROP_RULE and removed / had > options.max_row_drop_share:
+                raise PublishRefused(
+                    f"{collection} would drop from {had} to {had + added - removed} records, more than "
+                    f"{options.max_row_drop_share:.0%} (IPETL_MAX_ROW_DROP_SHARE); nothing published"
+                )
+        # a delivery is taken once: one published before (by another run) adds no quarantine rows again
+        before_taken = _published_before(con, request.deliveries)
+        deliveries = [d for d in request.deliveries if (d.collection, d.name, d.sha256) not in before_taken]
+        taken_names = {(c, n) for c, n, _ in before_taken}
+        quarantine = [q for q in request.quarantine if (q["collection"], q["source_file"].split("!")[0]) not in taken_names]
+        data_changed = result.upserted or result.deleted or any(r[1] for r in result.records.values())
+        if not (data_changed or deliveries or quarantine):
+            con.execute("ROLLBACK")
+            return None  # the same deliveries again, with nothing new: no new snapshot
+        _append(con, "quarantine", pa.Table.from_pylist(quarantine, schema=QUARANTINE))
+        _append(con, "deliveries", pa.Table.from_pylist(
+            [{**asdict(d), "delivery_date": dt.date.fromisoformat(d.delivery_date) if d.delivery_date else None, "published_at": now}
+             for d in deliveries], schema=DELIVERIES))
+        con.execute(f"UPDATE {ALIAS}.{lake.INFO_TABLE} SET publishes = publishes + 1, last_published_at = ?, schema_version = ?",
+                    [now, SCHEMA_VERSION])
+        info = {"deliveries": [f"{d.collection}/{d.name}" for d in request.deliveries], **result.stats}
+        con.execute(f"CALL {ALIAS}.set_commit_message('ipetl', ?, extra_info => ?)",
+                    [f"publish {', '.join(request.collections) or 'quarantine'}", json.dumps(info)])
+        lake.failpoint("before-commit")
+        con.execute("COMMIT")
+    except BaseException:
+        try:
+            con.execute("ROLLBACK")
+        except duckdb.Error:
+            pass  # the failed commit already ended the transaction
+        raise
+    result.snapshot_id = con.execute(f"SELECT * FROM {ALIAS}.last_committed_snapshot()").fetchone()[0]
+    return result
+
+
+def publish(settings: LakeSettings, request: PublishRequest, options: PublishOptions | None = None,
+            now: dt.datetime | None = None) -> Published | None:
+    """Commit the request as one new lake snapshot; None when it changes nothing (the same
+    deliveries again). Raises PublishRefused (nothing published) when a collection would lose
+    more than the allowed share of its records, LakeError when the lake cannot be written."""
+    if not (request.staged or request.quarantine or request.deliveries):
+        return None
+    options = options or PublishOptions()
+    now = now or dt.datetime.now(dt.timezone.utc)
+    config = {"memory_limit": options.memory_limit, "preserve_insertion_order": False}
+    if options.spill_dir is not None:
+        options.spill_dir.mkdir(parents=True, exist_ok=True)
+        config["temp_directory"] = str(options.spill_dir)
+    con = lake.connect(settings, config=config)
+    try:
+        return lake.retrying(lambda: _publish_once(con, request, options, now))
+    except duckdb.Error as exc:
+        raise lake.error(settings, "publish failed, nothing committed", exc) from None
     finally:
         con.close()
-    for collection, (added, removed) in stats["records"].items():
-        before = previous["collections"].get(collection, {}).get("records", 0)
-        if before >= MIN_RECORDS_FOR_DROP_RULE and removed / before > MAX_ROW_DROP_SHARE:
-            raise PublishRefused(
-                f"{collection} would drop from {before} to {before + added - removed} records, more than "
-                f"{MAX_ROW_DROP_SHARE:.0%} (IPETL_MAX_ROW_DROP_SHARE); nothing published"
-            )
-    data_changed = any(manifest["tables"][t]["files"] != tables[t]["files"] for t in ("trademarks", "designs", "deleted"))
-    if not data_changed and not request.quarantine and all(
-        any(d.name == p["name"] and d.sha256 == p["sha256"] and d.collection == p["collection"] for p in previous["deliveries"])
-        for d in request.deliveries
-    ):
-        return None  # the same deliveries again, with nothing new: no new snapshot
-    manifest["tables"]["quarantine"] = _append_quarantine(base, request.quarantine, tables["quarantine"], snapshot_id)
-    snapshots.failpoint("files-written")
-    manifest["stats"] = {k: stats[k] for k in ("upserted", "deleted", "stale")}
-    for d in request.deliveries:
-        manifest["deliveries"].append({**d.__dict__, "snapshot_id": snapshot_id})
-    for collection in request.collections:
-        last = [d for d in request.deliveries if d.collection == collection]
-        entry = dict(manifest["collections"].get(collection, {}))
-        added, removed = stats["records"].get(collection, (0, 0))
-        entry["records"] = entry.get("records", 0) + added - removed
-        entry["last_published"] = now.isoformat()
-        if last:
-            entry["last_delivery"] = last[-1].name
-        manifest["collections"][collection] = entry
-    snapshots.commit(home, manifest)
-    return manifest
+

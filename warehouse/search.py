@@ -17,9 +17,7 @@ Any session that calls them must have the extension loaded (`load_fts(con)`; `ip
 
 from __future__ import annotations
 
-from importlib import resources
-
-import duckdb
+from warehouse import extensions
 
 MARKS_SQL = """
 CREATE OR REPLACE TABLE marks AS
@@ -78,18 +76,9 @@ LIMIT lim
 ]
 
 
-def extension_path() -> str:
-    version = duckdb.__version__
-    path = resources.files("duckdb_extension_fts") / "extensions" / f"v{version}" / "fts.duckdb_extension"
-    if not path.is_file():
-        raise RuntimeError(f"the FTS extension for DuckDB {version} is not in duckdb-extension-fts (pin the same version)")
-    return str(path)
-
-
 def load_fts(con) -> None:
     """Load the FTS extension from its wheel; never from the network."""
-    con.execute("SET autoinstall_known_extensions = false")
-    con.execute(f"LOAD '{extension_path()}'")
+    extensions.load(con, "fts")
 
 
 def build_index(con) -> None:

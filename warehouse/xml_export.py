@@ -29,7 +29,8 @@ from lxml import etree
 
 from transforms.rules import ST66_STATUS, STATUS_CATEGORIES
 from transforms.values import country_code, language
-from warehouse import catalog
+from warehouse import catalog, lake
+from warehouse.lake import LakeSettings
 
 ST66_NAMESPACE = "http://www.wipo.int/standards/XMLSchema/trademarks"
 ST86_NAMESPACE = "http://www.wipo.int/standards/XMLSchema/designs"
@@ -431,10 +432,9 @@ XML_FORMATS = {
 
 
 def export_xml(
-    home: str | os.PathLike,
+    settings: LakeSettings,
     fmt: str,
     out_dir: str | os.PathLike,
-    registry_rows: list[dict],
     where: str | None = None,
     snapshot: int | None = None,
     batch_rows: int = 10_000,
@@ -447,9 +447,10 @@ def export_xml(
     and renamed when complete, so a reader never sees half a document.
     """
     spec = XML_FORMATS[fmt]
-    con = catalog.open_catalog(Path(home), registry_rows, snapshot)
+    con = lake.connect(settings, read_only=True, snapshot=snapshot)
     try:
-        [(snapshot_id,)] = con.execute("SELECT snapshot_id FROM snapshot").fetchall()
+        catalog.define_views(con, [])
+        snapshot_id = lake.current_snapshot(con)
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         target = out_dir / f"{spec.table}-{fmt}-{snapshot_id:08d}.xml"

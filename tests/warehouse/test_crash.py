@@ -8,12 +8,13 @@ import shutil
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from ipetl import pipeline
-from warehouse import snapshots
-from warehouse.catalog import open_catalog
+from tests.conftest import query_lake
+from warehouse import lake as lakes
 
 
 def run_cli(home, source, failpoint=None):
@@ -25,32 +26,44 @@ def run_cli(home, source, failpoint=None):
                           capture_output=True, text=True, env=env)
 
 
-def offices(home):
-    con = open_catalog(home, pipeline.registry_rows())
+def offices(lake, home):
+    return [r[0] for r in query_lake(lake, home, "select office from trademarks order by 1")]
+
+
+def snapshot_id(lake):
+    con = lakes.connect(lake, read_only=True)
     try:
-        return [r[0] for r in con.execute("select office from trademarks order by 1").fetchall()]
+        return lakes.current_snapshot(con)
     finally:
         con.close()
 
 
-@pytest.mark.parametrize("failpoint", ["files-written", "before-manifest", "before-switch", "before-catalog"])
-def test_killed_publish_keeps_the_previous_snapshot_and_recovers(failpoint, mirror, home, tmp_path):
+@pytest.mark.parametrize("failpoint", ["before-commit", "before-catalog"])
+def test_killed_publish_keeps_the_previous_snapshot_and_recovers(failpoint, mirror, home, lake, tmp_path):
     source = tmp_path / "mirror"
     (source / "khtm").mkdir(parents=True)
     shutil.copy(mirror / "khtm" / "khtm.xml", source / "khtm")
     assert run_cli(home, source).returncode == 0
-    assert offices(home) == ["KH"]
+    assert offices(lake, home) == ["KH"]
+    first = snapshot_id(lake)
 
     shutil.copytree(mirror / "latm", source / "latm")
     proc = run_cli(home, source, failpoint)
     assert proc.returncode == -signal.SIGKILL
-    assert offices(home) == ["KH"]  # the previous snapshot, complete and readable
-    assert snapshots.current_id(home) == (2 if failpoint == "before-catalog" else 1)
+    # before the commit: the previous snapshot, complete and readable; after it: the new one
+    assert snapshot_id(lake) == (first if failpoint == "before-commit" else first + 1)
+    assert offices(lake, home) == (["KH"] if failpoint == "before-commit" else ["KH", "LA"])
 
     assert run_cli(home, source).returncode == 0  # the next run completes the work
-    assert offices(home) == ["KH", "LA"]
-    assert snapshots.load(home)["tables"]["trademarks"]["rows"] == 2
-    snapshots.vacuum(home, keep=1)  # and what the crash left behind is cleaned up
-    assert offices(home) == ["KH", "LA"]
-    files = {p.relative_to(home / "warehouse").as_posix() for p in (home / "warehouse").rglob("*.parquet")}
-    assert files == {f["path"] for t in snapshots.load(home)["tables"].values() for f in t["files"]}
+    assert offices(lake, home) == ["KH", "LA"]
+    assert query_lake(lake, home, "select count(*) from trademarks") == [(2,)]
+    assert query_lake(lake, home, "select collection, name from deliveries order by 1") == [("khtm", "khtm.xml"), ("latm", "test.xml")]
+    lakes.vacuum(lake, keep=1)  # and what the crash left behind (files of no snapshot) is cleaned up
+    assert offices(lake, home) == ["KH", "LA"]
+    on_disk = {p.relative_to(home / "lake").as_posix() for p in (home / "lake").rglob("*.parquet")}
+    con = lakes.connect(lake, read_only=True)
+    try:
+        listed = {r[0] for t in lakes.LAKE_TABLES for r in con.execute(f"select data_file from ducklake_list_files('lake', '{t}')").fetchall()}
+    finally:
+        con.close()
+    assert on_disk == {str(Path(f).relative_to(home / "lake")) for f in listed}

@@ -1,4 +1,5 @@
-"""Publishing under change: upserts ordered by delivery, tombstones, no-op reruns, refusals."""
+"""Publishing to the lake under change: upserts ordered by delivery, tombstones, no-op reruns,
+refusals, time travel, vacuum, exports."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from ipetl.pipeline import registry_rows
-from transforms.schema import TRADEMARKS, empty_record
-from warehouse import catalog, snapshots
-from warehouse.publish import TOMBSTONES, Delivery, PublishRefused, PublishRequest, StagedFile, publish
+from tests.conftest import query_lake
+from transforms.schema import TOMBSTONES, TRADEMARKS, empty_record
+from warehouse import catalog, lake as lakes
+from warehouse.lake import LakeError
+from warehouse.publish import Delivery, PublishOptions, PublishRefused, PublishRequest, StagedFile, publish
 
 
 def record(st13: str, mark_text: str, delivered: dt.date, sequence: int = 0, **changes) -> dict:
@@ -47,94 +49,109 @@ def tombstone(st13: str, delivered: dt.date, reason: str = "626") -> dict:
             "delivery_date": delivered, "delivery_sequence": 0}
 
 
-def rows(home: Path, sql: str = "select st13, mark_text, status from trademarks order by st13"):
-    catalog.build(home, registry_rows())
-    con = catalog.open_catalog(home, registry_rows())
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
+def rows(lake, home: Path, sql: str = "select st13, mark_text, status from trademarks order by st13", snapshot=None):
+    catalog.build_search(lake, home)
+    return query_lake(lake, home, sql, snapshot)
 
 
 A, B, C = "US50201500000001A", "US50201500000002A", "US50201500000003A"
 JAN, FEB, MAR = dt.date(2026, 1, 5), dt.date(2026, 2, 5), dt.date(2026, 3, 5)
 
 
-def test_newer_delta_updates_and_older_delta_changes_nothing(home, tmp_path):
-    publish(home, stage(tmp_path, "d1", [record(A, "ALPHA", JAN), record(B, "BETA", JAN)]))
-    publish(home, stage(tmp_path, "d3", [record(A, "ALPHA v3", MAR, status="Registered")]))
-    assert rows(home) == [(A, "ALPHA v3", "Registered"), (B, "BETA", "Pending")]
+def test_newer_delta_updates_and_older_delta_changes_nothing(lake, home, tmp_path):
+    publish(lake, stage(tmp_path, "d1", [record(A, "ALPHA", JAN), record(B, "BETA", JAN)]))
+    publish(lake, stage(tmp_path, "d3", [record(A, "ALPHA v3", MAR, status="Registered")]))
+    assert rows(lake, home) == [(A, "ALPHA v3", "Registered"), (B, "BETA", "Pending")]
     # February's delta arrives late: it is older than March's for A, newer than January's for B
-    manifest = publish(home, stage(tmp_path, "d2", [record(A, "ALPHA v2", FEB), record(B, "BETA v2", FEB)]))
-    assert rows(home) == [(A, "ALPHA v3", "Registered"), (B, "BETA v2", "Pending")]
-    assert manifest["stats"] == {"upserted": 1, "deleted": 0, "stale": 1}
+    published = publish(lake, stage(tmp_path, "d2", [record(A, "ALPHA v2", FEB), record(B, "BETA v2", FEB)]))
+    assert rows(lake, home) == [(A, "ALPHA v3", "Registered"), (B, "BETA v2", "Pending")]
+    assert published.stats == {"upserted": 1, "deleted": 0, "stale": 1}
     # the same day: the higher sequence wins
-    publish(home, stage(tmp_path, "d3b", [record(B, "BETA seq 2", MAR, 2), record(B, "BETA seq 1", MAR, 1)]))
-    assert rows(home)[1] == (B, "BETA seq 2", "Pending")
+    publish(lake, stage(tmp_path, "d3b", [record(B, "BETA seq 2", MAR, 2), record(B, "BETA seq 1", MAR, 1)]))
+    assert rows(lake, home)[1] == (B, "BETA seq 2", "Pending")
+    # one row per key in the lake, whatever reads it
+    assert rows(lake, home, "select count(*), count(distinct st13) from trademarks") == [(2, 2)]
 
 
-def test_a_delete_tombstones_and_absence_deletes_nothing(home, tmp_path):
-    publish(home, stage(tmp_path, "d1", [record(A, "ALPHA", JAN), record(B, "BETA", JAN), record(C, "GAMMA", JAN)]))
-    publish(home, stage(tmp_path, "d2", [record(A, "ALPHA", FEB)], tombstones=[tombstone(B, FEB)]))  # C merely absent
-    assert [r[0] for r in rows(home)] == [A, C]
-    assert rows(home, "select st13, reason, delivery_date from deleted") == [(B, "626", FEB)]
+def test_a_delete_tombstones_and_absence_deletes_nothing(lake, home, tmp_path):
+    publish(lake, stage(tmp_path, "d1", [record(A, "ALPHA", JAN), record(B, "BETA", JAN), record(C, "GAMMA", JAN)]))
+    publish(lake, stage(tmp_path, "d2", [record(A, "ALPHA", FEB)], tombstones=[tombstone(B, FEB)]))  # C merely absent
+    assert [r[0] for r in rows(lake, home)] == [A, C]
+    assert rows(lake, home, "select st13, reason, delivery_date from deleted") == [(B, "626", FEB)]
     # an older delta cannot resurrect B; a newer one can
-    publish(home, stage(tmp_path, "d1b", [record(B, "BETA old", JAN, 1)]))
-    assert [r[0] for r in rows(home)] == [A, C]
-    publish(home, stage(tmp_path, "d3", [record(B, "BETA again", MAR)]))
-    assert rows(home) == [(A, "ALPHA", "Pending"), (B, "BETA again", "Pending"), (C, "GAMMA", "Pending")]
-    assert rows(home, "select count(*) from deleted") == [(0,)]
+    publish(lake, stage(tmp_path, "d1b", [record(B, "BETA old", JAN, 1)]))
+    assert [r[0] for r in rows(lake, home)] == [A, C]
+    publish(lake, stage(tmp_path, "d3", [record(B, "BETA again", MAR)]))
+    assert rows(lake, home) == [(A, "ALPHA", "Pending"), (B, "BETA again", "Pending"), (C, "GAMMA", "Pending")]
+    assert rows(lake, home, "select count(*) from deleted") == [(0,)]
 
 
-def test_the_same_delivery_again_changes_nothing(home, tmp_path):
-    request = stage(tmp_path, "d1", [record(A, "ALPHA", JAN)])
-    first = publish(home, request)
-    assert publish(home, request) is None  # no new snapshot
-    assert snapshots.load(home) == first
+def test_the_same_delivery_again_changes_nothing(lake, home, tmp_path):
+    request = stage(tmp_path, "d1", [record(A, "ALPHA", JAN)], tombstones=[tombstone(B, JAN)])
+    first = publish(lake, request)
+    assert publish(lake, request) is None  # no new snapshot
+    con = lakes.connect(lake, read_only=True)
+    try:
+        assert lakes.current_snapshot(con) == first.snapshot_id
+    finally:
+        con.close()
+    assert rows(lake, home, "select name, records from deliveries") == [("d1", 0)]
 
 
-def test_a_collection_losing_too_much_is_refused_and_the_snapshot_kept(home, tmp_path, monkeypatch):
+def test_a_collection_losing_too_much_is_refused_and_the_snapshot_kept(lake, home, tmp_path, monkeypatch):
     monkeypatch.setattr("warehouse.publish.MIN_RECORDS_FOR_DROP_RULE", 3)
-    publish(home, stage(tmp_path, "d1", [record(A, "ALPHA", JAN), record(B, "BETA", JAN), record(C, "GAMMA", JAN)]))
-    before = snapshots.load(home)
+    before = publish(lake, stage(tmp_path, "d1", [record(A, "ALPHA", JAN), record(B, "BETA", JAN), record(C, "GAMMA", JAN)]))
     with pytest.raises(PublishRefused, match="ustm would drop from 3 to 1 records"):
-        publish(home, stage(tmp_path, "d2", [], tombstones=[tombstone(A, FEB), tombstone(B, FEB)]))
-    assert snapshots.current_id(home) == before["snapshot_id"]
-    assert [r[0] for r in rows(home)] == [A, B, C]
+        publish(lake, stage(tmp_path, "d2", [], tombstones=[tombstone(A, FEB), tombstone(B, FEB)]), PublishOptions(max_row_drop_share=0.2))
+    con = lakes.connect(lake, read_only=True)
+    try:
+        assert lakes.current_snapshot(con) == before.snapshot_id
+    finally:
+        con.close()
+    assert [r[0] for r in rows(lake, home)] == [A, B, C]
 
 
-def test_many_small_deltas_get_compacted(home, tmp_path, monkeypatch):
-    monkeypatch.setattr("warehouse.publish.MAX_RUNS", 3)
+def test_older_snapshots_stay_queryable_until_vacuumed(lake, home, tmp_path):
+    first = publish(lake, stage(tmp_path, "d1", [record(A, "ALPHA", JAN)]))
+    second = publish(lake, stage(tmp_path, "d2", [record(A, "ALPHA v2", FEB)]))
+    assert second.snapshot_id > first.snapshot_id
+    assert rows(lake, home, "select mark_text from trademarks", snapshot=first.snapshot_id) == [("ALPHA",)]
+    result = lakes.vacuum(lake, keep=1)
+    assert first.snapshot_id not in result.kept and result.expired >= 1 and result.files_removed >= 1
+    assert rows(lake, home, "select mark_text from trademarks") == [("ALPHA v2",)]
+    with pytest.raises(LakeError, match=f"snapshot {first.snapshot_id}"):
+        query_lake(lake, home, "select 1", snapshot=first.snapshot_id)
+
+
+def test_vacuum_merges_many_small_files(lake, home, tmp_path):
     for day in range(1, 8):
-        publish(home, stage(tmp_path, f"d{day}", [record(A, f"ALPHA {day}", dt.date(2026, 1, day)), record(f"US5020150000{day:04d}9B", "X", dt.date(2026, 1, day))]))
-    files = snapshots.load(home)["tables"]["trademarks"]["files"]
-    assert len([f for f in files if f["role"] == "data"]) <= 3
-    assert rows(home, f"select mark_text from trademarks where st13 = '{A}'") == [("ALPHA 7",)]
-    assert rows(home, "select count(*) from trademarks") == [(8,)]
+        publish(lake, stage(tmp_path, f"d{day}", [record(A, f"ALPHA {day}", dt.date(2026, 1, day)),
+                                                   record(f"US5020150000{day:04d}9B", "X", dt.date(2026, 1, day))]))
+    def data_files():
+        con = lakes.connect(lake, read_only=True)
+        try:
+            return con.execute("select count(*) from ducklake_list_files('lake', 'trademarks')").fetchone()[0]
+        finally:
+            con.close()
+    assert data_files() == 7
+    lakes.vacuum(lake, keep=1)
+    assert data_files() == 1
+    files_on_disk = list((home / "lake").rglob("*.parquet"))
+    assert len([f for f in files_on_disk if "/trademarks/" in f.as_posix()]) == 1
+    assert rows(lake, home, f"select mark_text from trademarks where st13 = '{A}'") == [("ALPHA 7",)]
+    assert rows(lake, home, "select count(*) from trademarks") == [(8,)]
 
 
-def test_older_snapshots_stay_queryable_until_vacuumed(home, tmp_path):
-    publish(home, stage(tmp_path, "d1", [record(A, "ALPHA", JAN)]))
-    publish(home, stage(tmp_path, "d2", [record(A, "ALPHA v2", FEB)]))
-    con = catalog.open_catalog(home, registry_rows(), snapshot_id=1)
-    assert con.execute("select mark_text from trademarks").fetchall() == [("ALPHA",)]
-    con.close()
-    result = snapshots.vacuum(home, keep=1)
-    assert result.kept == [2] and result.removed_snapshots == [1] and result.removed_files >= 1
-    assert rows(home, "select mark_text from trademarks") == [("ALPHA v2",)]
-    with pytest.raises(FileNotFoundError):
-        catalog.open_catalog(home, registry_rows(), snapshot_id=1)
-
-
-def test_export_since_a_snapshot_holds_exactly_the_changes(home, tmp_path):
+def test_export_since_a_snapshot_holds_exactly_the_changes(lake, home, tmp_path):
     import json
 
-    from warehouse.export import export_changes
+    from warehouse.export import export_changes, export_full
 
-    publish(home, stage(tmp_path, "d1", [record(A, "ALPHA", JAN), record(B, "BETA", JAN), record(C, "GAMMA", JAN)]))
-    publish(home, stage(tmp_path, "d2", [record(A, "ALPHA v2", FEB)], tombstones=[tombstone(B, FEB)]))
-    manifest = export_changes(home, 1, tmp_path / "out", registry_rows(), jsonl=True)
+    first = publish(lake, stage(tmp_path, "d1", [record(A, "ALPHA", JAN), record(B, "BETA", JAN), record(C, "GAMMA", JAN)]))
+    second = publish(lake, stage(tmp_path, "d2", [record(A, "ALPHA v2", FEB)], tombstones=[tombstone(B, FEB)]))
+    manifest = export_changes(lake, first.snapshot_id, tmp_path / "out", jsonl=True)
     out = Path(manifest["directory"])
+    assert out.name == f"changes-{first.snapshot_id:08d}-{second.snapshot_id:08d}"
     assert [r["st13"] for r in pq.read_table(out / "trademarks.parquet").to_pylist()] == [A]
     assert pq.read_table(out / "trademarks.parquet").column("mark_text").to_pylist() == ["ALPHA v2"]
     deleted = pq.read_table(out / "deleted.parquet").to_pylist()
@@ -142,7 +159,14 @@ def test_export_since_a_snapshot_holds_exactly_the_changes(home, tmp_path):
     assert pq.read_table(out / "designs.parquet").num_rows == 0
     assert json.loads((out / "trademarks.jsonl").read_text())["mark_text"] == "ALPHA v2"
     written = json.loads((out / "manifest.json").read_text())
-    assert (written["from_snapshot"], written["to_snapshot"]) == (1, 2)
+    assert (written["from_snapshot"], written["to_snapshot"]) == (first.snapshot_id, second.snapshot_id)
     assert {f["name"]: f["rows"] for f in written["files"]}["trademarks.parquet"] == 1
-    everything = export_changes(home, 0, tmp_path / "all", registry_rows())
+    everything = export_changes(lake, 0, tmp_path / "all")
     assert {f["name"]: f["rows"] for f in everything["files"]}["trademarks.parquet"] == 2
+    nothing = export_changes(lake, second.snapshot_id, tmp_path / "none")
+    assert {f["name"]: f["rows"] for f in nothing["files"]} == {"trademarks.parquet": 0, "designs.parquet": 0, "deleted.parquet": 0}
+    # the whole current snapshot as plain Parquet: one row per key, readable by any engine
+    full = Path(export_full(lake, tmp_path / "full")["directory"])
+    plain = pq.read_table(full / "trademarks.parquet").to_pylist()
+    assert [(r["st13"], r["mark_text"]) for r in plain] == [(A, "ALPHA v2"), (C, "GAMMA")]
+    assert [r["st13"] for r in pq.read_table(full / "deleted.parquet").to_pylist()] == [B]

@@ -20,29 +20,29 @@ MARKS = [
 ]
 
 
-def test_full_text_search_with_filters(home, tmp_path):
-    publish(home, stage(tmp_path, "d1", MARKS))
-    hits = rows(home, "select st13 from search_marks('apple')")
+def test_full_text_search_with_filters(lake, home, tmp_path):
+    publish(lake, stage(tmp_path, "d1", MARKS))
+    hits = rows(lake, home, "select st13 from search_marks('apple')")
     # stemmed (APPLES), applicant names searched too (ORANGE by Apple Growers); APPEL is not a match
     assert {h[0][-2:] for h in hits} == {"1A", "2A", "4A", "5A"}
-    assert rows(home, "select st13 from search_marks('apple', classes := [42])") == [("US50201500000002A",)]
-    assert rows(home, "select st13 from search_marks('apple', offices := ['GB'])") == [("GB50201500000005A",)]
-    assert rows(home, "select st13 from search_marks('apple', statuses := ['Registered'])") == [("US50201500000001A",)]
-    assert rows(home, "select st13 from search_marks('apple', vienna := ['05.07.13'])") == [("US50201500000002A",)]
-    assert rows(home, "select count(*) from search_marks('apple', filed_from := DATE '2016-01-01')") == [(0,)]
+    assert rows(lake, home, "select st13 from search_marks('apple', classes := [42])") == [("US50201500000002A",)]
+    assert rows(lake, home, "select st13 from search_marks('apple', offices := ['GB'])") == [("GB50201500000005A",)]
+    assert rows(lake, home, "select st13 from search_marks('apple', statuses := ['Registered'])") == [("US50201500000001A",)]
+    assert rows(lake, home, "select st13 from search_marks('apple', vienna := ['05.07.13'])") == [("US50201500000002A",)]
+    assert rows(lake, home, "select count(*) from search_marks('apple', filed_from := DATE '2016-01-01')") == [(0,)]
 
 
-def test_fuzzy_search(home, tmp_path):
-    publish(home, stage(tmp_path, "d1", MARKS))
-    hits = rows(home, "select mark_text, edit_distance from similar_marks('apple', min_similarity := 0.9)")
+def test_fuzzy_search(lake, home, tmp_path):
+    publish(lake, stage(tmp_path, "d1", MARKS))
+    hits = rows(lake, home, "select mark_text, edit_distance from similar_marks('apple', min_similarity := 0.9)")
     assert ("APPEL", 2) in hits and ("APPLES", 1) in hits
     assert ("ORANGE", 5) not in hits
-    assert rows(home, "select mark_text from similar_marks('apple', min_similarity := 0.9, classes := [9], offices := ['US'])") == [("APPEL",)]
+    assert rows(lake, home, "select mark_text from similar_marks('apple', min_similarity := 0.9, classes := [9], offices := ['US'])") == [("APPEL",)]
 
 
-def test_cli_search(home, tmp_path):
-    publish(home, stage(tmp_path, "d1", MARKS))
-    rows(home, "select 1")  # builds the catalog
+def test_cli_search(lake, home, tmp_path):
+    publish(lake, stage(tmp_path, "d1", MARKS))
+    rows(lake, home, "select 1")  # builds the catalog
     out = subprocess.run([sys.executable, "-m", "ipetl.cli", "search", "apple", "--class", "42", "--home", str(home), "--format", "csv"],
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stderr

@@ -28,6 +28,7 @@ from transforms.schema import empty_record
 from transforms.st13 import ST13Rule
 from transforms.values import ST3_CODES
 from warehouse import xml_export
+from warehouse import lake as lakes
 from warehouse.catalog import open_catalog
 from warehouse.xml_export import export_xml, write_st66, write_st86
 
@@ -56,12 +57,21 @@ def st66_schema() -> etree.XMLSchema:
 @pytest.fixture(scope="module")
 def published(tmp_path_factory) -> Path:
     home = tmp_path_factory.mktemp("home")
-    assert pipeline.run(IPAS, source=MIRROR, home=home).snapshot_id == 1
+    assert pipeline.run(IPAS, source=MIRROR, home=home).snapshot_id is not None
     return home
 
 
+@pytest.fixture(scope="module")
+def snapshot(published) -> int:
+    con = lakes.connect(pipeline.lake_settings(published), read_only=True)
+    try:
+        return lakes.current_snapshot(con)
+    finally:
+        con.close()
+
+
 def published_rows(home: Path) -> dict[str, dict]:
-    con = open_catalog(home, pipeline.registry_rows())
+    con = open_catalog(pipeline.lake_settings(home), home, pipeline.registry_rows())
     try:
         rows = con.execute("SELECT * FROM trademarks").to_arrow_table().to_pylist()
     finally:
@@ -80,9 +90,9 @@ def enumeration(xsd: str, type_name: str) -> list[str]:
     return [e.get("value") for e in simple.iter("{*}enumeration")]
 
 
-def test_st66_export_of_published_records_validates_against_the_st66_schema(published, st66_schema, tmp_path):
-    path = export_xml(published, "st66", tmp_path, pipeline.registry_rows())
-    assert path == tmp_path / "trademarks-st66-00000001.xml"
+def test_st66_export_of_published_records_validates_against_the_st66_schema(published, snapshot, st66_schema, tmp_path):
+    path = export_xml(pipeline.lake_settings(published), "st66", tmp_path)
+    assert path == tmp_path / f"trademarks-st66-{snapshot:08d}.xml"
     doc = parse(str(path))
     st66_schema.assertValid(doc)
     assert len(list(doc.iter(f"{TM}TradeMark"))) == 6
@@ -135,18 +145,18 @@ def test_st66_export_of_published_records_validates_against_the_st66_schema(publ
     assert not st66_schema.validate(doc)
 
 
-def test_st66_export_filtered_and_st86_export_of_no_designs(published, tmp_path):
-    path = export_xml(published, "st66", tmp_path, pipeline.registry_rows(), where="office = 'KH'")
+def test_st66_export_filtered_and_st86_export_of_no_designs(published, snapshot, tmp_path):
+    path = export_xml(pipeline.lake_settings(published), "st66", tmp_path, where="office = 'KH'")
     assert [m.findtext(f"{TM}ApplicationNumber") for m in parse(str(path)).iter(f"{TM}TradeMark")] == ["KH/673426/M"]
-    designs = parse(str(export_xml(published, "st86", tmp_path, pipeline.registry_rows())))
+    designs = parse(str(export_xml(pipeline.lake_settings(published), "st86", tmp_path)))
     assert designs.getroot().tag == f"{DS}Transaction"
     assert designs.find(f".//{DS}TransactionData") is not None and designs.find(f".//{DS}DesignApplication") is None
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["designs-st86-00000001.xml", "trademarks-st66-00000001.xml"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"designs-st86-{snapshot:08d}.xml", f"trademarks-st66-{snapshot:08d}.xml"]
 
 
 def test_st66_export_reads_back_to_the_published_records(published, tmp_path):
     published_by_number = published_rows(published)
-    path = export_xml(published, "st66", tmp_path, pipeline.registry_rows())
+    path = export_xml(pipeline.lake_settings(published), "st66", tmp_path)
     with open(path, "rb") as stream:
         office_records = list(st66_connector.iter_office_records(stream))
     assert len(office_records) == 6

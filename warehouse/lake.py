@@ -1,0 +1,319 @@
+"""The lake: DuckLake tables that any DuckDB reads, on local disk or object storage.
+
+Two settings say where it lives (`LakeSettings`): the *catalog*, DuckLake's metadata database
+(a SQLite file by default, which several local processes may write; or a PostgreSQL database for
+publishers on several hosts), and the *data path*, where the Parquet files go (a local folder, or
+`s3://bucket/prefix/` on any S3-compatible store). Every publish is one DuckLake transaction:
+readers see the snapshot before it or after it, never a mixture, and a crash at any point leaves
+the last committed snapshot readable. Nothing stored names an absolute local path: a local data
+path inside the catalog's folder is recorded relative to it, and ipetl always attaches with the
+data path of the home it was given, so a copied or moved home gives the same answers.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+import duckdb
+import pyarrow as pa
+
+from transforms.normalize import QUARANTINE
+from transforms.schema import DELIVERIES, KEYS, SCHEMA_VERSION, TABLES, TOMBSTONES
+from warehouse import extensions
+
+ALIAS = "lake"
+# table -> (schema, partition columns, sort columns)
+LAKE_TABLES: dict[str, tuple[pa.Schema, tuple[str, ...], tuple[str, ...]]] = {
+    **{name: (schema, ("office",), KEYS[name]) for name, schema in TABLES.items()},
+    "deleted": (TOMBSTONES, ("office",), ("table_name", "st13", "design_number")),
+    "quarantine": (QUARANTINE, ("collection",), ("source_file", "st13")),
+    "deliveries": (DELIVERIES, (), ("collection", "delivery_date", "delivery_sequence")),
+}
+# One row: the schema version and a publish counter. Every publish updates the row, so two
+# overlapping publishes conflict in DuckLake and the later one retries against the first's rows
+# (DuckLake lets concurrent inserts into one table both commit: the same new key could land twice).
+INFO_TABLE = "lake_info"
+REMOTE_SCHEMES = ("s3://", "gs://", "gcs://", "r2://")
+_POSTGRES = re.compile(r"^(postgres|postgresql)(:|://)", re.IGNORECASE)
+_SECRET_VALUES = re.compile(r"(password|secret|key_id)\s*=\s*('[^']*'|\S+)", re.IGNORECASE)
+_URI_PASSWORD = re.compile(r"(://[^:/@\s]+):[^@/\s]+@")
+T = TypeVar("T")
+
+
+class LakeError(Exception):
+    """The lake cannot be reached or written (catalog, object store, credentials): the run's
+    failure, never the delivery's."""
+
+
+@dataclass(frozen=True)
+class S3Credentials:
+    """Credentials for an S3-compatible data path (the standard AWS_* variables)."""
+
+    key_id: str | None = None
+    secret: str | None = field(default=None, repr=False)
+    region: str | None = None
+    endpoint: str | None = None  # AWS_ENDPOINT_URL, e.g. http://127.0.0.1:9000 for MinIO
+    session_token: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class LakeSettings:
+    """Where the lake lives: the DuckLake catalog and the data path."""
+
+    catalog: str  # a .sqlite (or .duckdb) file, a PostgreSQL DSN, or a `ducklake:` URI
+    data: str  # a local folder, or s3://bucket/prefix/
+    s3: S3Credentials | None = None
+
+    @property
+    def remote_data(self) -> bool:
+        return self.data.startswith(REMOTE_SCHEMES)
+
+    @property
+    def catalog_uri(self) -> str:
+        text = self.catalog
+        if text.startswith("ducklake:"):
+            return text
+        if _POSTGRES.match(text):  # postgres:<libpq key=value ...> or a postgresql:// URI
+            return "ducklake:postgres:" + (text if "://" in text else text.split(":", 1)[1])
+        return f"ducklake:{text}" if text.endswith(".duckdb") else f"ducklake:sqlite:{text}"
+
+    @property
+    def catalog_file(self) -> Path | None:
+        """The catalog's local file (SQLite or DuckDB), None for a database server."""
+        uri = self.catalog_uri.removeprefix("ducklake:")
+        if uri.startswith("postgres:"):
+            return None
+        return Path(uri.removeprefix("sqlite:"))
+
+    def describe(self) -> str:
+        """Catalog and data path for messages, with passwords and keys left out."""
+        return f"catalog {redact(self.catalog)}, data {self.data}"
+
+
+def redact(text: str) -> str:
+    """A DSN or message with its password / secret values replaced by ***."""
+    return _URI_PASSWORD.sub(r"\1:***@", _SECRET_VALUES.sub(r"\1=***", text))
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def failpoint(name: str) -> None:
+    """Crash here (SIGKILL, no clean-up) when IPETL_FAILPOINT names this point: crash tests only."""
+    if os.environ.get("IPETL_FAILPOINT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _data_path(settings: LakeSettings) -> str:
+    if settings.remote_data:
+        return settings.data.rstrip("/") + "/"
+    return str(Path(settings.data).absolute()) + "/"
+
+
+def _stored_data_path(settings: LakeSettings) -> str:
+    """The data path recorded in a new catalog: relative to the catalog's folder when the data
+    sit under it (DuckDB resolves it against the reader's working directory: the home)."""
+    data = _data_path(settings)
+    catalog_file = settings.catalog_file
+    if settings.remote_data or catalog_file is None:
+        return data
+    try:
+        return str(Path(data).relative_to(catalog_file.absolute().parent)) + "/"
+    except ValueError:
+        return data
+
+
+def _create_secret(con: duckdb.DuckDBPyConnection, settings: LakeSettings) -> None:
+    creds = settings.s3 or S3Credentials()
+    endpoint = (creds.endpoint or "").rstrip("/")
+    values = {"KEY_ID": creds.key_id, "SECRET": creds.secret, "SESSION_TOKEN": creds.session_token,
+              "REGION": creds.region, "ENDPOINT": endpoint.split("://", 1)[-1]}
+    options = [f"TYPE {'gcs' if settings.data.startswith(('gs://', 'gcs://')) else 's3'}"]
+    options += [f"{key} {_quote(value)}" for key, value in values.items() if value]
+    if endpoint:
+        options += [f"USE_SSL {str(not endpoint.startswith('http://')).lower()}", "URL_STYLE 'path'"]
+    con.execute(f"CREATE OR REPLACE TEMPORARY SECRET ipetl_lake ({', '.join(options)})")
+
+
+def error(settings: LakeSettings, what: str, exc: Exception) -> LakeError:
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return LakeError(f"{what} ({settings.describe()}): {redact(first)}")
+
+
+def connect(
+    settings: LakeSettings,
+    *,
+    read_only: bool = False,
+    snapshot: int | None = None,
+    config: dict | None = None,
+) -> duckdb.DuckDBPyConnection:
+    """A new in-memory DuckDB session with the lake attached as `lake` (see attach)."""
+    con = duckdb.connect(config=config or {})
+    try:
+        attach(con, settings, read_only=read_only, snapshot=snapshot)
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def attach(
+    con: duckdb.DuckDBPyConnection,
+    settings: LakeSettings,
+    *,
+    read_only: bool = False,
+    snapshot: int | None = None,
+) -> None:
+    """Attach the lake to a session as `lake`, read-only or at an older snapshot if asked.
+
+    A writable attach creates the lake and its tables when they are missing. Raises LakeError,
+    with one line naming the catalog and data path (credentials left out), when the catalog or
+    the object store cannot be reached.
+    """
+    try:
+        catalog_file = settings.catalog_file
+        names = ["ducklake", "sqlite_scanner" if catalog_file and catalog_file.suffix != ".duckdb" else None,
+                 "postgres_scanner" if catalog_file is None else None, "httpfs" if settings.remote_data else None]
+        extensions.load(con, *(n for n in names if n))
+        if settings.remote_data:
+            _create_secret(con, settings)
+        if catalog_file is not None:
+            if read_only and not catalog_file.exists():
+                raise LakeError(f"no lake yet ({settings.describe()}): run `ipetl run` first")
+            catalog_file.parent.mkdir(parents=True, exist_ok=True)
+            if not catalog_file.exists():  # a new lake: record the data path portably
+                if catalog_file.suffix != ".duckdb":
+                    _create_sqlite_catalog(catalog_file)
+                con.execute(f"ATTACH {_quote(settings.catalog_uri)} AS {ALIAS} (DATA_PATH {_quote(_stored_data_path(settings))})")
+                con.execute(f"DETACH {ALIAS}")
+        options = [f"DATA_PATH {_quote(_data_path(settings))}", "OVERRIDE_DATA_PATH true", "DATA_INLINING_ROW_LIMIT 0"]
+        if read_only:
+            options.append("READ_ONLY")
+        if snapshot is not None:
+            options.append(f"SNAPSHOT_VERSION {int(snapshot)}")
+        attach_sql = f"ATTACH {_quote(settings.catalog_uri)} AS {ALIAS} ({', '.join(options)})"
+        # two processes creating one lake in a database server at once: the loser attaches again
+        retrying(lambda: con.execute(attach_sql), attempts=5) if not read_only else con.execute(attach_sql)
+        if not read_only:
+            retrying(lambda: _ensure_tables(con))
+    except LakeError:
+        raise
+    except (duckdb.Error, OSError) as exc:
+        if snapshot is not None and "snapshot" in str(exc).lower():
+            raise LakeError(f"snapshot {snapshot} does not exist (expired by vacuum?)") from None
+        raise error(settings, "cannot open the lake", exc) from None
+
+
+def _create_sqlite_catalog(path: Path) -> None:
+    """An empty SQLite catalog in WAL mode (kept by the file): readers never block a publish,
+    and of two overlapping publishes the first to commit wins and the other retries."""
+    db = sqlite3.connect(path)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+    finally:
+        db.close()
+
+
+def _ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Create missing lake tables (partitioned, sorted for key lookups) and add fields the
+    schema gained since: adding a field is allowed by the data contract, removing one is not."""
+    existing: dict[str, set[str]] = {}
+    for table, column in con.execute(
+        "SELECT table_name, column_name FROM duckdb_columns() WHERE database_name = ? AND schema_name = 'main'", [ALIAS]
+    ).fetchall():
+        existing.setdefault(table, set()).add(column)
+    todo = [name for name, (schema, _, _) in LAKE_TABLES.items() if not set(schema.names) <= existing.get(name, set())]
+    if not todo and INFO_TABLE in existing:
+        return
+    con.execute("BEGIN")
+    try:
+        if INFO_TABLE not in existing:
+            con.execute(f"CREATE TABLE {ALIAS}.{INFO_TABLE} (schema_version VARCHAR, publishes BIGINT, last_published_at TIMESTAMPTZ)")
+            con.execute(f"INSERT INTO {ALIAS}.{INFO_TABLE} VALUES (?, 0, NULL)", [SCHEMA_VERSION])
+        for name in todo:
+            schema, partition, sort = LAKE_TABLES[name]
+            if name not in existing:
+                con.register("_empty", schema.empty_table())
+                con.execute(f"CREATE TABLE {ALIAS}.{name} AS SELECT * FROM _empty")
+                con.unregister("_empty")
+                if partition:
+                    con.execute(f"ALTER TABLE {ALIAS}.{name} SET PARTITIONED BY ({', '.join(partition)})")
+                con.execute(f"ALTER TABLE {ALIAS}.{name} SET SORTED BY ({', '.join(sort)})")
+                continue
+            for f in schema:
+                if f.name not in existing[name]:
+                    con.register("_empty", pa.table({f.name: pa.array([], f.type)}))
+                    sql_type = str(con.execute("SELECT * FROM _empty").description[0][1])
+                    con.unregister("_empty")
+                    con.execute(f'ALTER TABLE {ALIAS}.{name} ADD COLUMN "{f.name}" {sql_type}')
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def is_conflict(exc: Exception) -> bool:
+    """A commit that lost a race with another publisher (retry it), not a real failure."""
+    text = str(exc).lower()
+    return isinstance(exc, duckdb.TransactionException) or any(
+        s in text for s in ("conflict", "database is locked", "database is busy", "could not serialize", "deadlock",
+                            "duplicate key", "already exists")
+    )
+
+
+def retrying(action: Callable[[], T], attempts: int = 20, first_wait: float = 0.05) -> T:
+    """Run `action` again when it lost a commit race; back off exponentially (with jitter)."""
+    for attempt in range(attempts):
+        try:
+            return action()
+        except duckdb.Error as exc:
+            if attempt == attempts - 1 or not is_conflict(exc):
+                raise
+            time.sleep(first_wait * (2 ** min(attempt, 6)) * (0.5 + (os.getpid() % 100) / 100))
+    raise AssertionError("unreachable")
+
+
+def current_snapshot(con: duckdb.DuckDBPyConnection) -> int:
+    return con.execute(f"SELECT id FROM {ALIAS}.current_snapshot()").fetchone()[0]
+
+
+def snapshot_ids(con: duckdb.DuckDBPyConnection) -> list[int]:
+    return [r[0] for r in con.execute(f"SELECT snapshot_id FROM {ALIAS}.snapshots() ORDER BY 1").fetchall()]
+
+
+@dataclass
+class VacuumResult:
+    kept: list[int]
+    expired: int
+    files_removed: int
+
+
+def vacuum(settings: LakeSettings, keep: int, rewrite_share: float = 0.1) -> VacuumResult:
+    """Rewrite files with more than `rewrite_share` of their rows deleted, merge small files,
+    expire all but the newest `keep` snapshots, and delete files no snapshot uses (and those a
+    killed publish left behind)."""
+    con = connect(settings)
+    try:
+        retrying(lambda: con.execute(f"CALL ducklake_rewrite_data_files('{ALIAS}', delete_threshold => {float(rewrite_share)})"))
+        retrying(lambda: con.execute(f"CALL ducklake_merge_adjacent_files('{ALIAS}')"))
+        ids = snapshot_ids(con)
+        kept = ids[-max(keep, 1):]
+        expired = ids[: -max(keep, 1)]
+        if expired:
+            retrying(lambda: con.execute(f"CALL ducklake_expire_snapshots('{ALIAS}', versions => {expired})"))
+        removed = len(con.execute(f"CALL ducklake_cleanup_old_files('{ALIAS}', cleanup_all => true)").fetchall())
+        removed += len(con.execute(f"CALL ducklake_delete_orphaned_files('{ALIAS}', cleanup_all => true)").fetchall())
+        return VacuumResult(kept, len(expired), removed)
+    except duckdb.Error as exc:
+        raise error(settings, "vacuum failed", exc) from None
+    finally:
+        con.close()
