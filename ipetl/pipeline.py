@@ -430,15 +430,14 @@ def _normalize_all(collection, paths, home, run_id, force, pool: Executor, jobs:
     return pending
 
 
-def _prepare_gate(tables: list[str], home: Path) -> threading.Thread:
-    """Load the quality gate in a thread of this process while the pool's processes (forked at
-    its first task, before this thread starts) fetch and normalize; a failure here is left for
-    the gate itself to report."""
+def _prepare_gate() -> threading.Thread:
+    """Import the quality gate's GX in a thread of this process while the pool's processes
+    (forked at its first task, before this thread starts) fetch and normalize; a failure here is
+    left for the gate itself to report."""
 
     def prepare() -> None:
         try:
-            for table in tables:
-                gate.prepare(table, home / "gx")
+            gate.prepare()
         except Exception:
             pass
 
@@ -629,7 +628,7 @@ def run(
     fetch_failures = []
     with _Here() if jobs <= 1 else ProcessPoolExecutor(jobs) as pool:
         found = {cid: pool.submit(_discover_by_id, cid, home, source, force) for cid in ids}
-        warm = _prepare_gate(sorted({COLLECTIONS[cid].table for cid in ids}), home) if jobs > 1 else None
+        warm = _prepare_gate() if jobs > 1 else None
         normalizing = {}
         for cid, pending in found.items():
             try:
