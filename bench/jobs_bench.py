@@ -1,7 +1,8 @@
 """Benchmark: `ipetl run --jobs 1` against `--jobs 2` on generated USPTO daily-XML deliveries.
 
-Two sets, each generated once under bench/out/jobs/ with the generator of uspto_normalize.py:
-  many  --deliveries files of --delivery-mb MB (default 8 x 20 MB): one process per delivery;
+Two sets, each generated once under bench/out/jobs/ with the USPTO generator of normalize_bench.py:
+  many  --deliveries files of --delivery-mb MB (default 8 x 20 MB), one generated file cut at
+        record boundaries (connectors/split.py), so that each holds other marks;
   one   one file of --big-mb MB (default 200 MB): cut into parts at <case-file> boundaries.
 Each run is pipeline.run (what `ipetl run --collection ustm --source DIR` does) in a fresh
 subprocess on a fresh home. Reported per run: wall seconds of the whole run (fetch, normalize,
@@ -27,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out" / "jobs"
 sys.path.insert(0, str(ROOT / "bench"))
-from uspto_normalize import MB, generate  # noqa: E402
+from normalize_bench import BENCHES, MB, generate  # noqa: E402
 
 
 def step_run(source: Path, home: Path, jobs: int) -> dict:
@@ -64,12 +65,21 @@ def measure(source: Path, jobs: int) -> dict:
 
 def make_set(name: str, files: int, megabytes: float) -> Path:
     """bench/out/jobs/<name>/ustm/apc2503DD.xml, one a day from 2025-03-01; kept between runs."""
+    sys.path.insert(0, str(ROOT))
+    from connectors.split import split_xml
+
     folder = OUT / name / "ustm"
     wanted = [folder / f"apc2503{day:02d}.xml" for day in range(1, files + 1)]
     if sorted(folder.glob("*.xml")) != wanted or any(abs(p.stat().st_size - megabytes * MB) > MB for p in wanted):
         shutil.rmtree(folder, ignore_errors=True)
-        for n, path in enumerate(wanted):
-            generate(path, megabytes, first_copy=n * 100_000)  # distinct serials in each
+        folder.mkdir(parents=True)
+        whole = folder / "whole.xml"
+        generate(BENCHES["ustm"], whole, megabytes * files)
+        parts = split_xml(whole, "case-file", files, folder / "parts") if files > 1 else [whole]
+        for part, path in zip(parts, wanted):
+            part.rename(path)
+        shutil.rmtree(folder / "parts", ignore_errors=True)
+        whole.unlink(missing_ok=True)
     return folder.parent
 
 

@@ -462,6 +462,19 @@ def fetch_new(
     return FetchResult(pending, failures)
 
 
+def count_attempt(home: str | os.PathLike, collection: str, name: str, change: int) -> int:
+    """Add `change` to a fetched delivery's unfinished readings (+1 as one begins, -1 when it
+    ended without reading the delivery, e.g. on a full disk) or reset them (change 0, when a
+    reading ended); returns the count. A name not in the state (a path given directly) counts 0."""
+    with open_state(home, collection) as state:
+        record = state.deliveries.get(name)
+        if record is None:
+            return 0
+        record.attempts = max(0, record.attempts + change) if change else 0
+        state.save()
+        return record.attempts
+
+
 def mark_processed(
     home: str | os.PathLike,
     collection: str,

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Iterator
 
+from connectors.resources import resource_error
 from connectors.xml import DeliveryError
 
 # Refuse to inflate a member past this many bytes per compressed byte (and past the floor).
@@ -85,6 +86,9 @@ def open_members(path: str | os.PathLike) -> Iterator[Member]:
         with open(path, "rb") as fh:
             magic = fh.read(4)
     except OSError as exc:
+        resource = resource_error(exc, str(path))
+        if resource is not None:
+            raise resource from exc
         raise DeliveryError(f"cannot open: {exc.strerror}") from None
     size = path.stat().st_size
     try:

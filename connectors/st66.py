@@ -117,44 +117,78 @@ def new_record(transaction: dict | None = None) -> dict:
     }
 
 
-def _own_nodes(elem):
-    """The party's elements in document order, without its entitlement and version sub-records."""
-    for child in elem:
-        if not local(child.tag).endswith(_NOT_THE_PARTY):
-            yield child
-            yield from _own_nodes(child)
+# What each element of a party is to parse_party, by local name (decided once per name).
+_NAME_LINE, _ADDRESS_LINE, _COUNTRY, _WHOLE_NAME, _PERSON_PART, _NATIONALITY, _IDENTIFIER, _NOT_OWN = range(8)
+_PARTY_ROLES: dict[str, int | None] = {}
+
+
+def _party_role(tag: str) -> int | None:
+    try:
+        return _PARTY_ROLES[tag]
+    except KeyError:
+        pass
+    if tag.endswith(_NOT_THE_PARTY):
+        role = _NOT_OWN
+    elif tag in _NAME_LINES:
+        role = _NAME_LINE
+    elif tag in _ADDRESS_LINES:
+        role = _ADDRESS_LINE
+    elif tag in _ADDRESS_COUNTRIES:
+        role = _COUNTRY
+    elif tag in _WHOLE_NAMES:
+        role = _WHOLE_NAME
+    elif tag in _PERSON_PARTS:
+        role = _PERSON_PART
+    elif tag.endswith("NationalityCode") or tag.endswith("IncorporationCountryCode"):
+        role = _NATIONALITY
+    elif tag in ("ApplicantIdentifier", "RepresentativeIdentifier", "Identifier"):
+        role = _IDENTIFIER
+    else:
+        role = None
+    if len(_PARTY_ROLES) < 10_000:  # bounded, like connectors.xml.local's memory
+        _PARTY_ROLES[tag] = role
+    return role
 
 
 def parse_party(elem) -> dict:
     """Applicant / Representative / Designer (any ST.66, ST.86 or ST.96 name and address shape,
-    office dialects included) → name, country, address."""
+    office dialects included) → name, country, address. The party's entitlement and version
+    sub-records (an establishment's own address ...) are not the party's."""
     name_lines: list[tuple[str | None, str]] = []
     person: dict[str, str] = {}
     whole_name = None
     address: list[str] = []
     country = nationality = identifier = None
-    for node in _own_nodes(elem):
+    skip = 0
+    for node in elem.iterdescendants():
+        if skip:
+            skip -= 1
+            continue
         tag = local(node.tag)
-        if tag in _NAME_LINES:
-            value = text(node)
-            if value:
-                name_lines.append((node.get("languageCode"), value))
-        elif tag in _ADDRESS_LINES:
-            value = text(node)
-            if value and value not in address:
+        role = _party_role(tag)
+        if role is None:
+            continue
+        if role == _NOT_OWN:
+            skip = sum(1 for _ in node.iterdescendants())
+            continue
+        value = text(node)
+        if value is None:
+            continue
+        if role == _NAME_LINE:
+            name_lines.append((node.get("languageCode"), value))
+        elif role == _ADDRESS_LINE:
+            if value not in address:
                 address.append(value)
-        elif tag in _ADDRESS_COUNTRIES:
-            country = country or text(node)
-        elif tag in _WHOLE_NAMES:
-            whole_name = whole_name or text(node)
-        elif tag in _PERSON_PARTS:
-            value = text(node)
-            if value:
-                person.setdefault(tag, value)
-        elif tag.endswith("NationalityCode") or tag.endswith("IncorporationCountryCode"):
-            nationality = nationality or text(node)
-        elif tag in ("ApplicantIdentifier", "RepresentativeIdentifier", "Identifier"):
-            identifier = identifier or text(node)
+        elif role == _COUNTRY:
+            country = country or value
+        elif role == _WHOLE_NAME:
+            whole_name = whole_name or value
+        elif role == _PERSON_PART:
+            person.setdefault(tag, value)
+        elif role == _NATIONALITY:
+            nationality = nationality or value
+        else:
+            identifier = identifier or value
     if name_lines:
         first_language = name_lines[0][0]
         seen: list[str] = []
@@ -286,52 +320,70 @@ def _children_text(elem) -> dict:
     return {local(c.tag): text(c) for c in elem}
 
 
+def _kind_mark(child, record: dict) -> None:
+    value = text(child)
+    if value:
+        record["KindMark"].append(value)
+
+
+def _word_mark(child, record: dict) -> None:
+    for node in child:
+        if local(node.tag) in ("MarkVerbalElementText", "MarkSignificantVerbalElement"):
+            value = text(node)
+            if value:
+                record["verbal"].append((node.get("languageCode"), value))
+
+
+def _verbal_element(child, record: dict) -> None:  # eetm, matm: no WordMarkSpecification
+    value = text(child)
+    if value:
+        record["verbal"].append((child.get("languageCode"), value))
+
+
+def _mark_image(child, record: dict) -> None:  # eetm, matm: the image's file or address, without details
+    value = text(child)
+    if value:
+        record["MarkImageURI" if value.startswith(("http://", "https://")) else "MarkImageFilename"].append(value)
+
+
+def _international_mark_key(child, record: dict) -> None:
+    record["InternationalMarkIdentifier"] = next((text(c) for c in child if local(c.tag) == "Identifier"), None)
+
+
+# TradeMark children (by local name, office dialects mapped) → how each fills the office record.
+_READERS = {
+    "KindMark": _kind_mark,
+    "WordMarkSpecification": _word_mark,
+    "MarkVerbalElementText": _verbal_element,
+    "GoodsServicesDetails": lambda child, record: record["goods_services"].extend(_goods_services(child)),
+    "ApplicantDetails": lambda child, record: record["applicants"].extend(_parties(child, "Applicant")),
+    "RepresentativeDetails": lambda child, record: record["representatives"].extend(_parties(child, "Representative")),
+    "MarkImageDetails": _mark_images,
+    "MarkImage": _mark_image,
+    "CategoryCodeDetails": lambda child, record: record["vienna"].extend(_category_codes(child)),  # eetm
+    "PriorityDetails": lambda child, record: record["priorities"].extend(_priorities(child)),
+    "PublicationDetails": lambda child, record: record["publications"].extend(_children_text(p) for p in child),
+    "PublicationDate": lambda child, record: record["publications"].append({"PublicationDate": text(child)}),  # eetm, matm
+    "MarkEventDetails": lambda child, record: record["events"].extend(_children_text(e) for e in child),
+    "DesignatedCountryDetails": lambda child, record: record["designated"].extend(designated_codes(child)),
+    "MarkRecordDetails": lambda child, record: record["designated"].extend(_subsequent_designations(child)),
+    "InternationalMarkKey": _international_mark_key,
+}
+
+
 def parse_trademark(elem, transaction: dict) -> dict:
     """One TradeMark element → ST.66 office record (direct children only, by tag)."""
     record = new_record(transaction)
     record["operationCode"] = elem.get("operationCode")
     for child in elem:
-        tag = _DIALECT.get(local(child.tag), local(child.tag))
+        tag = local(child.tag)
+        tag = _DIALECT.get(tag, tag)
         if tag in _SCALARS:
             record[tag] = text(child)
-        elif tag == "KindMark":
-            if text(child):
-                record["KindMark"].append(text(child))
-        elif tag == "WordMarkSpecification":
-            for node in child:
-                if local(node.tag) in ("MarkVerbalElementText", "MarkSignificantVerbalElement") and text(node):
-                    record["verbal"].append((node.get("languageCode"), text(node)))
-        elif tag == "MarkVerbalElementText":  # eetm, matm: no WordMarkSpecification
-            if text(child):
-                record["verbal"].append((child.get("languageCode"), text(child)))
-        elif tag == "GoodsServicesDetails":
-            record["goods_services"].extend(_goods_services(child))
-        elif tag == "ApplicantDetails":
-            record["applicants"].extend(_parties(child, "Applicant"))
-        elif tag == "RepresentativeDetails":
-            record["representatives"].extend(_parties(child, "Representative"))
-        elif tag == "MarkImageDetails":
-            _mark_images(child, record)
-        elif tag == "MarkImage":  # eetm, matm: the image's file or address, without details
-            value = text(child)
-            if value:
-                record["MarkImageURI" if value.startswith(("http://", "https://")) else "MarkImageFilename"].append(value)
-        elif tag == "CategoryCodeDetails":  # eetm: Vienna codes beside the mark
-            record["vienna"].extend(_category_codes(child))
-        elif tag == "PriorityDetails":
-            record["priorities"].extend(_priorities(child))
-        elif tag == "PublicationDetails":
-            record["publications"].extend(_children_text(p) for p in child)
-        elif tag == "PublicationDate":  # eetm, matm
-            record["publications"].append({"PublicationDate": text(child)})
-        elif tag == "MarkEventDetails":
-            record["events"].extend(_children_text(e) for e in child)
-        elif tag == "DesignatedCountryDetails":
-            record["designated"].extend(designated_codes(child))
-        elif tag == "MarkRecordDetails":
-            record["designated"].extend(_subsequent_designations(child))
-        elif tag == "InternationalMarkKey":
-            record["InternationalMarkIdentifier"] = next((text(c) for c in child if local(c.tag) == "Identifier"), None)
+            continue
+        read = _READERS.get(tag)
+        if read is not None:
+            read(child, record)
         elif tag.endswith("Ext"):
             for node in child:
                 if local(node.tag) in _EXTENSION_SCALARS:

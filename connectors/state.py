@@ -38,7 +38,8 @@ class DeliveryRecord:
     `modified` is the time the source's listing gave; `etag` and `last_modified` are the HTTP
     validators the server sent with the file (sent back on the next run as If-None-Match and
     If-Modified-Since). `status` is `fetched` until the pipeline marks it `processed` or
-    `rejected` (with `reason`).
+    `rejected` (with `reason`). `attempts` counts readings of it that began and never ended (the
+    process was killed, or died): a delivery that keeps killing its reader is set aside.
     """
 
     name: str
@@ -53,6 +54,7 @@ class DeliveryRecord:
     modified: str | None = None
     etag: str | None = None
     last_modified: str | None = None
+    attempts: int = 0
 
 
 @dataclass

@@ -10,7 +10,7 @@ transforms/uspto_tdxf.py maps it to the canonical record. The case-file's direct
 dispatched by tag; inside them, what the transform maps is read, plus the correspondent, prior
 registrations and Madrid filing requests. Prosecution events (the bulk of a case-file) and most
 header indicators are parsed by lxml but never visited from Python: each visit costs a Python
-object, and normalizing runs at about a third of raw lxml speed (bench/uspto_normalize.py).
+object, and normalizing runs at about a third of raw lxml speed (bench/normalize_bench.py).
 """
 
 from __future__ import annotations

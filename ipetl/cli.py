@@ -16,6 +16,8 @@ from pathlib import Path
 
 import click
 
+from connectors.resources import resource_error
+
 
 def _json_default(value):
     if isinstance(value, (dt.date, dt.datetime)):
@@ -53,11 +55,38 @@ def _lake(home, catalog, data):
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-def main():
-    """Open ETL for trademark (ST.66) and industrial-design (ST.86) registers."""
+def cli():
+    """Open ETL for trademark (ST.66) and industrial-design (ST.86) registers.
+
+    Exit codes: 0 everything asked for was done; 1 some input was rejected or quarantined as a
+    whole, or a batch was refused; 2 usage errors; 3 the run could not finish (a resource ran
+    out, the lake or a source could not be reached); 130 interrupted (Ctrl-C).
+    """
 
 
-@main.command()
+def main() -> None:
+    """The `ipetl` command: errors are one line on stderr, never a traceback (IPETL_DEBUG=1 shows it)."""
+    try:
+        cli.main(prog_name="ipetl", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("ipetl: interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("ipetl: interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # the last line of defence: one line, and the way to see more
+        if os.environ.get("IPETL_DEBUG"):
+            raise
+        resource = resource_error(exc)
+        if resource is not None:
+            _fail(f"{resource}", 3)
+        _fail(f"internal error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} (IPETL_DEBUG=1 shows where)", 70)
+
+
+@cli.command()
 @click.option("--kind", type=click.Choice(["trademark", "design"]), default=None)
 def collections(kind):
     """List the collection registry."""
@@ -70,7 +99,7 @@ def collections(kind):
     )
 
 
-@main.command("duckdb-extensions")
+@cli.command("duckdb-extensions")
 def duckdb_extensions():
     """Install the pinned DuckDB extensions (ducklake, sqlite, postgres, httpfs, fts) where a plain
     DuckDB finds them, so `ATTACH 'ducklake:...'` works offline in the DuckDB CLI or Python."""
@@ -79,7 +108,7 @@ def duckdb_extensions():
     click.echo(str(install()))
 
 
-@main.command()
+@cli.command()
 def dictionary():
     """Print the data dictionary (Markdown) generated from the canonical schemas."""
     from transforms.schema import data_dictionary
@@ -87,7 +116,7 @@ def dictionary():
     click.echo(data_dictionary(), nl=False)
 
 
-@main.command()
+@cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--collection", "collection_id", required=True, help="Collection id, e.g. khtm (see `ipetl collections`).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="Write here: Parquet if it ends in .parquet, else JSON Lines. Default: JSON Lines on stdout.")
@@ -120,6 +149,9 @@ def normalize(paths, collection_id, output):
                     failed = True
                     click.echo(f"ipetl: rejected {path}: {result.rejected}", err=True)
                     continue
+                if not (result.records or result.quarantined):
+                    failed = True
+                    click.echo(f"ipetl: {path}: no {collection.fmt.name} records in it (a delivery of another collection?)", err=True)
                 for q in result.quarantined:
                     click.echo(f"ipetl: quarantined a record of {q['source_file']} ({q['rule_id']}): {q['reason']}", err=True)
                 for batch in result.batches():
@@ -137,7 +169,7 @@ def normalize(paths, collection_id, output):
     sys.exit(1 if failed else 0)
 
 
-@main.command()
+@cli.command()
 @click.option("--collection", "collection_ids", multiple=True, help="Collection id; repeat for several. Default: every collection with deliveries.")
 @click.option("--source", type=click.Path(file_okay=False), default=None, help="Directory holding the deliveries (or a mirror with one directory per collection).")
 @home_option
@@ -149,7 +181,6 @@ def run(collection_ids, source, home, catalog, data, force, jobs):
     """Fetch, normalize, validate and publish."""
     from ipetl.pipeline import run as run_pipeline
     from ipetl.registry import COLLECTIONS
-    from warehouse.lake import LakeError
 
     unknown = [c for c in collection_ids if c not in COLLECTIONS]
     if unknown:
@@ -157,8 +188,12 @@ def run(collection_ids, source, home, catalog, data, force, jobs):
     home_path, lake = _lake(home, catalog, data)
     try:
         result = run_pipeline(list(collection_ids) or None, source=source, home=home_path, force=force, lake=lake, jobs=jobs)
-    except LakeError as exc:
-        _fail(f"{exc}; nothing published, the deliveries stay pending")
+    except ValueError as exc:
+        _fail(str(exc), 2)
+    if result.failure:
+        click.echo(f"ipetl: run stopped: {result.failure}; nothing more published, the deliveries stay pending", err=True)
+    for entry in result.unclaimed:
+        click.echo(f"ipetl: not read: {entry}: no collection claims it (one sub-folder per collection id)", err=True)
     for collection, reason in result.fetch_failures:
         click.echo(f"ipetl: {collection}: {reason}", err=True)
     for batch in result.batches:
@@ -181,11 +216,10 @@ def run(collection_ids, source, home, catalog, data, force, jobs):
     click.echo(f"search:    {home_path / SEARCH_FILE}")
     if result.data_docs:
         click.echo(f"data docs: {result.data_docs}")
-    if result.refused or any(b.failures for b in result.batches):
-        sys.exit(1)
+    sys.exit(result.exit_code)
 
 
-@main.command()
+@cli.command()
 @click.option("--format", "fmt", type=click.Choice(["parquet", "st66", "st86"]), default="parquet", show_default=True,
               help="parquet: the records changed since --since (or --full); st66 / st86: a snapshot's trademarks / designs as one XML document.")
 @click.option("--since", type=int, default=0, show_default=True, help="Snapshot to compare with (0: export everything). Parquet only.")
@@ -236,7 +270,7 @@ def export(fmt, since, full, where, snapshot, output, jsonl, home, catalog, data
         click.echo(f"snapshots {manifest['from_snapshot']} → {manifest['to_snapshot']}: {manifest['directory']}")
 
 
-@main.command()
+@cli.command()
 @home_option
 @click.option("--no-build", is_flag=True, help="Print the index of the last build instead of building again.")
 def report(home, no_build):
@@ -253,28 +287,53 @@ def report(home, no_build):
     click.echo(index)
 
 
-@main.command()
+@cli.command()
 @home_option
 @lake_options
 @click.option("--keep", type=int, default=5, show_default=True, envvar="IPETL_KEEP_SNAPSHOTS",
               help="Snapshots to keep ($IPETL_KEEP_SNAPSHOTS).")
 def vacuum(home, catalog, data, keep):
-    """Expire old snapshots, merge small files, and delete files no kept snapshot uses."""
+    """Expire old snapshots, merge small files, delete files no kept snapshot uses, and remove
+    what killed runs left behind."""
+    from ipetl.pipeline import sweep
     from warehouse.lake import LakeError
     from warehouse.lake import vacuum as vacuum_lake
 
     if keep < 1:
         _fail("--keep must be at least 1", 2)
-    _, lake = _lake(home, catalog, data)
+    home_path, lake = _lake(home, catalog, data)
     try:
         result = vacuum_lake(lake, keep)
     except LakeError as exc:
-        _fail(str(exc))
+        _fail(str(exc), 3)
+    leftovers = sweep(home_path)
     click.echo(f"kept snapshots {', '.join(map(str, result.kept)) or 'none'}; expired {result.expired} snapshot(s); "
-               f"removed {result.files_removed} file(s)")
+               f"removed {result.files_removed} file(s) and {len(leftovers)} leftover(s) of killed runs")
 
 
-@main.command()
+@cli.command()
+@home_option
+@lake_options
+def verify(home, catalog, data):
+    """Check that every file of the current snapshot is there with the size it was written with."""
+    from warehouse import lake as lakes
+
+    _, lake = _lake(home, catalog, data)
+    try:
+        con = lakes.connect(lake, read_only=True)
+        try:
+            problems = lakes.verify(con, lake)
+        finally:
+            con.close()
+    except lakes.LakeError as exc:
+        _fail(str(exc), 3)
+    for problem in problems:
+        click.echo(f"ipetl: damaged: {problem}", err=True)
+    click.echo(f"{len(problems)} damaged file(s)" if problems else "every file of the current snapshot is whole")
+    sys.exit(1 if problems else 0)
+
+
+@cli.command()
 @click.argument("sql")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
 @click.option("--snapshot", type=int, default=None, help="Query this lake snapshot instead of the current one.")
@@ -289,7 +348,7 @@ def _run_sql(home, catalog, data, snapshot, sql: str, params: list, fmt: str) ->
     import duckdb
 
     from ipetl.pipeline import registry_rows
-    from warehouse.catalog import open_catalog
+    from warehouse.catalog import check_read_only, open_catalog
     from warehouse.lake import LakeError
 
     home_path, lake = _lake(home, catalog, data)
@@ -298,9 +357,12 @@ def _run_sql(home, catalog, data, snapshot, sql: str, params: list, fmt: str) ->
     except LakeError as exc:
         _fail(str(exc))
     try:
+        check_read_only(con, sql)
         cursor = con.execute(sql, params)
         columns = [d[0] for d in cursor.description] if cursor.description else []
         rows = cursor.fetchall() if columns else []
+    except PermissionError as exc:
+        _fail(str(exc), 2)
     except duckdb.Error as exc:
         _fail(str(exc).splitlines()[0])
     finally:
@@ -315,7 +377,7 @@ def _run_sql(home, catalog, data, snapshot, sql: str, params: list, fmt: str) ->
         _print_table(columns, rows)
 
 
-@main.command()
+@cli.command()
 @click.argument("text")
 @click.option("--class", "classes", type=click.IntRange(1, 45), multiple=True, help="Nice class; repeat for several (any matches).")
 @click.option("--office", "offices", multiple=True, help="ST.3 office code; repeat for several.")

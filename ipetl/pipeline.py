@@ -16,6 +16,7 @@ import shutil
 import threading
 import uuid
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -23,11 +24,12 @@ from urllib.parse import unquote, urlsplit
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from filelock import FileLock
+from filelock import FileLock, Timeout
 
 # open_transport and is_changed: the listing and the is-it-new rule fetch_new itself uses, so that
 # list_deliveries() names exactly the files fetch_new would fetch or hand on.
-from connectors.fetch import FetchResult, fetch_new, is_changed, mark_processed, open_transport, sha256_file
+from connectors.fetch import FetchResult, count_attempt, fetch_new, is_changed, mark_processed, open_transport, sha256_file
+from connectors.resources import ResourceError, resource_error
 from connectors.sources import FetchError, FetchSettings
 from connectors.split import split_xml
 from connectors.state import FINAL_STATUSES, open_state
@@ -37,8 +39,9 @@ from ipetl.registry import COLLECTIONS, Collection, Source
 from transforms.normalize import QUARANTINE, FileResult, normalize_file, quarantine_row
 from transforms.schema import TABLES, TOMBSTONES
 from warehouse import catalog
-from warehouse.lake import REMOTE_SCHEMES, LakeSettings, S3Credentials, failpoint
+from warehouse.lake import REMOTE_SCHEMES, LakeError, LakeSettings, S3Credentials, failpoint
 from warehouse.lake import connect as connect_lake
+from warehouse.lake import exists as lake_exists
 from warehouse.publish import Delivery, PublishOptions, PublishRefused, PublishRequest, Published, StagedFile, publish
 
 SOURCE_KINDS = {"http": "https", "https": "https", "ftp": "ftp", "sftp": "sftp"}  # URL scheme → Source.kind
@@ -53,7 +56,7 @@ def home_dir(home: str | os.PathLike | None = None) -> Path:
     if _URI.match(value):
         parts = urlsplit(value)
         if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
-            raise ValueError(f"home {value}: give a local path or a file:// URI (mount an object store and give the mount's path)")
+            raise ValueError(f"home {value}: the home is a local folder (a path or a file:// URI); put the lake's data on an object store with --data / IPETL_DATA")
         value = unquote(parts.path)
     return Path(value).absolute()
 
@@ -82,6 +85,11 @@ def lake_settings(
     elif data.startswith("file:"):
         data = unquote(urlsplit(data).path)
     return LakeSettings(catalog=catalog, data=data, s3=s3)
+
+
+def max_attempts(environ: dict[str, str] | None = None) -> int:
+    """Readings of one delivery that may die unfinished before it is set aside (IPETL_MAX_ATTEMPTS)."""
+    return int((os.environ if environ is None else environ).get("IPETL_MAX_ATTEMPTS", "3"))
 
 
 def publish_options(home: Path, environ: dict[str, str] | None = None) -> PublishOptions:
@@ -228,7 +236,7 @@ def _mark_processed(home: Path, collection: str, deliveries: list[dict]) -> None
 
 def _published(settings: LakeSettings, collection: str) -> dict[tuple[str, int], str | None]:
     """The collection's deliveries in the lake: (name, size) -> sha256 (none before the first publish)."""
-    if settings.catalog_file is not None and not settings.catalog_file.exists():
+    if not lake_exists(settings):
         return {}
     con = connect_lake(settings, read_only=settings.catalog_file is not None)  # a database server: create the lake if new
     try:
@@ -282,7 +290,19 @@ def normalize_delivery(
     shutil.rmtree(spool, ignore_errors=True)
     spool.mkdir(parents=True)
     now = dt.datetime.now(dt.timezone.utc)
-    return _spool_delivery(collection, path, home, spool, [normalize_file(path, collection.fmt, collection.rules(), spool, ingested_at=now)], now)
+    attempts = count_attempt(home, collection.id, path.name, +1)
+    failpoint("normalize")
+    if attempts > max_attempts():  # it killed its reader every time: set it aside, let the rest through
+        result = FileResult(str(path), collection.table, rejected=f"reading it never finished in {attempts - 1} attempts "
+                            "(the process died or was killed each time); set aside (IPETL_MAX_ATTEMPTS)")
+    else:
+        try:
+            result = normalize_file(path, collection.fmt, collection.rules(), spool, ingested_at=now)
+        except ResourceError:
+            count_attempt(home, collection.id, path.name, -1)  # not the delivery's doing
+            raise
+    count_attempt(home, collection.id, path.name, 0)
+    return _spool_delivery(collection, path, home, spool, [result], now)
 
 
 def _spool_delivery(collection: Collection, path: Path, home: Path, spool: Path, results: list[FileResult], now: dt.datetime) -> dict:
@@ -373,25 +393,6 @@ def validate_and_stage(collection: Collection, normalized: list[dict], home: Pat
     return summary
 
 
-def ingest(
-    collection: Collection,
-    paths: list[Path],
-    home: Path,
-    run_id: str | None = None,
-    force: bool = False,
-    lake: LakeSettings | None = None,
-    pool: Executor | None = None,
-    jobs: int = 1,
-) -> BatchSummary:
-    """Normalize and validate a collection's deliveries and stage what passes for publishing.
-    pool: where the deliveries are normalized (default: here, one after another); jobs: the
-    processes it has, into as many parts as which one big delivery is cut (see _normalize_all)."""
-    home = Path(home)
-    run_id = run_id or _new_run_id()
-    normalized = _normalize_all(collection, paths, home, run_id, force, pool or _Here(), jobs, lake or lake_settings(home))
-    return _stage(collection, normalized, home, run_id)
-
-
 def _stage(collection: Collection, normalized: list, home: Path, run_id: str) -> BatchSummary:
     """validate_and_stage once the deliveries are normalized; the run's spool is removed after."""
     try:
@@ -416,7 +417,8 @@ class _Here(Executor):
 
 
 def _normalize_all(collection, paths, home, run_id, force, pool: Executor, jobs: int, lake: LakeSettings) -> list:
-    """Submit the normalization of every delivery to the pool; (future-like) summaries in order.
+    """Submit the normalization of a collection's deliveries to the pool (_Here: one after another,
+    in this process); their (future-like) summaries, in order.
     A plain XML delivery of a format with a split_tag, at least two SPLIT_PART_BYTES long, is cut
     into up to `jobs` parts at record boundaries, normalized in parallel and spooled as one."""
     published = {} if force else _published(lake, collection.id)
@@ -604,6 +606,93 @@ class RunSummary:
     refused: str | None = None  # why the publish was refused, if it was
     data_docs: Path | None = None
     fetch_failures: list[tuple[str, str]] = field(default_factory=list)  # (collection, reason)
+    failure: str | None = None  # why the run stopped (a resource, the lake): the deliveries stay pending
+    unclaimed: list[str] = field(default_factory=list)  # entries of --source no collection claims
+
+    @property
+    def exit_code(self) -> int:
+        """0: everything asked for was done; 1: some input was rejected, quarantined whole or
+        refused; 3: the run could not finish (a resource, the lake, a source). Entries of a
+        mirror that no collection claims are reported, not failed."""
+        if self.failure or self.fetch_failures:
+            return 3
+        if self.refused or any(b.failures or b.rejected for b in self.batches):
+            return 1
+        return 0
+
+
+def route_source(source: str | os.PathLike | None, collection_ids: list[str] | None) -> tuple[list[str], list[str]]:
+    """Which collections a run takes, and the entries of a --source folder no collection claims.
+
+    A mirror (a folder with one sub-folder per collection) gives each collection its own
+    sub-folder and nothing else; a flat folder of deliveries belongs to the collection(s) named
+    with --collection (raises ValueError without one); a URL or no source: the registry's.
+    """
+    ids = list(collection_ids or COLLECTIONS)
+    text = str(source) if source else ""
+    if not text or (_URI.match(text) and urlsplit(text).scheme != "file"):
+        return ids, []
+    folder = Path(unquote(urlsplit(text).path) if text.startswith("file:") else text)
+    if not folder.is_dir():
+        raise ValueError(f"source {folder}: no such directory")
+    entries = sorted(folder.iterdir())
+    mirrored = {p.name for p in entries if p.is_dir() and p.name in COLLECTIONS}
+    if not mirrored:
+        if not collection_ids:
+            raise ValueError(f"source {folder} holds deliveries, not one folder per collection: "
+                             "name their collection with --collection")
+        return ids, []
+    return [c for c in ids if c in mirrored], [str(p) for p in entries if p.name not in mirrored and not p.name.startswith(".")]
+
+
+def _run_lock(home: Path, run_id: str) -> FileLock:
+    """Held by a live `ipetl run` for its whole length: the sweep leaves its files alone."""
+    folder = Path(home) / "staging" / ".runs"
+    folder.mkdir(parents=True, exist_ok=True)
+    return FileLock(folder / f"{run_id}.lock")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep(home: Path) -> list[Path]:
+    """Remove what killed runs left behind, never what a live one is using: the spools and
+    half-staged batches of runs whose lock nobody holds, search databases half built by dead
+    processes, and DuckDB spill files when no publish is running. Returns what it removed."""
+    home = Path(home)
+    staging = home / "staging"
+    removed: list[Path] = []
+    for lock_path in sorted((staging / ".runs").glob("*.lock")):
+        run_id = lock_path.stem
+        try:
+            with FileLock(lock_path, timeout=0):
+                leftovers = [*staging.glob(f".work/*/{run_id}"), *(b for b in staging.glob(f"*/{run_id}") if not (b / "batch.json").exists())]
+                for path in leftovers:
+                    shutil.rmtree(path, ignore_errors=True)
+                    removed.append(path)
+                lock_path.unlink(missing_ok=True)
+        except Timeout:
+            continue  # a live run
+    for tmp in home.glob(f".{catalog.SEARCH_FILE}.*.tmp"):
+        pid = tmp.name.split(".")[-2]
+        if pid.isdigit() and not _pid_alive(int(pid)):
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+    try:
+        with FileLock(staging / ".publish.lock", timeout=0):
+            for spill in (staging / ".duckdb").glob("*"):
+                shutil.rmtree(spill, ignore_errors=True) if spill.is_dir() else spill.unlink(missing_ok=True)
+                removed.append(spill)
+    except Timeout:
+        pass
+    return removed
 
 
 def run(
@@ -616,16 +705,41 @@ def run(
 ) -> RunSummary:
     """Discover, normalize, validate, stage and publish the given collections (default: all).
 
+    Raises ValueError for a source that cannot be used (see route_source). A resource running
+    out (disk, files, memory, permissions) or the lake failing ends the run early with
+    `failure` set: nothing more is published and the deliveries stay pending.
+
     jobs > 1: the collections are fetched, and their deliveries (or the parts of a big one, see
     _normalize_all) normalized, in a pool of that many processes; the quality gate, the staging
-    and the publish stay here, one step for the run, with the same result as jobs=1."""
+    and the publish stay here, one step for the run, with the same result as jobs=1.
+    """
     home = home_dir(home)
     home.mkdir(parents=True, exist_ok=True)
     lake = lake or lake_settings(home)
-    ids = collection_ids or list(COLLECTIONS)
-    summaries = []
+    ids, unclaimed = route_source(source, collection_ids)
     run_id = _new_run_id()
-    fetch_failures = []
+    summary = RunSummary([], None, home, unclaimed=unclaimed)
+    with _run_lock(home, run_id):
+        try:
+            sweep(home)
+            _run_collections(summary, ids, source, force, lake, run_id, jobs)
+            if any(b.files for b in summary.batches) and (home / "gx" / "gx").is_dir():
+                summary.data_docs = build_data_docs(home / "gx")
+        except LakeError as exc:
+            summary.failure = str(exc)
+        except BrokenProcessPool:
+            summary.failure = "a process of the pool died while normalizing (killed, or out of memory)"
+        except Exception as exc:  # a full disk or a permission surfaces through GX, DuckDB, pyarrow ...
+            resource = resource_error(exc)
+            if resource is None:
+                raise
+            summary.failure = str(resource)
+    (home / "staging" / ".runs" / f"{run_id}.lock").unlink(missing_ok=True)
+    return summary
+
+
+def _run_collections(summary: RunSummary, ids: list[str], source, force: bool, lake: LakeSettings, run_id: str, jobs: int = 1) -> None:
+    home = summary.home
     with _Here() if jobs <= 1 else ProcessPoolExecutor(jobs) as pool:
         found = {cid: pool.submit(_discover_by_id, cid, home, source, force) for cid in ids}
         warm = _prepare_gate() if jobs > 1 else None
@@ -634,26 +748,21 @@ def run(
             try:
                 fetched = pending.result()
             except FetchError as exc:
-                fetch_failures.append((cid, str(exc)))
+                summary.fetch_failures.append((cid, str(exc)))
                 continue
-            fetch_failures.extend((cid, f"not fetched {name}: {reason}") for name, reason in fetched.failures)
+            summary.fetch_failures.extend((cid, f"not fetched {name}: {reason}") for name, reason in fetched.failures)
             if fetched.deliveries:
                 paths = [d.path for d in fetched.deliveries]
                 normalizing[cid] = _normalize_all(COLLECTIONS[cid], paths, home, run_id, force, pool, jobs, lake)
         if warm is not None:
             warm.join()
         for cid, normalized in normalizing.items():
-            summaries.append(_stage(COLLECTIONS[cid], normalized, home, run_id))
-    refused = None
+            summary.batches.append(_stage(COLLECTIONS[cid], normalized, home, run_id))
     try:
         published = publish_staged(home, lake=lake)  # this run's batches, and any a crashed run left behind
     except PublishRefused as exc:
-        published, refused = None, str(exc)
-    if published is None and _lake_exists(lake):
+        published, summary.refused = None, str(exc)
+    if published is None and lake_exists(lake):
         catalog.build_search(lake, home)  # no-op when current; completes a publish that crashed before it
-    docs = build_data_docs(home / "gx") if any(s.files for s in summaries) and (home / "gx" / "gx").is_dir() else None
-    return RunSummary(summaries, published.snapshot_id if published else None, home, refused, docs, fetch_failures)
+    summary.snapshot_id = published.snapshot_id if published else None
 
-
-def _lake_exists(lake: LakeSettings) -> bool:
-    return lake.catalog_file is None or lake.catalog_file.exists()

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
-from uspto_normalize import generate  # noqa: E402  (the benchmark's USPTO daily-XML generator)
+from normalize_bench import BENCHES, generate  # noqa: E402  (the benchmark's daily-XML generators)
 
 MIRROR = ROOT / "samples" / "mirror"
 IPETL = ROOT / ".venv" / "bin" / "ipetl"
@@ -172,7 +172,7 @@ def test_celery_workers_share_the_runs_survive_a_killed_worker_and_publish_the_s
     ]
 
     # 2. A big ustm delivery; its worker is SIGKILLed while the normalize task runs.
-    records = generate(mirror / "ustm" / BIG_DELIVERY, BIG_MB)
+    records = generate(BENCHES["ustm"], mirror / "ustm" / BIG_DELIVERY, BIG_MB)
     api.send("POST", "/variables", {"key": "ipetl_source_ustm", "value": str(mirror / "ustm")})
     run_id = api.trigger("ustm_ingest")
     spool = home / "staging" / ".work" / "ustm"

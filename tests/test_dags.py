@@ -206,7 +206,7 @@ def test_home_variable_takes_a_path_or_a_file_uri_and_refuses_an_object_store(mo
     monkeypatch.setenv("AIRFLOW_VAR_IPETL_HOME", (tmp_path / "a b").as_uri())  # file:///.../a%20b
     assert _settings.home() == tmp_path / "a b"
     monkeypatch.setenv("AIRFLOW_VAR_IPETL_HOME", "s3://bucket/ipetl")
-    with pytest.raises(ValueError, match="mount"):
+    with pytest.raises(ValueError, match="the home is a local folder"):
         _settings.home()
 
 

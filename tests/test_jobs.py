@@ -14,7 +14,7 @@ from tests.conftest import query_lake
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
-from uspto_normalize import generate  # noqa: E402  (the benchmark's USPTO daily-XML generator)
+from normalize_bench import BENCHES, generate  # noqa: E402  (the benchmark's daily-XML generators)
 
 
 def serials(path: Path) -> list[str]:
@@ -24,7 +24,7 @@ def serials(path: Path) -> list[str]:
 
 def test_a_cut_delivery_holds_every_record_once_in_order(tmp_path):
     delivery = tmp_path / "apc250301.xml"
-    count = generate(delivery, 0.5)  # ~70 case-files, across <action-keys> sections
+    count = generate(BENCHES["ustm"], delivery, 0.5)  # ~70 case-files
     parts = split_xml(delivery, "case-file", 3, tmp_path / "parts")
     assert [p.relative_to(tmp_path / "parts").as_posix() for p in parts] == [f"000{n}/apc250301.xml" for n in range(3)]
     pieces = [serials(p) for p in parts]
@@ -45,8 +45,11 @@ def test_jobs_2_publishes_what_jobs_1_does(tmp_path, monkeypatch, mirror):
     for cid in ("khtm", "altm", "iltm"):  # 1 + 1 + 4 small deliveries
         shutil.copytree(mirror / cid, source / cid)
     (source / "ustm").mkdir()
-    generate(source / "ustm" / "apc250301.xml", 0.4)
-    generate(source / "ustm" / "apc250302.xml", 0.3, first_copy=1000)  # other marks
+    whole = tmp_path / "generated.xml"
+    generate(BENCHES["ustm"], whole, 0.7)
+    first, second = split_xml(whole, "case-file", 2, tmp_path / "halves")  # two deliveries, other marks in each
+    first.rename(source / "ustm" / "apc250301.xml")
+    second.rename(source / "ustm" / "apc250302.xml")
     monkeypatch.setattr(pipeline, "SPLIT_PART_BYTES", 100_000)  # the 400 kB delivery is cut in two
     cut = []
     monkeypatch.setattr(pipeline, "split_xml", lambda *args: cut.append(args[0].name) or split_xml(*args))

@@ -17,15 +17,16 @@ from pathlib import Path
 from typing import Iterator
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.ipc as ipc
 
 from connectors.files import open_members
+from connectors.resources import resource_error
 from connectors.xml import DeliveryError
 from transforms.spec import Format
 from transforms.rules import CollectionRules
 from transforms.schema import TABLES
 from transforms.st13 import ST13Error
+from transforms.values import collecting_invalid
 
 BATCH_ROWS = 5000
 
@@ -58,6 +59,8 @@ class FileResult:
         """The spooled records, with each record's source_sha256 filled in."""
         if self.spool is None:
             return
+        import pyarrow.compute as pc  # 0.07 s to import: only once there is something to read
+
         names = pa.array(list(self.checksums), pa.string())
         shas = pa.array(list(self.checksums.values()), pa.string())
         column = TABLES[self.table].get_field_index("source_sha256")
@@ -141,7 +144,8 @@ def _normalize_file(path, fmt: Format, rules: CollectionRules, spool_dir, ingest
         with pa.OSFile(spool, "wb") as sink, ipc.new_file(sink, schema) as writer:
             for member_name, office_record in _office_records(path, fmt, result.checksums):
                 try:
-                    mapped = fmt.to_canonical(office_record, rules)
+                    with collecting_invalid() as invalid:
+                        mapped = fmt.to_canonical(office_record, rules)
                 except ST13Error as exc:
                     result.quarantined.append(
                         quarantine_row(rules, member_name, None, "st13.buildable", exc.number, str(exc), ingested_at)
@@ -150,6 +154,13 @@ def _normalize_file(path, fmt: Format, rules: CollectionRules, spool_dir, ingest
                 except (KeyError, ValueError, TypeError, AttributeError) as exc:
                     result.quarantined.append(
                         quarantine_row(rules, member_name, None, "record.mappable", None, f"{type(exc).__name__}: {exc}", ingested_at)
+                    )
+                    continue
+                if invalid:  # a value the office wrote that cannot be read: never published as empty
+                    kind, text = invalid[0]
+                    others = f" (and {len(invalid) - 1} more)" if len(invalid) > 1 else ""
+                    result.quarantined.append(
+                        quarantine_row(rules, member_name, None, f"value.{kind}", text, f"not a {kind}: {text!r}{others}", ingested_at)
                     )
                     continue
                 for record in mapped if isinstance(mapped, list) else (mapped,):
@@ -170,8 +181,11 @@ def _normalize_file(path, fmt: Format, rules: CollectionRules, spool_dir, ingest
         result.records = 0
         result.quarantined.clear()
         result.rejected = str(exc)
-    except OSError as exc:
+    except (OSError, MemoryError) as exc:
         result.discard()
+        resource = resource_error(exc, str(path))
+        if resource is not None:  # the machine's problem, not the delivery's: the run fails
+            raise resource from exc
         result.records = 0
         result.rejected = f"cannot read: {exc.strerror or exc}"
     return result

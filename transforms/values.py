@@ -1,7 +1,9 @@
 """Value normalizers shared by every transform: dates, codes, classes, vocabularies.
 
 Each takes what an office wrote and returns the data contract's value, or None when the office
-gave nothing usable. They never raise on odd input: a transform decides what is fatal.
+gave nothing. They never raise on odd input; a value that cannot be read (a date that does not
+exist, a class that is not a number) is reported to `collecting_invalid`, so that the record is
+quarantined with the office's own text instead of published with the field silently empty.
 """
 
 from __future__ import annotations
@@ -9,6 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from importlib import resources
 
@@ -23,19 +28,54 @@ def load_vocab(name: str) -> dict:
     return json.loads((_VOCAB / name).read_text(encoding="utf-8"))
 
 
+# Values an office wrote that cannot be read as what the field holds (`2019-02-30`, class `9a`):
+# reported to the caller collecting them (normalize quarantines the record with the original
+# text), never turned silently into an empty field.
+_INVALID: ContextVar[list[tuple[str, str]] | None] = ContextVar("invalid_values", default=None)
+
+
+@contextmanager
+def collecting_invalid() -> Iterator[list[tuple[str, str]]]:
+    """Collect (kind, original text) of every unreadable value met inside the block."""
+    found: list[tuple[str, str]] = []
+    token = _INVALID.set(found)
+    try:
+        yield found
+    finally:
+        _INVALID.reset(token)
+
+
+def _invalid(kind: str, text: str) -> None:
+    found = _INVALID.get()
+    if found is not None:
+        found.append((kind, text))
+
+
+_NOT_A_DATE = dt.date.min  # cached marker: unreadable (0001-01-01 itself is a placeholder)
+
+
 @lru_cache(maxsize=65536)
-def parse_date(text: str | None) -> dt.date | None:
-    """ISO (`2000-05-09`, `2000-05-09-04:00`, `2000-05-09T10:00:00`) or basic (`20000509`)."""
-    if not text:
-        return None
-    m = _ISO_DATE.match(text.strip())
+def _date(text: str) -> dt.date | None:
+    m = _ISO_DATE.match(text)
     if not m:
-        return None
+        return _NOT_A_DATE
     try:
         value = dt.date(int(m[1]), int(m[2]), int(m[3]))
-    except ValueError:
-        return None
+    except ValueError:  # 2019-02-30, 0000-00-00
+        return _NOT_A_DATE
     return None if value in PLACEHOLDER_DATES else value
+
+
+def parse_date(text: str | None) -> dt.date | None:
+    """ISO (`2000-05-09`, `2000-05-09-04:00`, `2000-05-09T10:00:00`) or basic (`20000509`); an
+    office placeholder (1900-01-01 ...) is None; anything else is reported as invalid."""
+    if not text or not text.strip():
+        return None
+    value = _date(text.strip())
+    if value is _NOT_A_DATE:
+        _invalid("date", text)
+        return None
+    return value
 
 
 ST3_CODES = frozenset(load_vocab("st3-codes.json")["codes"])
@@ -75,11 +115,15 @@ def clean_text(text: str | None) -> str | None:
 
 
 def nice_class(text: str | None) -> int | None:
-    """`09`, `9`, `009` → 9. Out-of-range numbers are kept: the quality gate judges them."""
-    if not text:
+    """`09`, `9`, `009` → 9. Out-of-range numbers are kept: the quality gate judges them; a class
+    that is not a number (`9a`) is reported as invalid."""
+    if not text or not text.strip():
         return None
     digits = text.strip().lstrip("0") or "0"
-    return int(digits) if digits.isdigit() and len(digits) <= 4 else None
+    if digits.isascii() and digits.isdigit() and len(digits) <= 4:
+        return int(digits)
+    _invalid("class", text)
+    return None
 
 
 _VIENNA = re.compile(r"(\d{1,2})[.\-/ ](\d{1,2})[.\-/ ](\d{1,2})$")

@@ -62,6 +62,25 @@ def define_views(con: duckdb.DuckDBPyConnection, registry_rows: list[dict]) -> N
     con.execute(COVERAGE_SQL)
 
 
+# what user SQL may be: queries, never writes, COPY, ATTACH, INSTALL or settings
+READ_STATEMENTS = (duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN)
+
+
+def sandbox(con: duckdb.DuckDBPyConnection, settings: LakeSettings) -> None:
+    """Lock a session to reading the lake: no file outside the lake's data path can be read or
+    written, nothing can be attached or installed, and the settings cannot be changed back."""
+    con.execute("SET allowed_directories = ?", [[settings.data_path]])
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
+
+
+def check_read_only(con: duckdb.DuckDBPyConnection, sql: str) -> None:
+    """Refuse SQL that is not a query (PermissionError naming the statement type)."""
+    for statement in con.extract_statements(sql):
+        if statement.type not in READ_STATEMENTS:
+            raise PermissionError(f"only queries may run here, not {statement.type.name} (use `ipetl export` to write files)")
+
+
 def search_snapshot(path: Path) -> int | None:
     """The lake snapshot a search database describes (None if it cannot be read)."""
     try:
@@ -106,7 +125,8 @@ def build_search(settings: LakeSettings, home: Path, force: bool = False) -> Pat
 
 def open_catalog(settings: LakeSettings, home: Path, registry_rows: list[dict], snapshot_id: int | None = None):
     """A read-only query session over the lake's current snapshot (with the search database of
-    the home), or over an older snapshot (its search index built in memory)."""
+    the home), or over an older snapshot (its search index built in memory), sandboxed for user
+    SQL (see sandbox and check_read_only)."""
     if snapshot_id is None:
         target = Path(home) / SEARCH_FILE
         if not target.exists():
@@ -116,6 +136,7 @@ def open_catalog(settings: LakeSettings, home: Path, registry_rows: list[dict], 
             search.load_fts(con)
             lake.attach(con, settings, read_only=True)
             define_views(con, registry_rows)
+            sandbox(con, settings)
         except BaseException:
             con.close()
             raise
@@ -124,6 +145,7 @@ def open_catalog(settings: LakeSettings, home: Path, registry_rows: list[dict], 
     try:
         define_views(con, registry_rows)
         search.build_index(con)
+        sandbox(con, settings)
     except BaseException:
         con.close()
         raise

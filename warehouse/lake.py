@@ -41,6 +41,7 @@ LAKE_TABLES: dict[str, tuple[pa.Schema, tuple[str, ...], tuple[str, ...]]] = {
 # overlapping publishes conflict in DuckLake and the later one retries against the first's rows
 # (DuckLake lets concurrent inserts into one table both commit: the same new key could land twice).
 INFO_TABLE = "lake_info"
+ALL_TABLES = (*LAKE_TABLES, INFO_TABLE)
 REMOTE_SCHEMES = ("s3://", "gs://", "gcs://", "r2://")
 _POSTGRES = re.compile(r"^(postgres|postgresql)(:|://)", re.IGNORECASE)
 _SECRET_VALUES = re.compile(r"(password|secret|key_id)\s*=\s*('[^']*'|\S+)", re.IGNORECASE)
@@ -75,6 +76,11 @@ class LakeSettings:
     @property
     def remote_data(self) -> bool:
         return self.data.startswith(REMOTE_SCHEMES)
+
+    @property
+    def data_path(self) -> str:
+        """The data path as DuckLake is given it: absolute, ending in '/'."""
+        return (self.data.rstrip("/") if self.remote_data else str(Path(self.data).absolute())) + "/"
 
     @property
     def catalog_uri(self) -> str:
@@ -113,16 +119,10 @@ def failpoint(name: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-def _data_path(settings: LakeSettings) -> str:
-    if settings.remote_data:
-        return settings.data.rstrip("/") + "/"
-    return str(Path(settings.data).absolute()) + "/"
-
-
 def _stored_data_path(settings: LakeSettings) -> str:
     """The data path recorded in a new catalog: relative to the catalog's folder when the data
     sit under it (DuckDB resolves it against the reader's working directory: the home)."""
-    data = _data_path(settings)
+    data = settings.data_path
     catalog_file = settings.catalog_file
     if settings.remote_data or catalog_file is None:
         return data
@@ -187,15 +187,15 @@ def attach(
         if settings.remote_data:
             _create_secret(con, settings)
         if catalog_file is not None:
-            if read_only and not catalog_file.exists():
+            if read_only and not _is_lake_file(catalog_file):
                 raise LakeError(f"no lake yet ({settings.describe()}): run `ipetl run` first")
             catalog_file.parent.mkdir(parents=True, exist_ok=True)
-            if not catalog_file.exists():  # a new lake: record the data path portably
+            if not _is_lake_file(catalog_file):  # a new lake: record the data path portably
                 if catalog_file.suffix != ".duckdb":
                     _create_sqlite_catalog(catalog_file)
                 con.execute(f"ATTACH {_quote(settings.catalog_uri)} AS {ALIAS} (DATA_PATH {_quote(_stored_data_path(settings))})")
                 con.execute(f"DETACH {ALIAS}")
-        options = [f"DATA_PATH {_quote(_data_path(settings))}", "OVERRIDE_DATA_PATH true", "DATA_INLINING_ROW_LIMIT 0"]
+        options = [f"DATA_PATH {_quote(settings.data_path)}", "OVERRIDE_DATA_PATH true", "DATA_INLINING_ROW_LIMIT 0"]
         if read_only:
             options.append("READ_ONLY")
         if snapshot is not None:
@@ -211,6 +211,24 @@ def attach(
         if snapshot is not None and "snapshot" in str(exc).lower():
             raise LakeError(f"snapshot {snapshot} does not exist (expired by vacuum?)") from None
         raise error(settings, "cannot open the lake", exc) from None
+
+
+def exists(settings: LakeSettings) -> bool:
+    """Whether the lake was created (a database-server catalog is taken to exist)."""
+    return settings.catalog_file is None or _is_lake_file(settings.catalog_file)
+
+
+def _is_lake_file(path: Path) -> bool:
+    """Whether a catalog file holds a DuckLake (not missing, nor left empty by a killed start)."""
+    if not path.exists():
+        return False
+    if path.suffix == ".duckdb":
+        return True
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return bool(db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'ducklake_metadata'").fetchone()[0])
+    finally:
+        db.close()
 
 
 def _create_sqlite_catalog(path: Path) -> None:
@@ -288,6 +306,30 @@ def current_snapshot(con: duckdb.DuckDBPyConnection) -> int:
 
 def snapshot_ids(con: duckdb.DuckDBPyConnection) -> list[int]:
     return [r[0] for r in con.execute(f"SELECT snapshot_id FROM {ALIAS}.snapshots() ORDER BY 1").fetchall()]
+
+
+def verify(con: duckdb.DuckDBPyConnection, settings: LakeSettings) -> list[str]:
+    """Problems with the current snapshot's files: each data or delete file the catalog lists
+    must exist with the size it was written with (a file overwritten or truncated since, or
+    lost, is named). An empty list means the lake is whole."""
+    problems = []
+    listed: dict[str, int] = {}
+    for table in (*LAKE_TABLES, INFO_TABLE):
+        for data, data_size, deletes, deletes_size in con.execute(
+            f"SELECT data_file, data_file_size_bytes, delete_file, delete_file_size_bytes FROM ducklake_list_files('{ALIAS}', '{table}')"
+        ).fetchall():
+            listed[data] = data_size
+            if deletes:
+                listed[deletes] = deletes_size
+    if not listed:
+        return problems
+    found = dict(con.execute("SELECT filename, size FROM read_blob(?)", [settings.data_path + "**/*.parquet"]).fetchall())
+    for path, size in sorted(listed.items()):
+        if path not in found:
+            problems.append(f"{path}: missing")
+        elif found[path] != size:
+            problems.append(f"{path}: {found[path]} bytes, written with {size}")
+    return problems
 
 
 @dataclass

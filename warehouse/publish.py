@@ -28,7 +28,7 @@ import pyarrow as pa
 from transforms.normalize import QUARANTINE
 from transforms.schema import DELIVERIES, KEYS, SCHEMA_VERSION, TABLES
 from warehouse import lake
-from warehouse.lake import ALIAS, LakeSettings
+from warehouse.lake import ALIAS, LakeError, LakeSettings
 
 MIN_RECORDS_FOR_DROP_RULE = 20  # a share of a handful of records says nothing
 DEFAULT_MAX_ROW_DROP_SHARE = 0.2
@@ -126,12 +126,19 @@ def _winners(con, table: str, staged: list[StagedFile]) -> None:
         if files:
             parts.append(
                 f"""SELECT {_cols(keys)}, office, collection, delivery_date, delivery_sequence, {tomb} AS _tomb, {extra},
-                       s.filename AS _src, s.file_row_number AS _pos, o.rank * 4294967296 + s.file_row_number AS _seq
+                       o.rank AS _src, s.file_row_number AS _pos, o.rank * 4294967296 + s.file_row_number AS _seq
                 FROM read_parquet([{_quoted(files)}], filename = true, file_row_number = true) s JOIN staged_order o USING (filename)"""
             )
+    rows = " UNION ALL BY NAME ".join(parts)
+    # Keys staged more than once are few: only they go through DISTINCT ON (which holds every
+    # column of its input in memory); the rest are taken as they are.
+    con.execute(f"CREATE OR REPLACE TEMP TABLE dup AS SELECT {_cols(keys)} FROM ({rows}) GROUP BY ALL HAVING count(*) > 1")
     con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE win AS SELECT DISTINCT ON ({_cols(keys)}) * FROM ({" UNION ALL BY NAME ".join(parts)})
-        ORDER BY {_cols(keys)}, delivery_date DESC NULLS LAST, delivery_sequence DESC NULLS LAST, _seq DESC"""
+        f"""CREATE OR REPLACE TEMP TABLE win AS
+        SELECT * FROM ({rows}) ANTI JOIN dup USING ({_cols(keys)})
+        UNION ALL BY NAME
+        SELECT * FROM (SELECT DISTINCT ON ({_cols(keys)}) * FROM ({rows}) SEMI JOIN dup USING ({_cols(keys)})
+                       ORDER BY {_cols(keys)}, delivery_date DESC NULLS LAST, delivery_sequence DESC NULLS LAST, _seq DESC)"""
     )
 
 
@@ -159,7 +166,8 @@ def _decide(con, table: str, in_offices: str) -> None:
                CASE WHEN _tomb THEN NOT _live AND _had_tomb AND _same_tomb ELSE _live AND _h = _new_h END AS _same
         FROM decision"""
     )
-    con.execute("CREATE OR REPLACE TEMP TABLE changes AS SELECT * FROM applied WHERE _apply AND NOT _same")
+    con.execute("DROP TABLE win")  # narrow, but one row per staged key: hold one copy at a time
+    con.execute("CREATE OR REPLACE TEMP VIEW changes AS SELECT * FROM applied WHERE _apply AND NOT _same")
 
 
 def _merge_table(con, table: str, staged: list[StagedFile], result: Published) -> None:
@@ -187,19 +195,22 @@ def _merge_table(con, table: str, staged: list[StagedFile], result: Published) -
         f"""DELETE FROM {ALIAS}.deleted t USING (SELECT {_cols(keys)} FROM changes WHERE _had_tomb) c
         WHERE t.table_name = '{table}' AND t.{in_offices} AND {_key_join(keys, "t", "c")}"""
     )
-    picked = "SELECT _src AS filename, _pos AS file_row_number FROM changes WHERE NOT _tomb"
-    rows = [str(s.path) for s in staged if not s.tombstones]
-    if rows:
+    for rank, staged_file in enumerate(staged):  # the winning rows, read back from their staged file
+        picked = f"SELECT _pos AS file_row_number FROM changes WHERE NOT _tomb AND _src = {rank}"
+        wanted = 0 if staged_file.tombstones else con.execute(f"SELECT count(*) FROM ({picked})").fetchone()[0]
+        if not wanted:
+            continue
+        whole = wanted == staged_file.rows  # a new delivery's rows usually all win: no join
+        source = f"read_parquet({_quoted([staged_file.path])}{'' if whole else ', file_row_number = true'}) s"
         result.upserted += con.execute(
-            f"""INSERT INTO {ALIAS}.{table} ({_cols(columns)})
-            SELECT {_cols(columns, "s.")} FROM read_parquet([{_quoted(rows)}], filename = true, file_row_number = true) s
-            SEMI JOIN ({picked}) p USING (filename, file_row_number) ORDER BY {_cols(keys, "s.")}"""
+            f"""INSERT INTO {ALIAS}.{table} ({_cols(columns)}) SELECT {_cols(columns, "s.")} FROM {source}
+            {"" if whole else f"SEMI JOIN ({picked}) p USING (file_row_number)"}"""  # DuckLake sorts by key as it writes
         ).fetchone()[0]
     result.deleted += con.execute(
         f"""INSERT INTO {ALIAS}.deleted (table_name, st13, design_number, collection, office, reason, source_file, delivery_date, delivery_sequence)
         SELECT '{table}', st13, {"design_number" if "design_number" in keys else "NULL"}, collection, office, _reason,
                _tomb_source, delivery_date, delivery_sequence
-        FROM changes WHERE _tomb ORDER BY st13"""
+        FROM changes WHERE _tomb"""
     ).fetchone()[0]
 
 
@@ -302,6 +313,10 @@ def publish(settings: LakeSettings, request: PublishRequest, options: PublishOpt
         config["temp_directory"] = str(options.spill_dir)
     con = lake.connect(settings, config=config)
     try:
+        damaged = lake.verify(con, settings)  # never build on files changed since they were written
+        if damaged:
+            raise LakeError(f"the lake's files changed since they were written ({damaged[0]}"
+                            f"{f' and {len(damaged) - 1} more' if len(damaged) > 1 else ''}): nothing published; see `ipetl verify`")
         return lake.retrying(lambda: _publish_once(con, request, options, now))
     except duckdb.Error as exc:
         raise lake.error(settings, "publish failed, nothing committed", exc) from None

@@ -451,11 +451,14 @@ def export_xml(
     try:
         catalog.define_views(con, [])
         snapshot_id = lake.current_snapshot(con)
+        catalog.sandbox(con, settings)  # the --where condition is the caller's SQL
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         target = out_dir / f"{spec.table}-{fmt}-{snapshot_id:08d}.xml"
         condition = f" WHERE ({where})" if where else ""
-        reader = con.execute(f"SELECT * FROM {spec.table}{condition} ORDER BY {spec.order}").to_arrow_reader(batch_rows)
+        sql = f"SELECT * FROM {spec.table}{condition} ORDER BY {spec.order}"
+        catalog.check_read_only(con, sql)
+        reader = con.execute(sql).to_arrow_reader(batch_rows)
         records = (row for batch in reader for row in batch.to_pylist())
         partial = target.with_name(f".{target.name}.partial")
         try:

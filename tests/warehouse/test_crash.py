@@ -63,7 +63,7 @@ def test_killed_publish_keeps_the_previous_snapshot_and_recovers(failpoint, mirr
     on_disk = {p.relative_to(home / "lake").as_posix() for p in (home / "lake").rglob("*.parquet")}
     con = lakes.connect(lake, read_only=True)
     try:
-        listed = {r[0] for t in lakes.LAKE_TABLES for r in con.execute(f"select data_file from ducklake_list_files('lake', '{t}')").fetchall()}
+        listed = {r[0] for t in lakes.ALL_TABLES for r in con.execute(f"select data_file from ducklake_list_files('lake', '{t}')").fetchall()}
     finally:
         con.close()
     assert on_disk == {str(Path(f).relative_to(home / "lake")) for f in listed}
