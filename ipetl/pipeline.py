@@ -425,7 +425,9 @@ def _normalize_all(collection, paths, home, run_id, force, pool: Executor, jobs:
     pending = []
     for path in map(Path, paths):
         parts = min(jobs, path.stat().st_size // SPLIT_PART_BYTES) if collection.fmt.split_tag else 1
-        if parts >= 2 and (force or not _already_published(path, published)) and not _compressed(path):
+        cut = parts >= 2 and (force or not _already_published(path, published)) and not _compressed(path)
+        # counted like normalize_delivery's readings; one that never finished goes the whole-file way, set aside there
+        if cut and count_attempt(home, collection.id, path.name, +1) <= max_attempts():
             pending.append(_Parts(collection, path, home, run_id, parts, pool))
         else:
             pending.append(pool.submit(_normalize_by_id, collection.id, path, home, run_id, force, published))
@@ -488,6 +490,7 @@ class _Parts:
             checksum = {self.path.name: self.sha256.result()}
             for r in results:
                 r.checksums = checksum
+        count_attempt(self.home, self.collection.id, self.path.name, 0)  # the reading finished
         return _spool_delivery(self.collection, self.path, self.home, self.spool, results, self.now)
 
 
