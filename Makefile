@@ -11,7 +11,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: install demo test fuzz bench airflow clean
+.PHONY: install demo test fuzz bench airflow cluster cluster-stop clean
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -43,9 +43,19 @@ AIRFLOW_PORT ?= 8080
 airflow: install
 	AIRFLOW_PORT=$(AIRFLOW_PORT) AIRFLOW_VAR_IPETL_HOME=$(abspath $(HOME_DIR)) scripts/airflow-standalone.sh
 
+# A multi-process deployment on this machine (scripts/cluster.py): PostgreSQL, Redis and an S3
+# server from the lock; Airflow's api-server, scheduler, dag-processor, triggerer and two Celery
+# workers. Everything lives in $(CLUSTER_DIR); `make cluster-stop` stops exactly what started.
+CLUSTER_DIR ?= cluster-home
+cluster: install
+	$(PY) scripts/cluster.py start --dir $(CLUSTER_DIR) --port $(AIRFLOW_PORT)
+
+cluster-stop:
+	$(PY) scripts/cluster.py stop --dir $(CLUSTER_DIR)
+
 # Benchmarks (not tests): normalize vs raw iterparse (ST.66, USPTO, ST.86; BENCH_LARGE_MB adds the
 # peak-RSS run on a large ST.66 file, 0 to skip), the GX gate on 1M rows, the warehouse at 1M and
-# 10M rows. Tables go to stdout and bench/out/results.md. ~15 min here.
+# 10M rows, `ipetl run --jobs 1` vs `--jobs 2`. Tables go to stdout and bench/out/results.md. ~17 min here.
 BENCH_MB ?= 160
 BENCH_LARGE_MB ?= 1600
 BENCH_SIZES ?= 1000000 10000000
@@ -56,7 +66,9 @@ bench: install
 	  echo; echo "## Quality gate: GX suites on a 1M-row batch"; \
 	  $(PY) bench/gate_bench.py --rows 1000000; \
 	  echo; echo "## Warehouse: 100k-row delta, lookups and search"; \
-	  $(PY) bench/warehouse_bench.py --sizes $(BENCH_SIZES) --delta 100000; } 2>/dev/null | tee bench/out/results.md
+	  $(PY) bench/warehouse_bench.py --sizes $(BENCH_SIZES) --delta 100000; \
+	  echo; echo "## ipetl run --jobs 1 vs --jobs 2 (8 x 20 MB deliveries; one 200 MB delivery)"; \
+	  $(PY) bench/jobs_bench.py --deliveries 8 --delivery-mb 20 --big-mb 200; } 2>/dev/null | tee bench/out/results.md
 
 clean:
 	rm -rf $(VENV) .uv $(HOME_DIR)

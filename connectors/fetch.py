@@ -35,6 +35,7 @@ from connectors.files import HashingReader
 from connectors.sources import (
     FetchError,
     FetchSettings,
+    Pace,
     RemoteFile,
     SourceSpec,
     ftp_connection,
@@ -288,20 +289,38 @@ class _Sftp:
         return Validators()
 
 
+class _Paced:
+    """A transport whose listings and downloads keep the source's rate limit (Pace)."""
+
+    def __init__(self, transport: _Transport, pace: Pace):
+        self.transport, self.pace = transport, pace
+        self.in_place, self.asks_if_changed = transport.in_place, transport.asks_if_changed
+
+    def files(self) -> list[RemoteFile]:
+        self.pace.wait()
+        return self.transport.files()
+
+    def download(self, remote, part, resume, known, started):
+        self.pace.wait()
+        return self.transport.download(remote, part, resume, known, started)
+
+
 @contextmanager
 def open_transport(source: SourceSpec, settings: FetchSettings) -> Iterator[_Transport]:
+    """The source's transport; a remote one keeps the source's rate_limit."""
     location = source.resolved()
+    pace = Pace(source.rate_limit)
     if source.kind == "local":
         yield _Local(Path(location), source.pattern)
     elif source.kind == "https":
         with http_session(settings) as session:
-            yield _Http(session, location, source.pattern, settings)
+            yield _Paced(_Http(session, location, source.pattern, settings), pace)
     elif source.kind == "ftp":
         with ftp_connection(location, settings) as (ftp, directory):
-            yield _Ftp(ftp, directory, source.pattern)
+            yield _Paced(_Ftp(ftp, directory, source.pattern), pace)
     elif source.kind == "sftp":
         with sftp_connection(location, settings) as (sftp, directory):
-            yield _Sftp(sftp, directory, source.pattern)
+            yield _Paced(_Sftp(sftp, directory, source.pattern), pace)
     else:
         raise ValueError(f"unknown source kind {source.kind!r}")
 

@@ -24,6 +24,7 @@ import netrc
 import os
 import posixpath
 import stat
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -50,6 +51,7 @@ class SourceSpec(Protocol):
 
     kind: str
     pattern: str
+    rate_limit: float | None  # requests per second at most; None: no limit
 
     def resolved(self) -> str: ...
 
@@ -78,6 +80,24 @@ class FetchSettings:
     @property
     def timeout(self) -> tuple[float, float]:
         return (self.connect_timeout, self.read_timeout)
+
+
+class Pace:
+    """At most `per_second` requests per second (None or 0: no limit): wait() returns when the
+    next request may go, sleeping if the previous one went less than 1/per_second s ago."""
+
+    def __init__(self, per_second: float | None):
+        self.interval = 1.0 / per_second if per_second else 0.0
+        self._next = 0.0
+
+    def wait(self) -> None:
+        if not self.interval:
+            return
+        now = time.monotonic()
+        if now < self._next:
+            time.sleep(self._next - now)
+            now = self._next
+        self._next = now + self.interval
 
 
 def one_line(exc: BaseException) -> str:

@@ -18,6 +18,7 @@ import datetime as dt
 import os
 import re
 import shutil
+import socket
 import tempfile
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -28,6 +29,7 @@ from airflow.sdk import Asset, Variable
 
 from connectors.sources import FetchSettings
 from ipetl.collection import Collection, Source
+from ipetl.registry import COLLECTIONS
 
 START_DATE = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
 # Airflow refuses to map a task over more than [core] max_map_length (1024) items; the rest of
@@ -122,7 +124,7 @@ def _with_connection(source: Source, conn) -> Source:
         path, query = "/" + conn.schema.lstrip("/"), ""
     else:
         path, query = (base.path, base.query) if base else ("/", "")
-    return Source(SOURCE_KINDS[scheme], urlunsplit((scheme, netloc, path, query, "")), pattern)
+    return dataclasses.replace(source, kind=SOURCE_KINDS[scheme], location=urlunsplit((scheme, netloc, path, query, "")), pattern=pattern)
 
 
 def _fetch_settings(extra: dict) -> FetchSettings:
@@ -184,6 +186,33 @@ def source_access(collection: Collection) -> Iterator[tuple[Source, FetchSetting
         if host and (conn.login or conn.password):
             stack.enter_context(_netrc(host, conn.login, conn.password))
         yield source, _fetch_settings(conn.extra_dejson)
+
+
+def fetch_pool(collection: Collection) -> str:
+    """The Airflow pool of the collection's downloads: one per office host (the registry's source;
+    `fetch_local` for a directory), so that collections served by one host share its slots."""
+    source = collection.source
+    host = urlsplit(source.resolved()).hostname if source.kind != "local" else None
+    return "fetch_" + re.sub(r"[^A-Za-z0-9_.-]+", "_", host or "local")
+
+
+def fetch_pools() -> dict[str, dict]:
+    """Every fetch pool, as `airflow pools import` takes them: slots = the fewest `downloads` a
+    collection of that host declares. Created by scripts/cluster.py and airflow-standalone.sh;
+    a task of a pool that does not exist is never scheduled."""
+    pools: dict[str, dict] = {}
+    for collection in COLLECTIONS.values():
+        name, slots = fetch_pool(collection), collection.source.downloads
+        pool = pools.setdefault(name, {"slots": slots, "description": "ipetl downloads from one office host", "include_deferred": False})
+        pool["slots"] = min(pool["slots"], slots)
+    return pools
+
+
+def hostname() -> str:
+    """[core] hostname_callable: $IPETL_WORKER_HOSTNAME when several workers share a machine
+    (scripts/cluster.py gives each its own, so a task instance names the worker that ran it),
+    else the machine's FQDN, Airflow's default."""
+    return os.environ.get("IPETL_WORKER_HOSTNAME") or socket.getfqdn()
 
 
 def staged_asset(collection_id: str) -> Asset:

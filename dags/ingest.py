@@ -58,8 +58,9 @@ def build(collection: Collection) -> DAG:
                 log.warning("%s: %d deliveries; this run takes the first %d", cid, len(names), _settings.MAX_DELIVERIES_PER_RUN)
             return names[: _settings.MAX_DELIVERIES_PER_RUN]
 
-        # One at a time: the fetch layer locks the collection's state for each download.
-        @task(map_index_template="{{ delivery }}", max_active_tis_per_dagrun=1)
+        # One at a time: the fetch layer locks the collection's state for each download. The
+        # host's pool bounds the downloads from one office server across DAGs and workers.
+        @task(map_index_template="{{ delivery }}", max_active_tis_per_dagrun=1, pool=_settings.fetch_pool(collection))
         def fetch(name: str) -> dict:
             from ipetl import pipeline
 

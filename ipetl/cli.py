@@ -175,7 +175,9 @@ def normalize(paths, collection_id, output):
 @home_option
 @lake_options
 @click.option("--force", is_flag=True, help="Process deliveries again even if already published.")
-def run(collection_ids, source, home, catalog, data, force):
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="the number of cores",
+              help="Processes that fetch and normalize deliveries (a big one is cut into parts); the gate and the publish stay one step.")
+def run(collection_ids, source, home, catalog, data, force, jobs):
     """Fetch, normalize, validate and publish."""
     from ipetl.pipeline import run as run_pipeline
     from ipetl.registry import COLLECTIONS
@@ -185,7 +187,7 @@ def run(collection_ids, source, home, catalog, data, force):
         _fail(f"unknown collection(s): {', '.join(unknown)} (see `ipetl collections`)", 2)
     home_path, lake = _lake(home, catalog, data)
     try:
-        result = run_pipeline(list(collection_ids) or None, source=source, home=home_path, force=force, lake=lake)
+        result = run_pipeline(list(collection_ids) or None, source=source, home=home_path, force=force, lake=lake, jobs=jobs)
     except ValueError as exc:
         _fail(str(exc), 2)
     if result.failure:

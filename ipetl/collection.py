@@ -27,11 +27,18 @@ class Source:
 
     kind: `local` (a directory), `https` (a bulk file listing), `sftp` or `ftp` (a directory on
     a server). `location` may use `{mirror}`, replaced by $IPETL_MIRROR or the bundled samples.
+
+    Politeness toward the office's server: `rate_limit`, requests per second at most (a listing
+    or a download; None: no limit), kept by the fetch layer in each process; `downloads`, how
+    many downloads at once from the server's host across all Airflow workers (the slots of the
+    host's pool, dags/_settings.fetch_pools).
     """
 
     kind: str
     location: str
     pattern: str = "*"
+    rate_limit: float | None = None
+    downloads: int = 2
 
     def resolved(self) -> str:
         mirror = os.environ.get("IPETL_MIRROR", str(SAMPLE_MIRROR))

@@ -55,20 +55,28 @@ def group_alive(pgid: int) -> bool:
 
 def stop_group(pgid: int, grace: float = STOP_GRACE) -> None:
     """SIGTERM to the process group, then SIGKILL to whatever of it is left after `grace` s."""
-    try:
-        os.killpg(pgid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
+    stop_groups([pgid], grace)
+
+
+def stop_groups(pgids: list[int], grace: float = STOP_GRACE) -> None:
+    """stop_group for several groups at once: all get SIGTERM, then one shared grace period."""
+    for pgid in pgids:
+        try:
+            os.killpg(pgid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline:
-        _reap(pgid)
-        if not group_alive(pgid):
+        for pgid in pgids:
+            _reap(pgid)
+        if not any(group_alive(pgid) for pgid in pgids):
             return
         time.sleep(0.1)
-    try:
-        os.killpg(pgid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+    for pgid in pgids:
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 def _reap(pid: int) -> None:

@@ -13,7 +13,10 @@ import json
 import os
 import re
 import shutil
+import threading
 import uuid
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -28,6 +31,7 @@ from filelock import FileLock, Timeout
 from connectors.fetch import FetchResult, count_attempt, fetch_new, is_changed, mark_processed, open_transport, sha256_file
 from connectors.resources import ResourceError, resource_error
 from connectors.sources import FetchError, FetchSettings
+from connectors.split import split_xml
 from connectors.state import FINAL_STATUSES, open_state
 from expectations import gate
 from expectations.datadocs import build_data_docs
@@ -285,9 +289,7 @@ def normalize_delivery(
     spool = _spool_root(home, collection.id, run_id) / path.name
     shutil.rmtree(spool, ignore_errors=True)
     spool.mkdir(parents=True)
-    rules = collection.rules()
     now = dt.datetime.now(dt.timezone.utc)
-    date, sequence = collection.delivery_order(path)
     attempts = count_attempt(home, collection.id, path.name, +1)
     failpoint("normalize")
     if attempts > max_attempts():  # it killed its reader every time: set it aside, let the rest through
@@ -295,28 +297,40 @@ def normalize_delivery(
                             "(the process died or was killed each time); set aside (IPETL_MAX_ATTEMPTS)")
     else:
         try:
-            result = normalize_file(path, collection.fmt, rules, spool, ingested_at=now)
+            result = normalize_file(path, collection.fmt, collection.rules(), spool, ingested_at=now)
         except ResourceError:
             count_attempt(home, collection.id, path.name, -1)  # not the delivery's doing
             raise
     count_attempt(home, collection.id, path.name, 0)
-    quarantine = list(result.quarantined)
-    if result.rejected:
+    return _spool_delivery(collection, path, home, spool, [result], now)
+
+
+def _spool_delivery(collection: Collection, path: Path, home: Path, spool: Path, results: list[FileResult], now: dt.datetime) -> dict:
+    """Write a normalized delivery's spool (see normalize_delivery) and return its summary.
+    results: the whole file's, or its parts' in order (each with the whole file's checksum)."""
+    rules = collection.rules()
+    date, sequence = collection.delivery_order(path)
+    quarantine = [row for result in results for row in result.quarantined]
+    quarantined = len(quarantine)
+    rejected = next((result.rejected for result in results if result.rejected), None)
+    records = sum(result.records for result in results)
+    if rejected:
         _quarantine_file(home, collection.id, path)
-        quarantine.append(quarantine_row(rules, path.name, None, "delivery.readable", None, result.rejected, now))
+        quarantine.append(quarantine_row(rules, path.name, None, "delivery.readable", None, rejected, now))
     with pq.ParquetWriter(spool / "records.parquet", TABLES[collection.table], compression="lz4") as writer:
-        for batch in result.batches():
-            writer.write_batch(_with_delivery(batch, date, sequence))
-    result.discard()
+        for result in results:
+            for batch in result.batches():
+                writer.write_batch(_with_delivery(batch, date, sequence))
+            result.discard()
     pq.write_table(pa.Table.from_pylist(quarantine, schema=QUARANTINE), spool / "quarantine.parquet")
     delivery = Delivery(
-        collection.id, path.name, ";".join(result.checksums.values()) or None, path.stat().st_size,
-        records=result.records, rejected=result.rejected, delivery_date=date.isoformat(), delivery_sequence=sequence,
+        collection.id, path.name, ";".join(results[0].checksums.values()) or None, path.stat().st_size,
+        records=records, rejected=rejected, delivery_date=date.isoformat(), delivery_sequence=sequence,
     )
     (spool / "delivery.json").write_text(json.dumps(asdict(delivery)))
     return {
         "name": path.name, "path": str(path), "skipped": False, "spool": str(spool),
-        "records": result.records, "quarantined": len(result.quarantined), "rejected": result.rejected,
+        "records": records, "quarantined": quarantined, "rejected": rejected,
     }
 
 
@@ -379,23 +393,110 @@ def validate_and_stage(collection: Collection, normalized: list[dict], home: Pat
     return summary
 
 
-def ingest(
-    collection: Collection,
-    paths: list[Path],
-    home: Path,
-    run_id: str | None = None,
-    force: bool = False,
-    lake: LakeSettings | None = None,
-) -> BatchSummary:
-    """Normalize and validate a collection's deliveries and stage what passes for publishing."""
-    home = Path(home)
-    run_id = run_id or _new_run_id()
-    published = {} if force else _published(lake or lake_settings(home), collection.id)
+def _stage(collection: Collection, normalized: list, home: Path, run_id: str) -> BatchSummary:
+    """validate_and_stage once the deliveries are normalized; the run's spool is removed after."""
     try:
-        normalized = [normalize_delivery(collection, path, home, run_id, force, published) for path in paths]
-        return validate_and_stage(collection, normalized, home, run_id)
+        return validate_and_stage(collection, [pending.result() for pending in normalized], home, run_id)
     finally:
         shutil.rmtree(_spool_root(home, collection.id, run_id), ignore_errors=True)
+
+
+SPLIT_PART_BYTES = 32 * 1024 * 1024  # a delivery is cut into parts of at least this size
+
+
+class _Here(Executor):
+    """An executor that runs each call at once, in this process (`--jobs 1`)."""
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as exc:  # raised by result(), as a pool's future does
+            future.set_exception(exc)
+        return future
+
+
+def _normalize_all(collection, paths, home, run_id, force, pool: Executor, jobs: int, lake: LakeSettings) -> list:
+    """Submit the normalization of a collection's deliveries to the pool (_Here: one after another,
+    in this process); their (future-like) summaries, in order.
+    A plain XML delivery of a format with a split_tag, at least two SPLIT_PART_BYTES long, is cut
+    into up to `jobs` parts at record boundaries, normalized in parallel and spooled as one."""
+    published = {} if force else _published(lake, collection.id)
+    pending = []
+    for path in map(Path, paths):
+        parts = min(jobs, path.stat().st_size // SPLIT_PART_BYTES) if collection.fmt.split_tag else 1
+        cut = parts >= 2 and (force or not _already_published(path, published)) and not _compressed(path)
+        # counted like normalize_delivery's readings; one that never finished goes the whole-file way, set aside there
+        if cut and count_attempt(home, collection.id, path.name, +1) <= max_attempts():
+            pending.append(_Parts(collection, path, home, run_id, parts, pool))
+        else:
+            pending.append(pool.submit(_normalize_by_id, collection.id, path, home, run_id, force, published))
+    return pending
+
+
+def _prepare_gate() -> threading.Thread:
+    """Import the quality gate's GX in a thread of this process while the pool's processes
+    (forked at its first task, before this thread starts) fetch and normalize; a failure here is
+    left for the gate itself to report."""
+
+    def prepare() -> None:
+        try:
+            gate.prepare()
+        except Exception:
+            pass
+
+    thread = threading.Thread(target=prepare, name="prepare-gate", daemon=True)
+    thread.start()
+    return thread
+
+
+def _discover_by_id(collection_id: str, home: Path, source, force: bool) -> FetchResult:
+    """discover, for a pool's process."""
+    return discover(COLLECTIONS[collection_id], home, source, force)
+
+
+def _normalize_by_id(collection_id: str, path: Path, home: Path, run_id: str, force: bool, published: dict) -> dict:
+    """normalize_delivery, for a pool's process (which looks the collection up itself)."""
+    return normalize_delivery(COLLECTIONS[collection_id], path, home, run_id, force, published)
+
+
+def _compressed(path: Path) -> bool:
+    """Whether the delivery is an archive or compressed (its members are read, not its bytes)."""
+    return path.suffix.lower() in (".zip", ".gz", ".tgz", ".tar", ".bz2", ".xz")
+
+
+class _Parts:
+    """One delivery cut into parts (connectors.split) whose normalizations run in the pool;
+    result() spools them as the delivery (normalize_delivery's spool and summary)."""
+
+    def __init__(self, collection: Collection, path: Path, home: Path, run_id: str, parts: int, pool: Executor):
+        self.collection, self.path, self.home = collection, path, home
+        self.spool = _spool_root(home, collection.id, run_id) / path.name
+        shutil.rmtree(self.spool, ignore_errors=True)
+        self.spool.mkdir(parents=True)
+        self.now = dt.datetime.now(dt.timezone.utc)
+        files = split_xml(path, collection.fmt.split_tag, parts, self.spool / "parts")
+        self.sha256 = pool.submit(sha256_file, path)
+        self.futures = [pool.submit(_normalize_part, collection.id, part, self.spool, self.now) for part in files]
+
+    def result(self) -> dict:
+        results = [future.result() for future in self.futures]
+        shutil.rmtree(self.spool / "parts", ignore_errors=True)
+        if not results or any(r.rejected for r in results):  # not cut, or unreadable: the whole file says why
+            for r in results:
+                r.discard()
+            results = [normalize_file(self.path, self.collection.fmt, self.collection.rules(), self.spool, ingested_at=self.now)]
+        else:
+            checksum = {self.path.name: self.sha256.result()}
+            for r in results:
+                r.checksums = checksum
+        count_attempt(self.home, self.collection.id, self.path.name, 0)  # the reading finished
+        return _spool_delivery(self.collection, self.path, self.home, self.spool, results, self.now)
+
+
+def _normalize_part(collection_id: str, part: Path, spool: Path, now: dt.datetime) -> FileResult:
+    collection = COLLECTIONS[collection_id]
+    return normalize_file(part, collection.fmt, collection.rules(), spool, ingested_at=now)
 
 
 def _with_delivery(batch: pa.RecordBatch, date: dt.date, sequence: int) -> pa.RecordBatch:
@@ -604,12 +705,17 @@ def run(
     home: str | os.PathLike | None = None,
     force: bool = False,
     lake: LakeSettings | None = None,
+    jobs: int = 1,
 ) -> RunSummary:
     """Discover, normalize, validate, stage and publish the given collections (default: all).
 
     Raises ValueError for a source that cannot be used (see route_source). A resource running
     out (disk, files, memory, permissions) or the lake failing ends the run early with
     `failure` set: nothing more is published and the deliveries stay pending.
+
+    jobs > 1: the collections are fetched, and their deliveries (or the parts of a big one, see
+    _normalize_all) normalized, in a pool of that many processes; the quality gate, the staging
+    and the publish stay here, one step for the run, with the same result as jobs=1.
     """
     home = home_dir(home)
     home.mkdir(parents=True, exist_ok=True)
@@ -620,11 +726,13 @@ def run(
     with _run_lock(home, run_id):
         try:
             sweep(home)
-            _run_collections(summary, ids, source, force, lake, run_id)
+            _run_collections(summary, ids, source, force, lake, run_id, jobs)
             if any(b.files for b in summary.batches) and (home / "gx" / "gx").is_dir():
                 summary.data_docs = build_data_docs(home / "gx")
         except LakeError as exc:
             summary.failure = str(exc)
+        except BrokenProcessPool:
+            summary.failure = "a process of the pool died while normalizing (killed, or out of memory)"
         except Exception as exc:  # a full disk or a permission surfaces through GX, DuckDB, pyarrow ...
             resource = resource_error(exc)
             if resource is None:
@@ -634,18 +742,26 @@ def run(
     return summary
 
 
-def _run_collections(summary: RunSummary, ids: list[str], source, force: bool, lake: LakeSettings, run_id: str) -> None:
+def _run_collections(summary: RunSummary, ids: list[str], source, force: bool, lake: LakeSettings, run_id: str, jobs: int = 1) -> None:
     home = summary.home
-    for cid in ids:
-        collection = COLLECTIONS[cid]
-        try:
-            fetched = discover(collection, home, source, force)
-        except FetchError as exc:
-            summary.fetch_failures.append((cid, str(exc)))
-            continue
-        summary.fetch_failures.extend((cid, f"not fetched {name}: {reason}") for name, reason in fetched.failures)
-        if fetched.deliveries:
-            summary.batches.append(ingest(collection, [d.path for d in fetched.deliveries], home, run_id=run_id, force=force, lake=lake))
+    with _Here() if jobs <= 1 else ProcessPoolExecutor(jobs) as pool:
+        found = {cid: pool.submit(_discover_by_id, cid, home, source, force) for cid in ids}
+        warm = _prepare_gate() if jobs > 1 else None
+        normalizing = {}
+        for cid, pending in found.items():
+            try:
+                fetched = pending.result()
+            except FetchError as exc:
+                summary.fetch_failures.append((cid, str(exc)))
+                continue
+            summary.fetch_failures.extend((cid, f"not fetched {name}: {reason}") for name, reason in fetched.failures)
+            if fetched.deliveries:
+                paths = [d.path for d in fetched.deliveries]
+                normalizing[cid] = _normalize_all(COLLECTIONS[cid], paths, home, run_id, force, pool, jobs, lake)
+        if warm is not None:
+            warm.join()
+        for cid, normalized in normalizing.items():
+            summary.batches.append(_stage(COLLECTIONS[cid], normalized, home, run_id))
     try:
         published = publish_staged(home, lake=lake)  # this run's batches, and any a crashed run left behind
     except PublishRefused as exc:

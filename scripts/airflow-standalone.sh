@@ -20,4 +20,8 @@ export PATH="$ROOT/.venv/bin:$PATH"  # standalone starts its components as `airf
 mkdir -p "$AIRFLOW_HOME"
 echo "airflow standalone: AIRFLOW_HOME=$AIRFLOW_HOME, UI http://127.0.0.1:$AIRFLOW_PORT" \
      "(user admin; password in $AIRFLOW_HOME/simple_auth_manager_passwords.json.generated)"
+# The fetch tasks' pools (dags/_settings.fetch_pools): a task of a missing pool is never scheduled.
+airflow db migrate >"$AIRFLOW_HOME/setup.log"
+python -c 'import json, sys; from dags._settings import fetch_pools; json.dump(fetch_pools(), sys.stdout)' >"$AIRFLOW_HOME/pools.json"
+airflow pools import "$AIRFLOW_HOME/pools.json" >>"$AIRFLOW_HOME/setup.log"
 exec airflow standalone

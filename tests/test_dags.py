@@ -163,6 +163,17 @@ def test_ingest_dags_shape(bag):
             assert task.execution_timeout is not None
         assert dag.get_task("discover").execution_timeout == dt.timedelta(minutes=15)
         assert dag.get_task("fetch").max_active_tis_per_dagrun == 1
+        assert dag.get_task("fetch").pool == _settings.fetch_pool(collection)
+
+
+def test_one_fetch_pool_per_office_host_sized_by_the_registry():
+    pools = _settings.fetch_pools()
+    assert set(pools) == {_settings.fetch_pool(c) for c in COLLECTIONS.values()}
+    # ipetl/collections/uspto.py: bulkdata.uspto.gov, downloads=2; national.py: KIPRIS, downloads=1
+    assert _settings.fetch_pool(COLLECTIONS["ustm"]) == "fetch_bulkdata.uspto.gov"
+    assert pools["fetch_bulkdata.uspto.gov"]["slots"] == 2
+    assert pools["fetch_plus.kipris.or.kr"]["slots"] == 1
+    assert _settings.fetch_pool(COLLECTIONS["khtm"]) == "fetch_local"  # a directory: the mirror
 
 
 def test_catchup_is_chosen_per_collection_by_ipetl_catchup(monkeypatch):

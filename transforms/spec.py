@@ -26,4 +26,7 @@ class Format:
     description: str
     read: Callable[[IO[bytes]], Iterator[dict]] | None = None
     read_delivery: Callable[[Iterable[tuple[str, IO[bytes]]]], Iterator[tuple[str, dict]]] | None = None
+    # The record element at which one big plain XML delivery may be cut into parts normalized in
+    # parallel (connectors/split.py); None: the format's records depend on what surrounds them.
+    split_tag: str | None = None
 

@@ -263,4 +263,5 @@ FORMAT = Format(
     read=connector.iter_office_records,
     to_canonical=to_canonical,
     description="USPTO trademark daily/annual XML (TDXF, DTD v2.0): <trademark-applications-daily> of <case-file>s",
+    split_tag=connector.RECORD_TAG,
 )

@@ -38,7 +38,7 @@ USPTO_DESIGNS = Collection(
     # USPTO Open Data Portal, "Patent Grant Full-Text Data (No Images) - XML": a JSON listing of
     # the weekly ipgYYMMDD.zip files (one concatenated grant XML file per Tuesday issue). The
     # pattern is "*" so that a local mirror may also hold single-grant files (the ST.32 sample).
-    source=Source("https", "https://api.uspto.gov/api/v1/datasets/products/ptgrxml", "*"),
+    source=Source("https", "https://api.uspto.gov/api/v1/datasets/products/ptgrxml", "*", rate_limit=1.0, downloads=2),
     schedule="@weekly",
     delivery_pattern=r"i?pg(?P<date>\d{6})",  # ipgYYMMDD (pgYYMMDD before 2005): the issue date
     licence="Work of the US government (17 U.S.C. 105): public domain. Sample: USPTO/PatentPublicData (CC0-1.0).",

@@ -39,7 +39,7 @@ KRTM = Collection(
     format="kipris",
     # One delivery (.zip) per pull: the trademarkInfoSearchService/applicationNumberSearchInfo
     # response and the trademarkDesignationGoodstInfo response(s) of the same applications.
-    source=Source("https", "https://plus.kipris.or.kr/openapi/rest", "*.zip"),
+    source=Source("https", "https://plus.kipris.or.kr/openapi/rest", "*.zip", rate_limit=0.5, downloads=1),
     # pull archives are named after application numbers, whose digits can look like dates:
     # order pulls by when they were made (the file's time) instead
     delivery_pattern=r"(?!)",

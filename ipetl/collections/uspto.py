@@ -17,7 +17,7 @@ COLLECTIONS = [
         office_name="United States Patent and Trademark Office",
         kind="trademark",
         format="uspto-tdxf",
-        source=Source("https", "https://bulkdata.uspto.gov/data/trademark/dailyxml/applications/", "apc*"),
+        source=Source("https", "https://bulkdata.uspto.gov/data/trademark/dailyxml/applications/", "apc*", rate_limit=1.0, downloads=2),
         schedule="@daily",
         licence="Work of the US government (17 U.S.C. 105): public domain.",
         description="US trademark applications and registrations, delivered as USPTO daily XML (TDXF, DTD v2.0) zip files.",

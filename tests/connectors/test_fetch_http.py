@@ -7,6 +7,7 @@ are computed here from the sample files themselves.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -50,7 +51,7 @@ class Site:
         self.drop: dict[str, int] = {}  # send the headers and half the body, then close
         self.honor_range = True
         self.json_sizes = True
-        self.requests: list[dict] = []  # {"path", "headers", "status"}
+        self.requests: list[dict] = []  # {"path", "headers", "status", "at" (time.monotonic())}
 
     def etag(self, name: str) -> str:
         return '"%s"' % sha(self.files[name])[:16]
@@ -75,7 +76,7 @@ def handler_for(site: Site):
             self.wfile.write(body)
 
         def do_GET(self):
-            site.requests.append({"path": self.path, "headers": dict(self.headers), "status": None})
+            site.requests.append({"path": self.path, "headers": dict(self.headers), "status": None, "at": time.monotonic()})
             path = urlsplit(self.path).path
             if path == "/bulk/":
                 links = "".join(f'<a href="{quote(n)}">{n}</a>\n' for n in sorted(site.files))
@@ -149,6 +150,22 @@ def site():
 
 def index(site: Site, pattern: str = "*.xml") -> Source:
     return Source("https", site.url + "/bulk/", pattern)
+
+
+def test_the_sources_rate_limit_spaces_the_listing_and_the_downloads(site, home):
+    # 4 requests per second at most: the listing and two downloads at least 0.25 s apart
+    paced = dataclasses.replace(index(site), rate_limit=4.0)
+    result = fetch_new("khtm", paced, home, FAST)
+    assert sorted(d.name for d in result.deliveries) == ["altm.xml", "khtm.xml"]
+    assert [r["path"] for r in site.requests] == ["/bulk/", "/bulk/altm.xml", "/bulk/khtm.xml"]
+    times = [r["at"] for r in site.requests]
+    assert all(later - earlier >= 0.2 for earlier, later in zip(times, times[1:])), times
+
+
+def test_without_a_rate_limit_requests_are_not_spaced(site, home):
+    fetch_new("khtm", index(site), home, FAST)
+    times = [r["at"] for r in site.requests]
+    assert len(times) == 3 and times[-1] - times[0] < 1.5, times  # 1 request/s would take 2 s
 
 
 def test_two_503s_then_success_takes_three_requests(site, home):
