@@ -179,7 +179,8 @@ def _postgres_bin() -> Path:
 
 
 def _run_as_system_user(pgdata: Path) -> None:
-    """Make POSTGRES_SYSTEM_USER (created if absent) own pgdata and able to reach it."""
+    """Make POSTGRES_SYSTEM_USER (created if absent) own pgdata and able to reach it and the
+    server's binaries."""
     import pwd
 
     try:
@@ -187,7 +188,9 @@ def _run_as_system_user(pgdata: Path) -> None:
     except KeyError:
         subprocess.run(["useradd", "--system", "--no-create-home", POSTGRES_SYSTEM_USER], check=True, capture_output=True)
         entry = pwd.getpwnam(POSTGRES_SYSTEM_USER)
-    for parent in pgdata.resolve().parents:  # o+x: traverse only, nothing becomes readable
+    # o+x on the folders above the data and the wheel's binaries (a checkout under a private
+    # folder, as mktemp makes): traverse only, nothing becomes readable
+    for parent in {*pgdata.resolve().parents, *_postgres_bin().resolve().parents}:
         parent.chmod(parent.stat().st_mode | stat.S_IXOTH)
     os.chown(pgdata, entry.pw_uid, entry.pw_gid)
 
