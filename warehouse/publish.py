@@ -145,17 +145,20 @@ def _winners(con, table: str, staged: list[StagedFile]) -> None:
 def _decide(con, table: str, in_offices: str) -> None:
     """TEMP TABLE applied: each winning key against the lake's version of it (its live row or its
     tombstone, whichever is newer): `_apply` when the staged one is as new or newer, `_same` when
-    it changes nothing."""
+    it changes nothing. Content is compared only where the delivery order is equal (the same
+    delivery again): the order is part of the content, so any other row differs. The lake's full
+    rows are read for those keys alone; for the rest, three narrow columns."""
     keys = KEYS[table]
     content = [f.name for f in TABLES[table] if f.name not in _NOT_CONTENT]
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE applied AS
-        WITH cur AS (SELECT {_cols(keys)}, delivery_date, delivery_sequence, hash({_cols(content)}) AS _h
+        WITH cur AS (SELECT {_cols(keys)}, delivery_date, delivery_sequence
                      FROM {ALIAS}.{table} WHERE {in_offices} AND st13 IN (SELECT st13 FROM win)),
         tomb AS (SELECT {_cols(keys)}, delivery_date, delivery_sequence, reason FROM {ALIAS}.deleted
                  WHERE table_name = '{table}' AND {in_offices} AND st13 IN (SELECT st13 FROM win)),
         decision AS (
-            SELECT w.*, c._h, c.st13 IS NOT NULL AS _live, t.st13 IS NOT NULL AS _had_tomb,
+            SELECT w.*, c.st13 IS NOT NULL AS _live, t.st13 IS NOT NULL AS _had_tomb,
+                   (c.delivery_date, c.delivery_sequence) IS NOT DISTINCT FROM (w.delivery_date, w.delivery_sequence) AS _same_order,
                    greatest(c.delivery_date, t.delivery_date) AS _cur_date,
                    CASE WHEN c.delivery_date >= t.delivery_date OR t.delivery_date IS NULL THEN c.delivery_sequence
                         ELSE t.delivery_sequence END AS _cur_seq,
@@ -163,10 +166,16 @@ def _decide(con, table: str, in_offices: str) -> None:
             FROM win w LEFT JOIN cur c ON {_key_join(keys, "c", "w")} LEFT JOIN tomb t ON {_key_join(keys, "t", "w")})
         SELECT *, (_cur_date IS NULL OR delivery_date > _cur_date
                    OR (delivery_date = _cur_date AND coalesce(delivery_sequence, 0) >= coalesce(_cur_seq, 0))) AS _apply,
-               CASE WHEN _tomb THEN NOT _live AND _had_tomb AND _same_tomb ELSE _live AND _h = _new_h END AS _same
+               _tomb AND NOT _live AND _had_tomb AND _same_tomb AS _same
         FROM decision"""
     )
     con.execute("DROP TABLE win")  # narrow, but one row per staged key: hold one copy at a time
+    con.execute(
+        f"""UPDATE applied a SET _same = true FROM (
+            SELECT {_cols(keys)}, hash({_cols(content)}) AS _h FROM {ALIAS}.{table}
+            WHERE {in_offices} AND st13 IN (SELECT st13 FROM applied WHERE _live AND NOT _tomb AND _same_order)) c
+        WHERE {_key_join(keys, "a", "c")} AND NOT a._tomb AND a._same_order AND a._new_h = c._h"""
+    )
     con.execute("CREATE OR REPLACE TEMP VIEW changes AS SELECT * FROM applied WHERE _apply AND NOT _same")
 
 
