@@ -152,12 +152,12 @@ def _decide(con, table: str, in_offices: str) -> None:
     content = [f.name for f in TABLES[table] if f.name not in _NOT_CONTENT]
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE applied AS
-        WITH cur AS (SELECT {_cols(keys)}, delivery_date, delivery_sequence
+        WITH cur AS (SELECT {_cols(keys)}, delivery_date, delivery_sequence, rowid AS _rowid
                      FROM {ALIAS}.{table} WHERE {in_offices} AND st13 IN (SELECT st13 FROM win)),
-        tomb AS (SELECT {_cols(keys)}, delivery_date, delivery_sequence, reason FROM {ALIAS}.deleted
+        tomb AS (SELECT {_cols(keys)}, delivery_date, delivery_sequence, reason, rowid AS _rowid FROM {ALIAS}.deleted
                  WHERE table_name = '{table}' AND {in_offices} AND st13 IN (SELECT st13 FROM win)),
         decision AS (
-            SELECT w.*, c.st13 IS NOT NULL AS _live, t.st13 IS NOT NULL AS _had_tomb,
+            SELECT w.*, c.st13 IS NOT NULL AS _live, t.st13 IS NOT NULL AS _had_tomb, c._rowid AS _live_rowid, t._rowid AS _tomb_rowid,
                    (c.delivery_date, c.delivery_sequence) IS NOT DISTINCT FROM (w.delivery_date, w.delivery_sequence) AS _same_order,
                    greatest(c.delivery_date, t.delivery_date) AS _cur_date,
                    CASE WHEN c.delivery_date >= t.delivery_date OR t.delivery_date IS NULL THEN c.delivery_sequence
@@ -195,15 +195,10 @@ def _merge_table(con, table: str, staged: list[StagedFile], result: Published) -
         counts = result.records.setdefault(collection, [0, 0])
         counts[0] += added
         counts[1] += removed
-    # superseded live rows (updated or deleted) and superseded tombstones (replaced or revived)
-    con.execute(
-        f"""DELETE FROM {ALIAS}.{table} t USING (SELECT {_cols(keys)} FROM changes WHERE _live) c
-        WHERE t.{in_offices} AND {_key_join(keys, "t", "c")}"""
-    )
-    con.execute(
-        f"""DELETE FROM {ALIAS}.deleted t USING (SELECT {_cols(keys)} FROM changes WHERE _had_tomb) c
-        WHERE t.table_name = '{table}' AND t.{in_offices} AND {_key_join(keys, "t", "c")}"""
-    )
+    # superseded live rows (updated or deleted) and superseded tombstones (replaced or revived),
+    # by the row ids read while deciding: no second scan of the keys
+    con.execute(f"DELETE FROM {ALIAS}.{table} WHERE rowid IN (SELECT _live_rowid FROM changes WHERE _live)")
+    con.execute(f"DELETE FROM {ALIAS}.deleted WHERE rowid IN (SELECT _tomb_rowid FROM changes WHERE _had_tomb)")
     for rank, staged_file in enumerate(staged):  # the winning rows, read back from their staged file
         picked = f"SELECT _pos AS file_row_number FROM changes WHERE NOT _tomb AND _src = {rank}"
         wanted = 0 if staged_file.tombstones else con.execute(f"SELECT count(*) FROM ({picked})").fetchone()[0]
