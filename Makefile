@@ -65,7 +65,7 @@ bench: install
 	  $(PY) bench/normalize_bench.py --mb $(BENCH_MB) --large-mb $(BENCH_LARGE_MB); \
 	  echo; echo "## Quality gate: GX suites on a 1M-row batch"; \
 	  $(PY) bench/gate_bench.py --rows 1000000; \
-	  echo; echo "## Warehouse: 100k-row delta, lookups and search"; \
+	  echo; echo "## Lake: 100k-row delta, lookups and search, local disk and S3"; \
 	  $(PY) bench/warehouse_bench.py --sizes $(BENCH_SIZES) --delta 100000; \
 	  echo; echo "## ipetl run --jobs 1 vs --jobs 2 (8 x 20 MB deliveries; one 200 MB delivery)"; \
 	  $(PY) bench/jobs_bench.py --deliveries 8 --delivery-mb 20 --big-mb 200; } 2>/dev/null | tee bench/out/results.md
