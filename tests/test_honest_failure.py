@@ -37,7 +37,7 @@ def one_line(proc) -> str:
 def published(mirror, home):
     source = home.parent / "source"
     shutil.copytree(mirror / "khtm", source / "khtm")
-    assert ipetl("run", "--source", str(source), "--home", str(home)).returncode == 0
+    assert ipetl("run", "--jobs", "1", "--source", str(source), "--home", str(home)).returncode == 0
     return home
 
 
@@ -65,14 +65,15 @@ def test_user_sql_cannot_write_attach_or_read_outside_the_lake(published, tmp_pa
 
 
 def test_killed_runs_leave_nothing_a_later_run_does_not_sweep(mirror, home, tmp_path):
+    # --jobs 1: the run itself reads the delivery, so the failpoint kills (or stops) the run
     source = tmp_path / "source"
     shutil.copytree(mirror / "khtm", source / "khtm")
-    killed = ipetl("run", "--source", str(source), "--home", str(home), env={"IPETL_FAILPOINT": "normalize"})
+    killed = ipetl("run", "--jobs", "1", "--source", str(source), "--home", str(home), env={"IPETL_FAILPOINT": "normalize"})
     assert killed.returncode == -signal.SIGKILL
     spools = list((home / "staging" / ".work").glob("khtm/*"))
     assert len(spools) == 1
     # a live run stopped in the middle keeps its spool while another run sweeps
-    live = subprocess.Popen([sys.executable, "-m", "ipetl.cli", "run", "--source", str(source), "--home", str(home)],
+    live = subprocess.Popen([sys.executable, "-m", "ipetl.cli", "run", "--jobs", "1", "--source", str(source), "--home", str(home)],
                             env={**os.environ, **ENV, "IPETL_FAILPOINT": "normalize:stop"}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 120
@@ -86,7 +87,7 @@ def test_killed_runs_leave_nothing_a_later_run_does_not_sweep(mirror, home, tmp_
     finally:
         live.kill()
         live.wait()
-    finished = ipetl("run", "--source", str(source), "--home", str(home))
+    finished = ipetl("run", "--jobs", "1", "--source", str(source), "--home", str(home))
     assert finished.returncode == 0, finished.stderr
     assert not list((home / "staging" / ".work").glob("khtm/*"))
     assert query_lake(lake_settings(home, environ={}), home, "select st13 from trademarks") == [("KH50201500673426M",)]
@@ -96,9 +97,9 @@ def test_a_delivery_that_kills_its_reader_is_set_aside(mirror, home, tmp_path):
     source = tmp_path / "source"
     shutil.copytree(mirror / "khtm", source / "khtm")
     for _ in range(3):  # IPETL_MAX_ATTEMPTS (3) readings that never finish
-        assert ipetl("run", "--source", str(source), "--home", str(home), env={"IPETL_FAILPOINT": "normalize"}).returncode == -signal.SIGKILL
+        assert ipetl("run", "--jobs", "1", "--source", str(source), "--home", str(home), env={"IPETL_FAILPOINT": "normalize"}).returncode == -signal.SIGKILL
     shutil.copytree(mirror / "latm", source / "latm")
-    fourth = ipetl("run", "--source", str(source), "--home", str(home))
+    fourth = ipetl("run", "--jobs", "1", "--source", str(source), "--home", str(home))
     assert fourth.returncode == 1
     assert "rejected" in fourth.stderr and "never finished in 3 attempts" in fourth.stderr
     lake = lake_settings(home, environ={})
@@ -161,3 +162,13 @@ def test_exit_codes_say_what_happened(mirror, home, tmp_path):
     assert wrong.returncode == 1 and "no uspto-tdxf records" in one_line(wrong)
     assert ipetl("query", "select 1", "--home", "s3://bucket/home").returncode == 2
     assert ipetl("run", "--collection", "nope", "--home", str(home)).returncode == 2
+
+
+def test_a_pool_process_killed_while_reading_fails_the_run_and_counts_the_attempt(mirror, home, tmp_path):
+    source = tmp_path / "source"
+    shutil.copytree(mirror / "khtm", source / "khtm")
+    for _ in range(3):  # --jobs 2: the delivery is read in a pool process, which the failpoint kills
+        died = ipetl("run", "--jobs", "2", "--source", str(source), "--home", str(home), env={"IPETL_FAILPOINT": "normalize"})
+        assert died.returncode == 3 and "died while normalizing" in one_line(died)
+    fourth = ipetl("run", "--jobs", "2", "--source", str(source), "--home", str(home))
+    assert fourth.returncode == 1 and "never finished in 3 attempts" in fourth.stderr
