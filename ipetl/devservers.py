@@ -238,7 +238,7 @@ def start_s3(workdir: Path) -> Server:
     (S3_ACCESS_KEY/S3_SECRET_KEY are the ones handed out). Its buckets live in its memory."""
     workdir.mkdir(parents=True, exist_ok=True)
     log, port = workdir / "s3.log", free_port()
-    proc = _spawn("s3", [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(port)], log)
+    proc = _spawn("s3", [sys.executable, "-m", "ipetl.moto_server", "-H", HOST, "-p", str(port)], log)
     server = Server("s3", port, f"http://{HOST}:{port}", proc.pid, log)
 
     def ready() -> bool:

@@ -218,17 +218,27 @@ def _merge_table(con, table: str, staged: list[StagedFile], result: Published) -
     ).fetchone()[0]
 
 
-def _records_before(con, request: PublishRequest) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    if not request.collections:
-        return counts
-    wanted = f"({_quoted(request.collections)})"
+def _check_drop_share(con, result: Published, options: PublishOptions) -> None:
+    """Refuse (PublishRefused) when a collection would lose more than the allowed share of its
+    records. Only collections that lose records are counted (a scan of the collection column,
+    costly on object storage), after the merge: they had `now - added + removed` before it."""
+    shrinking = [collection for collection, (_, removed) in result.records.items() if removed]
+    if not shrinking:
+        return
+    now: dict[str, int] = dict.fromkeys(shrinking, 0)
     for table in TABLES:
         for collection, n in con.execute(
-            f"SELECT collection, count(*) FROM {ALIAS}.{table} WHERE collection IN {wanted} GROUP BY 1"
+            f"SELECT collection, count(*) FROM {ALIAS}.{table} WHERE collection IN ({_quoted(shrinking)}) GROUP BY 1"
         ).fetchall():
-            counts[collection] = counts.get(collection, 0) + n
-    return counts
+            now[collection] += n
+    for collection in shrinking:
+        added, removed = result.records[collection]
+        had = now[collection] - added + removed
+        if had >= MIN_RECORDS_FOR_DROP_RULE and removed / had > options.max_row_drop_share:
+            raise PublishRefused(
+                f"{collection} would drop from {had} to {now[collection]} records, more than "
+                f"{options.max_row_drop_share:.0%} (IPETL_MAX_ROW_DROP_SHARE); nothing published"
+            )
 
 
 def _published_before(con, deliveries: list[Delivery]) -> set[tuple[str, str, str | None]]:
@@ -259,19 +269,12 @@ def _append(con, table: str, rows: pa.Table) -> None:
 def _publish_once(con, request: PublishRequest, options: PublishOptions, now: dt.datetime) -> Published | None:
     con.execute("BEGIN")
     try:
-        before = _records_before(con, request)
         result = Published(snapshot_id=-1)
         for table in TABLES:
             staged = [s for s in request.staged if s.table == table and s.rows]
             if staged:
                 _merge_table(con, table, staged, result)
-        for collection, (added, removed) in result.records.items():
-            had = before.get(collection, 0)
-            if had >= MIN_RECORDS_FOR_DROP_RULE and removed / had > options.max_row_drop_share:
-                raise PublishRefused(
-                    f"{collection} would drop from {had} to {had + added - removed} records, more than "
-                    f"{options.max_row_drop_share:.0%} (IPETL_MAX_ROW_DROP_SHARE); nothing published"
-                )
+        _check_drop_share(con, result, options)
         # a delivery is taken once: one published before (by another run) adds no quarantine rows again
         before_taken = _published_before(con, request.deliveries)
         deliveries = [d for d in request.deliveries if (d.collection, d.name, d.sha256) not in before_taken]
