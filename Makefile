@@ -11,7 +11,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: install demo test fuzz bench airflow cluster cluster-stop clean
+.PHONY: install demo lint format test test-fast fuzz bench airflow cluster cluster-stop clean
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -27,6 +27,17 @@ demo: install
 	$(PY) -m ipetl.cli run --source samples/mirror --home $(HOME_DIR)
 	@echo
 	$(PY) -m ipetl.cli query "select collection, office, kind, records, earliest_application_date, latest_application_date from coverage" --home $(HOME_DIR)
+
+# Lint, format check and types (ruff; mypy strict on connectors/, transforms/, warehouse/). CI runs it first.
+LINT_PATHS := bench connectors dags expectations ipetl scripts tests transforms warehouse
+lint: install
+	$(VENV)/bin/ruff format --check $(LINT_PATHS)
+	$(VENV)/bin/ruff check $(LINT_PATHS)
+	$(VENV)/bin/mypy $(LINT_PATHS)
+
+format: install
+	$(VENV)/bin/ruff format $(LINT_PATHS)
+	$(VENV)/bin/ruff check --fix $(LINT_PATHS)
 
 test: install
 	$(PY) -m pytest -q
