@@ -19,13 +19,13 @@ import duckdb
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import datetime as dt  # noqa: E402
+import datetime as dt
 
-from warehouse_bench import _rows_sql  # noqa: E402
+from warehouse_bench import _rows_sql
 
-from expectations import gate  # noqa: E402
-from ipetl.registry import COLLECTIONS  # noqa: E402
-from transforms.schema import TRADEMARKS  # noqa: E402
+from expectations import gate
+from ipetl.registry import COLLECTIONS
+from transforms.schema import TRADEMARKS
 
 
 def main() -> None:
@@ -47,7 +47,9 @@ def main() -> None:
     print("|---|---|---|---|---|---|")
     expectations = len(gate.load_suite_json("trademarks")["expectations"])
     quarantined = len({q["st13"] for q in result.quarantine})
-    print(f"| {batch.num_rows} | {expectations} | {result.passed.num_rows} | {quarantined} | {seconds:.1f} | {batch.num_rows / seconds:,.0f} |")
+    print(
+        f"| {batch.num_rows} | {expectations} | {result.passed.num_rows} | {quarantined} | {seconds:.1f} | {batch.num_rows / seconds:,.0f} |"
+    )
 
 
 if __name__ == "__main__":

@@ -50,14 +50,23 @@ def step_run(source: Path, home: Path, jobs: int) -> dict:
     if result.snapshot_id is None or result.refused or result.fetch_failures:
         raise SystemExit(f"run failed: {result}")
     batch = result.batches[0]
-    return {"seconds": seconds, "normalize_seconds": gate_started[0] - start, "records": batch.records, "passed": batch.passed}
+    return {
+        "seconds": seconds,
+        "normalize_seconds": gate_started[0] - start,
+        "records": batch.records,
+        "passed": batch.passed,
+    }
 
 
 def measure(source: Path, jobs: int) -> dict:
     home = OUT / f"home-{source.name}-jobs{jobs}"
     shutil.rmtree(home, ignore_errors=True)
     done = subprocess.run(
-        [sys.executable, __file__, "--step", str(source), str(home), str(jobs)], check=True, capture_output=True, text=True, cwd=ROOT
+        [sys.executable, __file__, "--step", str(source), str(home), str(jobs)],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     )
     shutil.rmtree(home, ignore_errors=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -119,7 +128,9 @@ def main() -> None:
         (f"1 x {args.big_mb:g} MB", make_set("one", 1, args.big_mb)),
     ]
     print(f"CPU headroom before: two processes run {headroom():.2f}x as fast as one (2.00 = two idle cores)\n")
-    print("| deliveries | records | run s, --jobs 1 | run s, --jobs 2 | speed-up | fetch+normalize s, --jobs 1 | --jobs 2 | speed-up |")
+    print(
+        "| deliveries | records | run s, --jobs 1 | run s, --jobs 2 | speed-up | fetch+normalize s, --jobs 1 | --jobs 2 | speed-up |"
+    )
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for label, source in sets:
         one, two = measure(source, 1), measure(source, 2)

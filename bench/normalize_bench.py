@@ -34,16 +34,15 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import os
 import re
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -70,7 +69,10 @@ def _elements(path: Path, tag: str) -> list[str]:
 
 # USPTO TDXF --------------------------------------------------------------------------------
 
-_USTM_TEMPLATES = (ROOT / "tests" / "fixtures" / "ustm" / "case-files.xml", ROOT / "samples" / "mirror" / "ustm" / "apc170216-sample.xml")
+_USTM_TEMPLATES = (
+    ROOT / "tests" / "fixtures" / "ustm" / "case-files.xml",
+    ROOT / "samples" / "mirror" / "ustm" / "apc170216-sample.xml",
+)
 CASE_FILES_PER_ACTION_KEY = 2000
 _SERIAL = re.compile(r"<serial-number>(\d\d)\d{6}</serial-number>")
 _MARK = re.compile(r"<mark-identification>[^<]*</mark-identification>")
@@ -138,7 +140,9 @@ def _st66_copy(template: str, copy: int) -> str:
     number = f"{copy % 1_000_000:06d}"
     text = _KH_NUMBER.sub(lambda m: f"{m[1]}{number}{m[2]}" if m[1] else f"{m[3]}{number}{m[4]}", template)
     text = _VERBAL.sub(lambda m: f"{m[1]}{_word(copy).capitalize()}", text)
-    text = _FREE_NAME.sub(lambda m: f"{m[1]}{m[2].split()[0]} {_word(copy + 3).capitalize()} {_COMPANIES[copy % 8]}", text)
+    text = _FREE_NAME.sub(
+        lambda m: f"{m[1]}{m[2].split()[0]} {_word(copy + 3).capitalize()} {_COMPANIES[copy % 8]}", text
+    )
     text = _NICE.sub(_shifted_class(copy, 2), text)
     return _YEAR.sub(lambda m: f"{m[1]}{2000 + copy % 16}", text)
 
@@ -147,7 +151,11 @@ def _st66_document(templates: list[str]) -> tuple[str, Iterator[str], str]:
     [template] = templates
     template = template.replace(f" {_ST66_NS}", "")  # declared once, on the root
     head = f'<?xml version="1.0" encoding="UTF-8"?>\n<Transaction {_ST66_NS}>\n<TradeMarkTransactionBody>\n'
-    return head, (_st66_copy(template, copy) + "\n" for copy in itertools.count()), "</TradeMarkTransactionBody>\n</Transaction>\n"
+    return (
+        head,
+        (_st66_copy(template, copy) + "\n" for copy in itertools.count()),
+        "</TradeMarkTransactionBody>\n</Transaction>\n",
+    )
 
 
 # ST.86 (IPAS) ------------------------------------------------------------------------------
@@ -162,7 +170,9 @@ def _st86_copy(template: str, copy: int) -> str:
     number = f"{copy % 1_000_000:06d}"
     text = _KHID_NUMBER.sub(lambda m: f"{m[1]}{number}", template)
     text = _TITLE.sub(lambda m: f"{m[1]}{m[2]} {_word(copy).lower()}", text)
-    return _FREE_NAME.sub(lambda m: f"{m[1]}{m[2].split()[0]} {_word(copy + 3).capitalize()} {_COMPANIES[copy % 8]}", text)
+    return _FREE_NAME.sub(
+        lambda m: f"{m[1]}{m[2].split()[0]} {_word(copy + 3).capitalize()} {_COMPANIES[copy % 8]}", text
+    )
 
 
 def _st86_document(templates: list[str]) -> tuple[str, Iterator[str], str]:
@@ -274,16 +284,30 @@ def breakdown(bench: Bench, path: Path) -> None:
     office, read = timed(office_records)
     rows, mapping = timed(canonical)
     batch, arrow = timed(lambda: pa.RecordBatch.from_pylist(rows, schema=schema))
-    _, parquet = timed(lambda: pq.write_table(pa.Table.from_batches([batch]), path.with_suffix(".parquet"), compression="zstd"))
+    _, parquet = timed(
+        lambda: pq.write_table(pa.Table.from_batches([batch]), path.with_suffix(".parquet"), compression="zstd")
+    )
     path.with_suffix(".parquet").unlink()
     tiny = path.with_name(f"{bench.name}-one.xml")
     generate(bench, tiny, 0)
-    fixed = measure([str(IPETL), "normalize", str(tiny), "--collection", bench.collection, "--output", str(tiny.with_suffix(".parquet"))])
+    fixed = measure(
+        [
+            str(IPETL),
+            "normalize",
+            str(tiny),
+            "--collection",
+            bench.collection,
+            "--output",
+            str(tiny.with_suffix(".parquet")),
+        ]
+    )
     tiny.unlink(), tiny.with_suffix(".parquet").unlink()
     per_row = 1e6 / len(rows)
     print(f"breakdown ({len(office)} records, {len(rows)} rows), CPU us per row:")
-    print(f"  raw parse {parse * per_row:.0f}; connector (parse, checksum, office records) {read * per_row:.0f}; "
-          f"transform {mapping * per_row:.0f}; Arrow {arrow * per_row:.0f}; Parquet {parquet * per_row:.0f}")
+    print(
+        f"  raw parse {parse * per_row:.0f}; connector (parse, checksum, office records) {read * per_row:.0f}; "
+        f"transform {mapping * per_row:.0f}; Arrow {arrow * per_row:.0f}; Parquet {parquet * per_row:.0f}"
+    )
     print(f"  fixed cost of the command (one record): {fixed['cpu_seconds']:.2f} CPU s")
 
 
@@ -359,7 +383,9 @@ def run(bench: Bench, path: Path, repeat: int, steps: tuple[str, ...], code: Pat
 
 def report(bench: Bench, path: Path, copies: int, results: dict[str, dict], repeat: int) -> None:
     size_mb = path.stat().st_size / MB
-    print(f"\n### {bench.name}: {path.name}, {size_mb:.1f} MB, {copies} copies; collection {bench.collection}; best of {repeat}")
+    print(
+        f"\n### {bench.name}: {path.name}, {size_mb:.1f} MB, {copies} copies; collection {bench.collection}; best of {repeat}"
+    )
     print(f"{'step':<10} {'rows':>9} {'seconds':>8} {'CPU s':>7} {'rows/s':>8} {'MB/s':>7} {'peak RSS MB':>12}")
     for name, r in results.items():
         print(
@@ -378,11 +404,26 @@ def report(bench: Bench, path: Path, copies: int, results: dict[str, dict], repe
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--formats", nargs="+", choices=sorted(BENCHES), default=list(BENCHES))
-    parser.add_argument("--mb", type=float, default=160, help="size of each generated file in MB (10^6 bytes); default 160")
-    parser.add_argument("--large-mb", type=float, default=0, help="also normalize an ST.66 file this large (peak RSS check); default off")
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each step (interleaved); the fastest is reported")
-    parser.add_argument("--breakdown", action="store_true", help="also time each stage of normalize in-process, on a file of --mb / 10")
-    parser.add_argument("--before", type=Path, help="also run `ipetl normalize` from this checkout (e.g. `git archive` of an older commit)")
+    parser.add_argument(
+        "--mb", type=float, default=160, help="size of each generated file in MB (10^6 bytes); default 160"
+    )
+    parser.add_argument(
+        "--large-mb",
+        type=float,
+        default=0,
+        help="also normalize an ST.66 file this large (peak RSS check); default off",
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="runs of each step (interleaved); the fastest is reported"
+    )
+    parser.add_argument(
+        "--breakdown", action="store_true", help="also time each stage of normalize in-process, on a file of --mb / 10"
+    )
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="also run `ipetl normalize` from this checkout (e.g. `git archive` of an older commit)",
+    )
     parser.add_argument("--raw", nargs=2, metavar=("TAG", "FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
 

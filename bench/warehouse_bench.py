@@ -28,14 +28,35 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ipetl import devservers  # noqa: E402
-from ipetl.pipeline import lake_settings, registry_rows  # noqa: E402
-from transforms.schema import TRADEMARKS  # noqa: E402
-from warehouse import catalog  # noqa: E402
-from warehouse.lake import LakeSettings  # noqa: E402
-from warehouse.publish import Delivery, PublishOptions, PublishRequest, StagedFile, publish  # noqa: E402
+from ipetl import devservers
+from ipetl.pipeline import lake_settings, registry_rows
+from transforms.schema import TRADEMARKS
+from warehouse import catalog
+from warehouse.lake import LakeSettings
+from warehouse.publish import Delivery, PublishOptions, PublishRequest, StagedFile, publish
 
-SYLLABLES = ["ka", "lo", "mi", "ra", "te", "zu", "bo", "ne", "vi", "sa", "do", "fi", "gu", "pe", "xo", "li", "an", "or", "el", "us"]
+SYLLABLES = [
+    "ka",
+    "lo",
+    "mi",
+    "ra",
+    "te",
+    "zu",
+    "bo",
+    "ne",
+    "vi",
+    "sa",
+    "do",
+    "fi",
+    "gu",
+    "pe",
+    "xo",
+    "li",
+    "an",
+    "or",
+    "el",
+    "us",
+]
 
 
 def _rows_sql(start: int, count: int, delivered: dt.date, variant: str) -> str:
@@ -109,8 +130,12 @@ def _median_ms(con, sql: str, params_list) -> float:
 
 def _publish_both(lake: LakeSettings, home: Path, base: StagedFile, delta: StagedFile):
     options = PublishOptions(spill_dir=home / "staging" / ".duckdb")
-    _, load_s = _timed(lambda: publish(lake, PublishRequest([base], [], [Delivery("ustm", "base", "b", None)], ["ustm"]), options))
-    published, delta_s = _timed(lambda: publish(lake, PublishRequest([delta], [], [Delivery("ustm", "delta", "d", None)], ["ustm"]), options))
+    _, load_s = _timed(
+        lambda: publish(lake, PublishRequest([base], [], [Delivery("ustm", "base", "b", None)], ["ustm"]), options)
+    )
+    published, delta_s = _timed(
+        lambda: publish(lake, PublishRequest([delta], [], [Delivery("ustm", "delta", "d", None)], ["ustm"]), options)
+    )
     return load_s, published, delta_s
 
 
@@ -132,7 +157,10 @@ def bench(size: int, delta: int, work: Path, s3: devservers.S3Bucket) -> dict:
     _, reindex_s = _timed(lambda: catalog.build_search(lake, home, force=True))
     con = catalog.open_catalog(lake, home, registry_rows())
     keys = [r[0] for r in con.execute("SELECT st13 FROM trademarks USING SAMPLE 20 ROWS (reservoir, 7)").fetchall()]
-    words = [r[0].split()[0].lower() for r in con.execute("SELECT mark_text FROM trademarks USING SAMPLE 10 ROWS (reservoir, 9)").fetchall()]
+    words = [
+        r[0].split()[0].lower()
+        for r in con.execute("SELECT mark_text FROM trademarks USING SAMPLE 10 ROWS (reservoir, 9)").fetchall()
+    ]
     result = {
         "rows": size,
         "delta": staged.rows,
@@ -142,8 +170,15 @@ def bench(size: int, delta: int, work: Path, s3: devservers.S3Bucket) -> dict:
         "search (FTS) build s": round(reindex_s, 1),
         "point lookup ms": round(_median_ms(con, "SELECT * FROM trademarks WHERE st13 = ?", [[k] for k in keys]), 1),
         "FTS query ms": round(_median_ms(con, "SELECT * FROM search_marks(?, lim := 20)", [[w] for w in words]), 1),
-        "FTS + class filter ms": round(_median_ms(con, "SELECT * FROM search_marks(?, classes := [9], lim := 20)", [[w] for w in words]), 1),
-        "fuzzy query ms": round(_median_ms(con, "SELECT * FROM similar_marks(?, min_similarity := 0.9, lim := 20)", [[w] for w in words[:5]]), 1),
+        "FTS + class filter ms": round(
+            _median_ms(con, "SELECT * FROM search_marks(?, classes := [9], lim := 20)", [[w] for w in words]), 1
+        ),
+        "fuzzy query ms": round(
+            _median_ms(
+                con, "SELECT * FROM similar_marks(?, min_similarity := 0.9, lim := 20)", [[w] for w in words[:5]]
+            ),
+            1,
+        ),
     }
     con.close()
     shutil.rmtree(home, ignore_errors=True)

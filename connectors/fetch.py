@@ -21,10 +21,11 @@ import os
 import re
 import sys
 import time
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Protocol
+from typing import Protocol
 
 import paramiko
 import requests
@@ -102,13 +103,23 @@ class _Transport(Protocol):
 
 # --- downloads -----------------------------------------------------------------------------
 
+
 @contextmanager
 def _sink(part: Path, offset: int, total: int | None, label: str) -> Iterator[Callable[[bytes], None]]:
     """Append to (or start) a `.part` file, with a progress bar when stderr is a terminal."""
-    with open(part, "ab" if offset else "wb") as fh, tqdm(
-        total=total, initial=offset, unit="B", unit_scale=True, unit_divisor=1024, desc=label,
-        leave=False, disable=not sys.stderr.isatty(),
-    ) as bar:
+    with (
+        open(part, "ab" if offset else "wb") as fh,
+        tqdm(
+            total=total,
+            initial=offset,
+            unit="B",
+            unit_scale=True,
+            unit_divisor=1024,
+            desc=label,
+            leave=False,
+            disable=not sys.stderr.isatty(),
+        ) as bar,
+    ):
 
         def write(chunk: bytes) -> None:
             fh.write(chunk)
@@ -186,7 +197,9 @@ def download_http(
         if offset:
             headers.update({"Range": f"bytes={offset}-", "If-Range": if_range})
         elif known is not None:
-            headers.update({k: v for k, v in (("If-None-Match", known.etag), ("If-Modified-Since", known.last_modified)) if v})
+            headers.update(
+                {k: v for k, v in (("If-None-Match", known.etag), ("If-Modified-Since", known.last_modified)) if v}
+            )
         try:
             response = session.get(url, headers=headers, stream=True, timeout=settings.timeout)
         except requests.RequestException as exc:  # urllib3 has already retried
@@ -203,7 +216,9 @@ def download_http(
             elif total is None:
                 if status not in (206, 416) or not offset:
                     raise FetchError(f"{url}: HTTP {status} {response.reason}")
-                problem = f"HTTP {status} with Content-Range {response.headers.get('Content-Range')!r} for bytes={offset}-"
+                problem = (
+                    f"HTTP {status} with Content-Range {response.headers.get('Content-Range')!r} for bytes={offset}-"
+                )
                 part.unlink()  # a range we cannot use: start again from zero
                 resume = None
                 continue
@@ -327,6 +342,7 @@ def open_transport(source: SourceSpec, settings: FetchSettings) -> Iterator[_Tra
 
 # --- what is new ---------------------------------------------------------------------------
 
+
 def sha256_file(path: Path) -> str:
     with open(path, "rb") as raw:
         reader = HashingReader(raw)
@@ -340,7 +356,11 @@ def is_changed(remote: RemoteFile, entry: DeliveryRecord | None) -> bool | None:
         return True
     known = [
         (listed, recorded)
-        for listed, recorded in ((remote.size, entry.size), (remote.modified, entry.modified), (remote.sha256, entry.sha256))
+        for listed, recorded in (
+            (remote.size, entry.size),
+            (remote.modified, entry.modified),
+            (remote.sha256, entry.sha256),
+        )
         if listed is not None and recorded is not None
     ]
     return any(listed != recorded for listed, recorded in known) if known else None
@@ -371,7 +391,9 @@ def _fetch(
             path.unlink(missing_ok=True)
 
         def started(v: Validators) -> None:
-            state.partials[name] = PartialRecord(remote.url, remote.size, remote.modified, v.etag, v.last_modified, utc_now())
+            state.partials[name] = PartialRecord(
+                remote.url, remote.size, remote.modified, v.etag, v.last_modified, utc_now()
+            )
             state.save()
 
         version = transport.download(
@@ -406,13 +428,25 @@ def _fetch(
             else:
                 os.replace(path, final)
                 entry.path = str(final)
-        entry.size, entry.modified, entry.etag, entry.last_modified = size, remote.modified, version.etag, version.last_modified
+        entry.size, entry.modified, entry.etag, entry.last_modified = (
+            size,
+            remote.modified,
+            version.etag,
+            version.last_modified,
+        )
     else:
         if not transport.in_place:
             os.replace(path, final)
         state.deliveries[name] = DeliveryRecord(
-            name, remote.url, size, sha, str(final), utc_now(),
-            modified=remote.modified, etag=version.etag, last_modified=version.last_modified,
+            name,
+            remote.url,
+            size,
+            sha,
+            str(final),
+            utc_now(),
+            modified=remote.modified,
+            etag=version.etag,
+            last_modified=version.last_modified,
         )
     if not transport.in_place:  # a download is worth a checkpoint; a local file is hashed again
         state.partials.pop(name, None)
@@ -421,8 +455,15 @@ def _fetch(
 
 def _local(collection: str, record: DeliveryRecord) -> LocalDelivery:
     return LocalDelivery(
-        collection, record.name, Path(record.path), record.size, record.sha256, record.url,
-        record.fetched_at, record.etag, record.last_modified,
+        collection,
+        record.name,
+        Path(record.path),
+        record.size,
+        record.sha256,
+        record.url,
+        record.fetched_at,
+        record.etag,
+        record.last_modified,
     )
 
 

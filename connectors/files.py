@@ -14,9 +14,10 @@ import os
 import tarfile
 import zipfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO
 
 from connectors.resources import resource_error
 from connectors.xml import DeliveryError
@@ -114,7 +115,9 @@ def _zip_members(path: Path) -> Iterator[Member]:
             if info.is_dir() or not _is_xml_member(info.filename):
                 continue
             with archive.open(info) as raw:
-                yield Member(f"{path.name}!{info.filename}", HashingReader(raw, _cap(info.compress_size), info.filename))
+                yield Member(
+                    f"{path.name}!{info.filename}", HashingReader(raw, _cap(info.compress_size), info.filename)
+                )
 
 
 def _tar_members(path: Path) -> Iterator[Member]:

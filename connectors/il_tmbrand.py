@@ -10,7 +10,8 @@ stream the same way.
 
 from __future__ import annotations
 
-from typing import IO, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import IO
 
 from connectors.xml import iter_elements, local, text
 

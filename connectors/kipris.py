@@ -13,8 +13,9 @@ such name. An office record is the TradeMarkInfo fields by element name, plus `g
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, Iterable, Iterator
+from typing import IO
 
 from connectors.xml import DeliveryError, iter_elements, local, text
 
@@ -68,7 +69,9 @@ def read_delivery(members: Iterable[tuple[str, IO[bytes]]]) -> Iterator[tuple[st
         response = read_response(stream)
         code = response.header.get("resultCode")
         if code not in _SUCCESS_CODES:
-            raise DeliveryError(f"{name}: KIPRIS error response {code}: {response.header.get('resultMsg') or 'no message'}")
+            raise DeliveryError(
+                f"{name}: KIPRIS error response {code}: {response.header.get('resultMsg') or 'no message'}"
+            )
         marks.extend((name, mark) for mark in response.marks)
         if response.goods:
             goods.setdefault(application_number_in(name), []).extend(response.goods)

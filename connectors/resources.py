@@ -42,7 +42,9 @@ def resource_error(exc: BaseException, where: str | None = None) -> ResourceErro
         if isinstance(exc, OSError) and exc.errno in RESOURCE_ERRNOS:
             place = exc.filename or where
             return ResourceError(f"{RESOURCE_ERRNOS[exc.errno]}{f': {place}' if place else ''}")
-        if any(s in str(exc).lower() for s in ("no space left on device", "disk is full")):  # DuckDB's errors carry no errno
+        if any(
+            s in str(exc).lower() for s in ("no space left on device", "disk is full")
+        ):  # DuckDB's errors carry no errno
             return ResourceError(f"no space left on device: {str(exc).strip().splitlines()[0]}")
         exc = exc.__cause__ or exc.__context__
     return None

@@ -25,11 +25,12 @@ import os
 import posixpath
 import stat
 import time
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Iterable, Iterator, Protocol
+from typing import Protocol
 from urllib.parse import SplitResult, quote, unquote, urljoin, urlsplit, urlunsplit
 
 import paramiko
@@ -120,10 +121,11 @@ def _matching(files: Iterable[RemoteFile], pattern: str) -> list[RemoteFile]:
 
 
 def _iso(timestamp: float) -> str:
-    return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).isoformat()
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC).isoformat()
 
 
 # --- local ---------------------------------------------------------------------------------
+
 
 def list_local(folder: Path, pattern: str) -> list[RemoteFile]:
     """Files in a directory (a missing one holds nothing: most mirror folders are optional)."""
@@ -138,6 +140,7 @@ def list_local(folder: Path, pattern: str) -> list[RemoteFile]:
 
 
 # --- HTTP(S) -------------------------------------------------------------------------------
+
 
 def http_session(settings: FetchSettings) -> requests.Session:
     """A session whose every GET retries 5xx/429, connection errors and read timeouts with back-off."""
@@ -184,7 +187,11 @@ def parse_html_index(html: str, base_url: str) -> list[tuple[str, str]]:
     found = []
     for href in parser.hrefs:
         link = urlsplit(urljoin(base_url, href))
-        if link.query or (link.scheme, link.netloc) != (base.scheme, base.netloc) or not link.path.startswith(directory):
+        if (
+            link.query
+            or (link.scheme, link.netloc) != (base.scheme, base.netloc)
+            or not link.path.startswith(directory)
+        ):
             continue
         name = unquote(link.path[len(directory) :])
         if plain_name(name):
@@ -248,6 +255,7 @@ def list_http(session: requests.Session, url: str, pattern: str, settings: Fetch
 
 # --- FTP and SFTP --------------------------------------------------------------------------
 
+
 def _credentials(url: SplitResult) -> tuple[str | None, str | None]:
     """(login, password) for the URL's host: login from the URL or ~/.netrc, password from ~/.netrc."""
     try:
@@ -286,7 +294,7 @@ def _mlsd_time(value: str | None) -> str | None:
     if value is None:
         return None
     try:
-        return dt.datetime.strptime(value[:14], "%Y%m%d%H%M%S").replace(tzinfo=dt.timezone.utc).isoformat()
+        return dt.datetime.strptime(value[:14], "%Y%m%d%H%M%S").replace(tzinfo=dt.UTC).isoformat()
     except ValueError:
         return value
 

@@ -17,7 +17,8 @@ from ST.96.
 
 from __future__ import annotations
 
-from typing import IO, Iterator
+from collections.abc import Iterator
+from typing import IO
 
 from connectors.xml import iter_elements, local, text
 
@@ -363,7 +364,9 @@ _READERS = {
     "CategoryCodeDetails": lambda child, record: record["vienna"].extend(_category_codes(child)),  # eetm
     "PriorityDetails": lambda child, record: record["priorities"].extend(_priorities(child)),
     "PublicationDetails": lambda child, record: record["publications"].extend(_children_text(p) for p in child),
-    "PublicationDate": lambda child, record: record["publications"].append({"PublicationDate": text(child)}),  # eetm, matm
+    "PublicationDate": lambda child, record: record["publications"].append(
+        {"PublicationDate": text(child)}
+    ),  # eetm, matm
     "MarkEventDetails": lambda child, record: record["events"].extend(_children_text(e) for e in child),
     "DesignatedCountryDetails": lambda child, record: record["designated"].extend(designated_codes(child)),
     "MarkRecordDetails": lambda child, record: record["designated"].extend(_subsequent_designations(child)),

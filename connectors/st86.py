@@ -12,7 +12,8 @@ one dict per Design. transforms/st86.py maps it to one canonical row per design.
 
 from __future__ import annotations
 
-from typing import IO, Iterator
+from collections.abc import Iterator
+from typing import IO
 
 from connectors.st66 import parse_party
 from connectors.xml import iter_elements, local, text

@@ -12,7 +12,8 @@ then maps both formats, and a mark delivered in both normalizes to the same reco
 
 from __future__ import annotations
 
-from typing import IO, Iterator
+from collections.abc import Iterator
+from typing import IO
 
 from connectors.st66 import designated_codes, new_record
 from connectors.xml import iter_elements, local, text
@@ -109,7 +110,9 @@ def _goods_services(bag) -> list[tuple[str | None, str | None, str | None]]:
             number = next((text(c) for c in node if local(c.tag) == "ClassNumber"), None)
             if number is None:
                 continue
-            texts = [(attribute(c, "languageCode"), text(c)) for c in node if local(c.tag) == "GoodsServicesDescriptionText"]
+            texts = [
+                (attribute(c, "languageCode"), text(c)) for c in node if local(c.tag) == "GoodsServicesDescriptionText"
+            ]
             rows.extend((number, lang, value) for lang, value in texts or [(None, None)])
         elif tag == "GoodsServicesClassification":
             fields = {local(c.tag): text(c) for c in node}
@@ -170,7 +173,9 @@ def parse_trademark(elem, transaction: dict) -> dict:
         if tag in _SCALARS:
             record.setdefault(tag, text(child))
         elif tag == "ApplicationNumber":
-            record["ApplicationNumber"] = next((text(c) for c in child if local(c.tag) == "ApplicationNumberText"), None)
+            record["ApplicationNumber"] = next(
+                (text(c) for c in child if local(c.tag) == "ApplicationNumberText"), None
+            )
         elif tag == "MarkCategory":
             if text(child):
                 record["KindMark"].append(text(child))

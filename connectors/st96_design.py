@@ -12,7 +12,8 @@ transforms/st96_design.py maps it to one canonical row per design.
 
 from __future__ import annotations
 
-from typing import IO, Iterator
+from collections.abc import Iterator
+from typing import IO
 
 from connectors.st96 import attribute, parse_contact
 from connectors.xml import iter_elements, local, text
@@ -65,7 +66,13 @@ def _locarno(bag) -> tuple[str | None, list[str]]:
             classes.append(text(node))
         elif tag == "LocarnoClassification":
             main = _child_text(node, "LocarnoClass")
-            subclasses = [text(s) for b in node if local(b.tag) == "LocarnoSubclassBag" for s in b if local(s.tag) == "LocarnoSubclass" and text(s)]
+            subclasses = [
+                text(s)
+                for b in node
+                if local(b.tag) == "LocarnoSubclassBag"
+                for s in b
+                if local(s.tag) == "LocarnoSubclass" and text(s)
+            ]
             # a subclass is written alone ("02") or with its class ("14-02")
             classes.extend(f"{main}-{sub}" if main and len(sub) <= 2 else sub for sub in subclasses)
             if main and not subclasses:
@@ -128,7 +135,9 @@ def parse_application(elem) -> dict:
         elif tag == "ApplicationNumber":
             record["ApplicationNumber"] = _child_text(child, "ApplicationNumberText")
         elif tag == "DesignatedCountryBag":
-            record["designated_countries"] = [text(c) for d in child for c in d if local(c.tag) == "DesignatedCountryCode"]
+            record["designated_countries"] = [
+                text(c) for d in child for c in d if local(c.tag) == "DesignatedCountryCode"
+            ]
         elif tag in ("ApplicantBag", "RepresentativeBag"):
             role, kind = _PARTY_BAGS[tag]
             record[role] = [parse_contact(p) for p in child if local(p.tag) == kind]

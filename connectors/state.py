@@ -15,10 +15,10 @@ import datetime as dt
 import json
 import os
 import re
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 from filelock import FileLock
 
@@ -28,7 +28,7 @@ _COLLECTION_ID = re.compile(r"[a-z0-9][a-z0-9_-]*")
 
 
 def utc_now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 @dataclass

@@ -23,7 +23,8 @@ import io
 import logging
 import re
 from collections import Counter
-from typing import IO, Iterator
+from collections.abc import Iterator
+from typing import IO
 
 from connectors.xml import iter_elements, local
 
@@ -182,7 +183,9 @@ def parse_red_book(biblio, root_language: str | None) -> dict:
         "ApplicationDate": application.get("date"),
         "TermYears": _find_text(biblio, "us-term-of-grant", "length-of-grant"),
         "LocarnoClasses": [
-            _all_text(n) for n in (locarno if locarno is not None else ()) if local(n.tag) in ("main-classification", "further-classification")
+            _all_text(n)
+            for n in (locarno if locarno is not None else ())
+            if local(n.tag) in ("main-classification", "further-classification")
         ],
         "LocarnoEdition": _find_text(locarno, "edition") if locarno is not None else None,
         "Title": _find_text(biblio, "invention-title"),
@@ -195,7 +198,9 @@ def parse_red_book(biblio, root_language: str | None) -> dict:
             {"country": _find_text(p, "country"), "number": _find_text(p, "doc-number"), "date": _find_text(p, "date")}
             for p in _descendants(biblio, "priority-claim")
         ],
-        "InternationalRegistrationNumber": _find_text(hague, "international-registration-number") if hague is not None else None,
+        "InternationalRegistrationNumber": _find_text(hague, "international-registration-number")
+        if hague is not None
+        else None,
     }
 
 

@@ -15,7 +15,8 @@ object, and normalizing runs at about a third of raw lxml speed (bench/normalize
 
 from __future__ import annotations
 
-from typing import IO, Iterator
+from collections.abc import Iterator
+from typing import IO
 
 from connectors.xml import iter_elements, text
 

@@ -9,10 +9,10 @@ file size.
 from __future__ import annotations
 
 import re
-from typing import IO, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import IO
 
 from lxml import etree
-
 
 # lxml iterparse options every XML connector uses: no entities, no DTD, no network, no huge trees.
 PARSER_OPTIONS = dict(

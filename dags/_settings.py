@@ -20,9 +20,9 @@ import re
 import shutil
 import socket
 import tempfile
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 from airflow.sdk import Asset, Variable
@@ -31,7 +31,7 @@ from connectors.sources import FetchSettings
 from ipetl.collection import Collection, Source
 from ipetl.registry import COLLECTIONS
 
-START_DATE = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
+START_DATE = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 # Airflow refuses to map a task over more than [core] max_map_length (1024) items; the rest of
 # a long backlog waits for the next run (undated deliveries) or a rerun of the interval.
 MAX_DELIVERIES_PER_RUN = 500
@@ -87,8 +87,12 @@ def lake():
     conn = connection("ipetl_lake")
     if conn is not None:
         extra = conn.extra_dejson
-        for var, value in (("AWS_ACCESS_KEY_ID", conn.login), ("AWS_SECRET_ACCESS_KEY", conn.password),
-                           ("AWS_REGION", extra.get("region_name")), ("AWS_ENDPOINT_URL", extra.get("endpoint_url") or conn.host)):
+        for var, value in (
+            ("AWS_ACCESS_KEY_ID", conn.login),
+            ("AWS_SECRET_ACCESS_KEY", conn.password),
+            ("AWS_REGION", extra.get("region_name")),
+            ("AWS_ENDPOINT_URL", extra.get("endpoint_url") or conn.host),
+        ):
             if value:
                 environ[var] = value
     return pipeline.lake_settings(home(), setting("ipetl_catalog"), setting("ipetl_data"), environ)
@@ -124,14 +128,20 @@ def _with_connection(source: Source, conn) -> Source:
         path, query = "/" + conn.schema.lstrip("/"), ""
     else:
         path, query = (base.path, base.query) if base else ("/", "")
-    return dataclasses.replace(source, kind=SOURCE_KINDS[scheme], location=urlunsplit((scheme, netloc, path, query, "")), pattern=pattern)
+    return dataclasses.replace(
+        source, kind=SOURCE_KINDS[scheme], location=urlunsplit((scheme, netloc, path, query, "")), pattern=pattern
+    )
 
 
 def _fetch_settings(extra: dict) -> FetchSettings:
     """FetchSettings fields the Connection's extra sets (retries, backoff_factor, timeouts, ...)."""
     defaults = FetchSettings()
     return FetchSettings(
-        **{f.name: type(getattr(defaults, f.name))(extra[f.name]) for f in dataclasses.fields(FetchSettings) if f.name in extra}
+        **{
+            f.name: type(getattr(defaults, f.name))(extra[f.name])
+            for f in dataclasses.fields(FetchSettings)
+            if f.name in extra
+        }
     )
 
 
@@ -203,7 +213,9 @@ def fetch_pools() -> dict[str, dict]:
     pools: dict[str, dict] = {}
     for collection in COLLECTIONS.values():
         name, slots = fetch_pool(collection), collection.source.downloads
-        pool = pools.setdefault(name, {"slots": slots, "description": "ipetl downloads from one office host", "include_deferred": False})
+        pool = pools.setdefault(
+            name, {"slots": slots, "description": "ipetl downloads from one office host", "include_deferred": False}
+        )
         pool["slots"] = min(pool["slots"], slots)
     return pools
 

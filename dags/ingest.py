@@ -55,7 +55,9 @@ def build(collection: Collection) -> DAG:
             if not names:
                 raise AirflowSkipException(f"{cid}: no new delivery for {interval or 'this run'}")
             if len(names) > _settings.MAX_DELIVERIES_PER_RUN:
-                log.warning("%s: %d deliveries; this run takes the first %d", cid, len(names), _settings.MAX_DELIVERIES_PER_RUN)
+                log.warning(
+                    "%s: %d deliveries; this run takes the first %d", cid, len(names), _settings.MAX_DELIVERIES_PER_RUN
+                )
             return names[: _settings.MAX_DELIVERIES_PER_RUN]
 
         # One at a time: the fetch layer locks the collection's state for each download. The
@@ -76,15 +78,22 @@ def build(collection: Collection) -> DAG:
             get_current_context()["delivery"] = fetched["name"]
             if fetched["path"] is None:  # nothing new under that name since discover listed it
                 return {"name": fetched["name"], "path": None, "skipped": True}
-            return pipeline.normalize_delivery(collection, fetched["path"], _settings.home(), _settings.safe_run_id(run_id or "run"),
-                                               lake=_settings.lake())
+            return pipeline.normalize_delivery(
+                collection,
+                fetched["path"],
+                _settings.home(),
+                _settings.safe_run_id(run_id or "run"),
+                lake=_settings.lake(),
+            )
 
         @task(outlets=[staged])
         def validate_and_stage(normalized: list[dict], run_id: str | None = None) -> dict:
             from ipetl import pipeline
 
             # normalized[:]: every mapped result in one XCom request (iterating asks one by one)
-            summary = pipeline.validate_and_stage(collection, list(normalized[:]), _settings.home(), _settings.safe_run_id(run_id or "run"))
+            summary = pipeline.validate_and_stage(
+                collection, list(normalized[:]), _settings.home(), _settings.safe_run_id(run_id or "run")
+            )
             result = {
                 "batch_dir": summary.batch_dir,
                 "status": summary.status,

@@ -15,9 +15,8 @@ import json
 import logging
 import os
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from importlib import resources
-from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -45,9 +44,8 @@ def _days(expr: str) -> str:
     return f"datediff('day', DATE '1970-01-01', {expr})::INTEGER"
 
 
-_COMMON_COLUMNS = (
-    "st13, office, collection, application_number, registration_number, status, "
-    + ", ".join(f"{_days(c)} AS {c}" for c in DATE_COLUMNS[:4])
+_COMMON_COLUMNS = "st13, office, collection, application_number, registration_number, status, " + ", ".join(
+    f"{_days(c)} AS {c}" for c in DATE_COLUMNS[:4]
 )
 _COMMON_DERIVED = f"""
     CASE WHEN st13 IS NOT NULL AND office IS NOT NULL AND NOT starts_with(st13, office) THEN st13 END AS _st13_office_mismatch,
@@ -90,7 +88,7 @@ def load_suite_json(table: str) -> dict:
     return json.loads((SUITES / f"{table}.json").read_text())
 
 
-@lru_cache(maxsize=None)
+@cache
 def gx_context(gx_root: str):
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     import great_expectations as gx
@@ -102,7 +100,7 @@ def gx_context(gx_root: str):
     return context
 
 
-@lru_cache(maxsize=None)
+@cache
 def _validation_definition(gx_root: str, table: str):
     import great_expectations as gx
     from great_expectations.core.expectation_suite import ExpectationSuite
@@ -114,7 +112,9 @@ def _validation_definition(gx_root: str, table: str):
         asset.add_batch_definition_whole_dataframe("whole")
     )
     suite = context.suites.add_or_update(ExpectationSuite(**load_suite_json(table)))
-    return context.validation_definitions.add_or_update(gx.ValidationDefinition(data=batch_definition, suite=suite, name=table))
+    return context.validation_definitions.add_or_update(
+        gx.ValidationDefinition(data=batch_definition, suite=suite, name=table)
+    )
 
 
 def prepare() -> None:
@@ -128,7 +128,9 @@ def _frame(table: str, batch: pa.Table):
     con = duckdb.connect()
     try:
         con.register("batch", batch)
-        params = {"st3": sorted(ST3_CODES), "kinds": list(KINDS)} if table == "trademarks" else {"st3": sorted(ST3_CODES)}
+        params = (
+            {"st3": sorted(ST3_CODES), "kinds": list(KINDS)} if table == "trademarks" else {"st3": sorted(ST3_CODES)}
+        )
         return con.execute(FRAMES[table], params).to_arrow_table().to_pandas()  # 2x faster than .df()
     finally:
         con.close()
@@ -157,7 +159,7 @@ def validate(
 ) -> GateResult:
     """Run the table's suite on a canonical batch; split it into passed rows and quarantine."""
     today = today or dt.date.today()
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     if batch.num_rows == 0:
         return GateResult(passed=batch)
     batch = batch.append_column("_row", pa.array(range(batch.num_rows), pa.int64()))
@@ -166,7 +168,11 @@ def validate(
     definition = _validation_definition(str(gx_root), table)
     result = definition.run(
         batch_parameters={"dataframe": frame},
-        expectation_parameters={"today": (today - EPOCH).days, "st3_codes": sorted(ST3_CODES), "collections": collections},
+        expectation_parameters={
+            "today": (today - EPOCH).days,
+            "st3_codes": sorted(ST3_CODES),
+            "collections": collections,
+        },
         result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["_row"]},
     )
     superseded: set[int] | None = None
@@ -177,7 +183,9 @@ def validate(
         meta = outcome.expectation_config.meta or {}
         rule_id = meta.get("rule_id", outcome.expectation_config.type)
         if outcome.exception_info and outcome.exception_info.get("raised_exception"):
-            raise RuntimeError(f"expectation {rule_id} could not run: {outcome.exception_info.get('exception_message')}")
+            raise RuntimeError(
+                f"expectation {rule_id} could not run: {outcome.exception_info.get('exception_message')}"
+            )
         if rule_id == UNIQUE_RULE[table] and superseded is None:
             superseded = _superseded_rows(batch, table)
         for entry in outcome.result.get("unexpected_index_list") or []:

@@ -32,15 +32,27 @@ def _fail(message: str, code: int = 1):
     sys.exit(code)
 
 
-home_option = click.option("--home", type=click.Path(file_okay=False), default=None, help="Home directory (default: $IPETL_HOME or ./var).")
+home_option = click.option(
+    "--home", type=click.Path(file_okay=False), default=None, help="Home directory (default: $IPETL_HOME or ./var)."
+)
 
 
 def lake_options(command):
     """--catalog and --data: where the lake lives (see `_lake`)."""
-    command = click.option("--data", "data", default=None, metavar="PATH|URL",
-                           help="Lake data path: a folder or s3://bucket/prefix/ (default: $IPETL_DATA, else <home>/lake/).")(command)
-    return click.option("--catalog", "catalog", default=None, metavar="FILE|DSN",
-                        help="DuckLake catalog: a .sqlite file or a PostgreSQL DSN (default: $IPETL_CATALOG, else <home>/lake.sqlite).")(command)
+    command = click.option(
+        "--data",
+        "data",
+        default=None,
+        metavar="PATH|URL",
+        help="Lake data path: a folder or s3://bucket/prefix/ (default: $IPETL_DATA, else <home>/lake/).",
+    )(command)
+    return click.option(
+        "--catalog",
+        "catalog",
+        default=None,
+        metavar="FILE|DSN",
+        help="DuckLake catalog: a .sqlite file or a PostgreSQL DSN (default: $IPETL_CATALOG, else <home>/lake.sqlite).",
+    )(command)
 
 
 def _lake(home, catalog, data):
@@ -83,7 +95,10 @@ def main() -> None:
         resource = resource_error(exc)
         if resource is not None:
             _fail(f"{resource}", 3)
-        _fail(f"internal error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} (IPETL_DEBUG=1 shows where)", 70)
+        _fail(
+            f"internal error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} (IPETL_DEBUG=1 shows where)",
+            70,
+        )
 
 
 @cli.command()
@@ -118,8 +133,16 @@ def dictionary():
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--collection", "collection_id", required=True, help="Collection id, e.g. khtm (see `ipetl collections`).")
-@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None, help="Write here: Parquet if it ends in .parquet, else JSON Lines. Default: JSON Lines on stdout.")
+@click.option(
+    "--collection", "collection_id", required=True, help="Collection id, e.g. khtm (see `ipetl collections`)."
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Write here: Parquet if it ends in .parquet, else JSON Lines. Default: JSON Lines on stdout.",
+)
 def normalize(paths, collection_id, output):
     """Parse local delivery files (plain, .gz, .zip, .tar) into canonical records."""
     from ipetl.registry import get
@@ -151,9 +174,14 @@ def normalize(paths, collection_id, output):
                     continue
                 if not (result.records or result.quarantined):
                     failed = True
-                    click.echo(f"ipetl: {path}: no {collection.fmt.name} records in it (a delivery of another collection?)", err=True)
+                    click.echo(
+                        f"ipetl: {path}: no {collection.fmt.name} records in it (a delivery of another collection?)",
+                        err=True,
+                    )
                 for q in result.quarantined:
-                    click.echo(f"ipetl: quarantined a record of {q['source_file']} ({q['rule_id']}): {q['reason']}", err=True)
+                    click.echo(
+                        f"ipetl: quarantined a record of {q['source_file']} ({q['rule_id']}): {q['reason']}", err=True
+                    )
                 for batch in result.batches():
                     if parquet_writer is not None:
                         parquet_writer.write_batch(batch)
@@ -170,13 +198,29 @@ def normalize(paths, collection_id, output):
 
 
 @cli.command()
-@click.option("--collection", "collection_ids", multiple=True, help="Collection id; repeat for several. Default: every collection with deliveries.")
-@click.option("--source", type=click.Path(file_okay=False), default=None, help="Directory holding the deliveries (or a mirror with one directory per collection).")
+@click.option(
+    "--collection",
+    "collection_ids",
+    multiple=True,
+    help="Collection id; repeat for several. Default: every collection with deliveries.",
+)
+@click.option(
+    "--source",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Directory holding the deliveries (or a mirror with one directory per collection).",
+)
 @home_option
 @lake_options
 @click.option("--force", is_flag=True, help="Process deliveries again even if already published.")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=os.cpu_count() or 1, show_default="the number of cores",
-              help="Processes that fetch and normalize deliveries (a big one is cut into parts); the gate and the publish stay one step.")
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=os.cpu_count() or 1,
+    show_default="the number of cores",
+    help="Processes that fetch and normalize deliveries (a big one is cut into parts); the gate and the publish stay one step.",
+)
 def run(collection_ids, source, home, catalog, data, force, jobs):
     """Fetch, normalize, validate and publish."""
     from ipetl.pipeline import run as run_pipeline
@@ -187,11 +231,15 @@ def run(collection_ids, source, home, catalog, data, force, jobs):
         _fail(f"unknown collection(s): {', '.join(unknown)} (see `ipetl collections`)", 2)
     home_path, lake = _lake(home, catalog, data)
     try:
-        result = run_pipeline(list(collection_ids) or None, source=source, home=home_path, force=force, lake=lake, jobs=jobs)
+        result = run_pipeline(
+            list(collection_ids) or None, source=source, home=home_path, force=force, lake=lake, jobs=jobs
+        )
     except ValueError as exc:
         _fail(str(exc), 2)
     if result.failure:
-        click.echo(f"ipetl: run stopped: {result.failure}; nothing more published, the deliveries stay pending", err=True)
+        click.echo(
+            f"ipetl: run stopped: {result.failure}; nothing more published, the deliveries stay pending", err=True
+        )
     for entry in result.unclaimed:
         click.echo(f"ipetl: not read: {entry}: no collection claims it (one sub-folder per collection id)", err=True)
     for collection, reason in result.fetch_failures:
@@ -203,8 +251,13 @@ def run(collection_ids, source, home, catalog, data, force, jobs):
             click.echo(f"ipetl: batch of {batch.collection} not published: {failure}", err=True)
     click.echo(f"{'collection':<11}{'files':>6}{'records':>9}{'passed':>8}{'quarantined':>13}{'rejected':>10}  status")
     for b in result.batches:
-        status = "published" if b.status == "staged" and result.snapshot_id else ("up to date" if not b.files else b.status)
-        click.echo(f"{b.collection:<11}{b.files:>6}{b.records:>9}{b.passed:>8}{b.quarantined:>13}{len(b.rejected):>10}  {status}" + (f" ({b.skipped} already published)" if b.skipped else ""))
+        status = (
+            "published" if b.status == "staged" and result.snapshot_id else ("up to date" if not b.files else b.status)
+        )
+        click.echo(
+            f"{b.collection:<11}{b.files:>6}{b.records:>9}{b.passed:>8}{b.quarantined:>13}{len(b.rejected):>10}  {status}"
+            + (f" ({b.skipped} already published)" if b.skipped else "")
+        )
     if not result.batches:
         click.echo("nothing new to process")
     if result.refused:
@@ -220,12 +273,28 @@ def run(collection_ids, source, home, catalog, data, force, jobs):
 
 
 @cli.command()
-@click.option("--format", "fmt", type=click.Choice(["parquet", "st66", "st86"]), default="parquet", show_default=True,
-              help="parquet: the records changed since --since (or --full); st66 / st86: a snapshot's trademarks / designs as one XML document.")
-@click.option("--since", type=int, default=0, show_default=True, help="Snapshot to compare with (0: export everything). Parquet only.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["parquet", "st66", "st86"]),
+    default="parquet",
+    show_default=True,
+    help="parquet: the records changed since --since (or --full); st66 / st86: a snapshot's trademarks / designs as one XML document.",
+)
+@click.option(
+    "--since",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Snapshot to compare with (0: export everything). Parquet only.",
+)
 @click.option("--full", is_flag=True, help="The current snapshot as plain Parquet, one row per key. Parquet only.")
-@click.option("--where", default=None, help="SQL condition on the exported view, e.g. \"office = 'KH'\". st66 / st86 only.")
-@click.option("--snapshot", type=int, default=None, help="Snapshot to export (default: the current one). st66 / st86 only.")
+@click.option(
+    "--where", default=None, help="SQL condition on the exported view, e.g. \"office = 'KH'\". st66 / st86 only."
+)
+@click.option(
+    "--snapshot", type=int, default=None, help="Snapshot to export (default: the current one). st66 / st86 only."
+)
 @click.option("--output", "-o", type=click.Path(file_okay=False), default="exports", show_default=True)
 @click.option("--jsonl", is_flag=True, help="Also write JSON Lines copies. Parquet only.")
 @home_option
@@ -259,7 +328,11 @@ def export(fmt, since, full, where, snapshot, output, jsonl, home, catalog, data
     from warehouse.export import export_changes, export_full
 
     try:
-        manifest = export_full(lake, Path(output), jsonl=jsonl) if full else export_changes(lake, since, Path(output), jsonl=jsonl)
+        manifest = (
+            export_full(lake, Path(output), jsonl=jsonl)
+            if full
+            else export_changes(lake, since, Path(output), jsonl=jsonl)
+        )
     except LakeError as exc:
         _fail(str(exc))
     for f in manifest["files"]:
@@ -290,8 +363,14 @@ def report(home, no_build):
 @cli.command()
 @home_option
 @lake_options
-@click.option("--keep", type=int, default=5, show_default=True, envvar="IPETL_KEEP_SNAPSHOTS",
-              help="Snapshots to keep ($IPETL_KEEP_SNAPSHOTS).")
+@click.option(
+    "--keep",
+    type=int,
+    default=5,
+    show_default=True,
+    envvar="IPETL_KEEP_SNAPSHOTS",
+    help="Snapshots to keep ($IPETL_KEEP_SNAPSHOTS).",
+)
 def vacuum(home, catalog, data, keep):
     """Expire old snapshots, merge small files, delete files no kept snapshot uses, and remove
     what killed runs left behind."""
@@ -307,8 +386,10 @@ def vacuum(home, catalog, data, keep):
     except LakeError as exc:
         _fail(str(exc), 3)
     leftovers = sweep(home_path)
-    click.echo(f"kept snapshots {', '.join(map(str, result.kept)) or 'none'}; expired {result.expired} snapshot(s); "
-               f"removed {result.files_removed} file(s) and {len(leftovers)} leftover(s) of killed runs")
+    click.echo(
+        f"kept snapshots {', '.join(map(str, result.kept)) or 'none'}; expired {result.expired} snapshot(s); "
+        f"removed {result.files_removed} file(s) and {len(leftovers)} leftover(s) of killed runs"
+    )
 
 
 @cli.command()
@@ -372,17 +453,29 @@ def _run_sql(home, catalog, data, snapshot, sql: str, params: list, fmt: str) ->
         writer.writerow(columns)
         writer.writerows(rows)
     elif fmt == "json":
-        click.echo(json.dumps([dict(zip(columns, r)) for r in rows], ensure_ascii=False, default=_json_default, indent=1))
+        click.echo(
+            json.dumps([dict(zip(columns, r)) for r in rows], ensure_ascii=False, default=_json_default, indent=1)
+        )
     else:
         _print_table(columns, rows)
 
 
 @cli.command()
 @click.argument("text")
-@click.option("--class", "classes", type=click.IntRange(1, 45), multiple=True, help="Nice class; repeat for several (any matches).")
+@click.option(
+    "--class",
+    "classes",
+    type=click.IntRange(1, 45),
+    multiple=True,
+    help="Nice class; repeat for several (any matches).",
+)
 @click.option("--office", "offices", multiple=True, help="ST.3 office code; repeat for several.")
-@click.option("--status", "statuses", type=click.Choice(["Registered", "Pending", "Ended", "Expired", "Unknown"]), multiple=True)
-@click.option("--fuzzy", is_flag=True, help="Fuzzy match of the whole mark text (Jaro-Winkler) instead of full-text search.")
+@click.option(
+    "--status", "statuses", type=click.Choice(["Registered", "Pending", "Ended", "Expired", "Unknown"]), multiple=True
+)
+@click.option(
+    "--fuzzy", is_flag=True, help="Fuzzy match of the whole mark text (Jaro-Winkler) instead of full-text search."
+)
 @click.option("--min-similarity", type=click.FloatRange(0, 1), default=0.85, show_default=True, help="With --fuzzy.")
 @click.option("--limit", type=int, default=20, show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
@@ -392,14 +485,33 @@ def _run_sql(home, catalog, data, snapshot, sql: str, params: list, fmt: str) ->
 def search(text, classes, offices, statuses, fuzzy, min_similarity, limit, fmt, snapshot, home, catalog, data):
     """Search trademarks for brand clearance: full-text (mark text and applicants) or --fuzzy."""
     args = [text]
-    named = {"classes": list(classes) or None, "offices": [o.upper() for o in offices] or None, "statuses": list(statuses) or None, "lim": limit}
+    named = {
+        "classes": list(classes) or None,
+        "offices": [o.upper() for o in offices] or None,
+        "statuses": list(statuses) or None,
+        "lim": limit,
+    }
     if fuzzy:
         named["min_similarity"] = min_similarity
-        macro, columns = "similar_marks", "st13, office, mark_text, applicant_names, status, nice_classes, round(similarity, 3) AS similarity"
+        macro, columns = (
+            "similar_marks",
+            "st13, office, mark_text, applicant_names, status, nice_classes, round(similarity, 3) AS similarity",
+        )
     else:
-        macro, columns = "search_marks", "st13, office, mark_text, applicant_names, status, nice_classes, round(score, 3) AS score"
+        macro, columns = (
+            "search_marks",
+            "st13, office, mark_text, applicant_names, status, nice_classes, round(score, 3) AS score",
+        )
     placeholders = ", ".join(["?"] + [f"{k} := ?" for k in named])
-    _run_sql(home, catalog, data, snapshot, f"SELECT {columns} FROM {macro}({placeholders})", args + list(named.values()), fmt)
+    _run_sql(
+        home,
+        catalog,
+        data,
+        snapshot,
+        f"SELECT {columns} FROM {macro}({placeholders})",
+        args + list(named.values()),
+        fmt,
+    )
 
 
 def _print_table(columns: list[str], rows: list[tuple]) -> None:

@@ -6,17 +6,23 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 from transforms.formats import FORMATS, Format
 from transforms.rules import CollectionRules
 from transforms.st13 import ST13Rule
 from transforms.values import load_vocab
 
-_CODE_MAPS = {"trademark": load_vocab("brands-office-code-maps.json"), "design": load_vocab("designs-office-code-maps.json")}
-_ST13_TYPES = {"trademark": load_vocab("brands-vocabularies.json")["st13_identifier"], "design": load_vocab("designs-vocabularies.json")["st13_identifier"]}
+_CODE_MAPS = {
+    "trademark": load_vocab("brands-office-code-maps.json"),
+    "design": load_vocab("designs-office-code-maps.json"),
+}
+_ST13_TYPES = {
+    "trademark": load_vocab("brands-vocabularies.json")["st13_identifier"],
+    "design": load_vocab("designs-vocabularies.json")["st13_identifier"],
+}
 
 SAMPLE_MIRROR = Path(__file__).resolve().parent.parent / "samples" / "mirror"
 
@@ -94,7 +100,7 @@ class Collection:
                 return date, int(seq) if seq else 0
             except ValueError:
                 pass
-        mtime = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc)
+        mtime = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
         return mtime.date(), 0
 
     def rules(self) -> CollectionRules:

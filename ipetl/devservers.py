@@ -148,7 +148,15 @@ def start_postgres(workdir: Path) -> Server:
         run_as = {"user": POSTGRES_SYSTEM_USER, "group": POSTGRES_SYSTEM_USER, "extra_groups": []}
     if not (pgdata / "PG_VERSION").exists():
         with open(log, "ab") as out:
-            initdb = [str(_postgres_bin() / "initdb"), "-D", str(pgdata), "-U", "postgres", "--auth=trust", "--encoding=UTF8"]
+            initdb = [
+                str(_postgres_bin() / "initdb"),
+                "-D",
+                str(pgdata),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--encoding=UTF8",
+            ]
             if subprocess.run(initdb, stdout=out, stderr=subprocess.STDOUT, **run_as).returncode:
                 raise ServerError(f"postgres: initdb {pgdata} failed: {_tail(log)}")
     port = free_port()
@@ -186,7 +194,9 @@ def _run_as_system_user(pgdata: Path) -> None:
     try:
         entry = pwd.getpwnam(POSTGRES_SYSTEM_USER)
     except KeyError:
-        subprocess.run(["useradd", "--system", "--no-create-home", POSTGRES_SYSTEM_USER], check=True, capture_output=True)
+        subprocess.run(
+            ["useradd", "--system", "--no-create-home", POSTGRES_SYSTEM_USER], check=True, capture_output=True
+        )
         entry = pwd.getpwnam(POSTGRES_SYSTEM_USER)
     # o+x on the folders above the data and the wheel's binaries (a checkout under a private
     # folder, as mktemp makes): traverse only, nothing becomes readable

@@ -15,8 +15,8 @@ import os
 
 os.environ.setdefault("MOTO_S3_DEFAULT_KEY_BUFFER_SIZE", str(16 << 30))  # objects stay in memory
 
-from moto.s3.models import FakeKey  # noqa: E402
-from moto.server import main  # noqa: E402
+from moto.s3.models import FakeKey
+from moto.server import main
 
 _copying_value = FakeKey.value.fget
 

@@ -28,7 +28,15 @@ from filelock import FileLock, Timeout
 
 # open_transport and is_changed: the listing and the is-it-new rule fetch_new itself uses, so that
 # list_deliveries() names exactly the files fetch_new would fetch or hand on.
-from connectors.fetch import FetchResult, count_attempt, fetch_new, is_changed, mark_processed, open_transport, sha256_file
+from connectors.fetch import (
+    FetchResult,
+    count_attempt,
+    fetch_new,
+    is_changed,
+    mark_processed,
+    open_transport,
+    sha256_file,
+)
 from connectors.resources import ResourceError, resource_error
 from connectors.sources import FetchError, FetchSettings
 from connectors.split import split_xml
@@ -42,7 +50,7 @@ from warehouse import catalog
 from warehouse.lake import REMOTE_SCHEMES, LakeError, LakeSettings, S3Credentials, failpoint
 from warehouse.lake import connect as connect_lake
 from warehouse.lake import exists as lake_exists
-from warehouse.publish import Delivery, PublishOptions, PublishRefused, PublishRequest, Published, StagedFile, publish
+from warehouse.publish import Delivery, Published, PublishOptions, PublishRefused, PublishRequest, StagedFile, publish
 
 SOURCE_KINDS = {"http": "https", "https": "https", "ftp": "ftp", "sftp": "sftp"}  # URL scheme → Source.kind
 _URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
@@ -56,7 +64,9 @@ def home_dir(home: str | os.PathLike | None = None) -> Path:
     if _URI.match(value):
         parts = urlsplit(value)
         if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
-            raise ValueError(f"home {value}: the home is a local folder (a path or a file:// URI); put the lake's data on an object store with --data / IPETL_DATA")
+            raise ValueError(
+                f"home {value}: the home is a local folder (a path or a file:// URI); put the lake's data on an object store with --data / IPETL_DATA"
+            )
         value = unquote(parts.path)
     return Path(value).absolute()
 
@@ -78,8 +88,10 @@ def lake_settings(
         if not data.startswith(REMOTE_SCHEMES):
             raise ValueError(f"data path {data}: give a local folder or an s3://, gs:// or r2:// URL")
         s3 = S3Credentials(
-            key_id=env.get("AWS_ACCESS_KEY_ID"), secret=env.get("AWS_SECRET_ACCESS_KEY"),
-            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION"), endpoint=env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL"),
+            key_id=env.get("AWS_ACCESS_KEY_ID"),
+            secret=env.get("AWS_SECRET_ACCESS_KEY"),
+            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION"),
+            endpoint=env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL"),
             session_token=env.get("AWS_SESSION_TOKEN"),
         )
     elif data.startswith("file:"):
@@ -109,7 +121,7 @@ def registry_rows() -> list[dict]:
 
 
 def _new_run_id() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
 
 
 @dataclass
@@ -135,6 +147,7 @@ class BatchSummary:
 
 # --- where deliveries come from ------------------------------------------------------------
 
+
 def source_for(collection: Collection, source: Source | str | os.PathLike | None = None) -> Source:
     """The collection's declared source, or `source` instead: a Source, an http(s)/ftp/sftp URL,
     or a directory (a path or a file:// URI) holding the deliveries or one directory per collection."""
@@ -154,7 +167,9 @@ def source_for(collection: Collection, source: Source | str | os.PathLike | None
     return dataclasses.replace(collection.source, kind="local", location=str(folder))
 
 
-def discover(collection: Collection, home: Path, source: Source | str | os.PathLike | None = None, force: bool = False) -> FetchResult:
+def discover(
+    collection: Collection, home: Path, source: Source | str | os.PathLike | None = None, force: bool = False
+) -> FetchResult:
     """Fetch a collection's new deliveries: from its declared source (into
     <home>/incoming/<collection>/), or from `source` (see source_for; a directory is read in
     place). Returns every delivery fetched and not yet processed, and the files that could not be
@@ -199,7 +214,7 @@ def list_deliveries(
             if changed is False or (changed is None and not (can_ask and (entry.etag or entry.last_modified))):
                 continue  # processed, and the same version (the test fetch_new makes)
         date = delivery_date(collection, remote.name) if interval else None
-        if date is None or interval[0] <= dt.datetime.combine(date, dt.time(), dt.timezone.utc) < interval[1]:
+        if date is None or interval[0] <= dt.datetime.combine(date, dt.time(), dt.UTC) < interval[1]:
             names.append(remote.name)
     return names
 
@@ -223,6 +238,7 @@ def fetch_delivery(
 
 # --- normalize, validate, stage ------------------------------------------------------------
 
+
 def _mark_processed(home: Path, collection: str, deliveries: list[dict]) -> None:
     """Tell the fetch state what became of the deliveries of a published batch."""
     for status in ("processed", "rejected"):
@@ -238,9 +254,13 @@ def _published(settings: LakeSettings, collection: str) -> dict[tuple[str, int],
     """The collection's deliveries in the lake: (name, size) -> sha256 (none before the first publish)."""
     if not lake_exists(settings):
         return {}
-    con = connect_lake(settings, read_only=settings.catalog_file is not None)  # a database server: create the lake if new
+    con = connect_lake(
+        settings, read_only=settings.catalog_file is not None
+    )  # a database server: create the lake if new
     try:
-        rows = con.execute("SELECT name, size, sha256 FROM lake.deliveries WHERE collection = ?", [collection]).fetchall()
+        rows = con.execute(
+            "SELECT name, size, sha256 FROM lake.deliveries WHERE collection = ?", [collection]
+        ).fetchall()
     finally:
         con.close()
     return {(name, size): sha for name, size, sha in rows}
@@ -289,12 +309,16 @@ def normalize_delivery(
     spool = _spool_root(home, collection.id, run_id) / path.name
     shutil.rmtree(spool, ignore_errors=True)
     spool.mkdir(parents=True)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     attempts = count_attempt(home, collection.id, path.name, +1)
     failpoint("normalize")
     if attempts > max_attempts():  # it killed its reader every time: set it aside, let the rest through
-        result = FileResult(str(path), collection.table, rejected=f"reading it never finished in {attempts - 1} attempts "
-                            "(the process died or was killed each time); set aside (IPETL_MAX_ATTEMPTS)")
+        result = FileResult(
+            str(path),
+            collection.table,
+            rejected=f"reading it never finished in {attempts - 1} attempts "
+            "(the process died or was killed each time); set aside (IPETL_MAX_ATTEMPTS)",
+        )
     else:
         try:
             result = normalize_file(path, collection.fmt, collection.rules(), spool, ingested_at=now)
@@ -305,7 +329,9 @@ def normalize_delivery(
     return _spool_delivery(collection, path, home, spool, [result], now)
 
 
-def _spool_delivery(collection: Collection, path: Path, home: Path, spool: Path, results: list[FileResult], now: dt.datetime) -> dict:
+def _spool_delivery(
+    collection: Collection, path: Path, home: Path, spool: Path, results: list[FileResult], now: dt.datetime
+) -> dict:
     """Write a normalized delivery's spool (see normalize_delivery) and return its summary.
     results: the whole file's, or its parts' in order (each with the whole file's checksum)."""
     rules = collection.rules()
@@ -324,13 +350,24 @@ def _spool_delivery(collection: Collection, path: Path, home: Path, spool: Path,
             result.discard()
     pq.write_table(pa.Table.from_pylist(quarantine, schema=QUARANTINE), spool / "quarantine.parquet")
     delivery = Delivery(
-        collection.id, path.name, ";".join(results[0].checksums.values()) or None, path.stat().st_size,
-        records=records, rejected=rejected, delivery_date=date.isoformat(), delivery_sequence=sequence,
+        collection.id,
+        path.name,
+        ";".join(results[0].checksums.values()) or None,
+        path.stat().st_size,
+        records=records,
+        rejected=rejected,
+        delivery_date=date.isoformat(),
+        delivery_sequence=sequence,
     )
     (spool / "delivery.json").write_text(json.dumps(asdict(delivery)))
     return {
-        "name": path.name, "path": str(path), "skipped": False, "spool": str(spool),
-        "records": records, "quarantined": quarantined, "rejected": rejected,
+        "name": path.name,
+        "path": str(path),
+        "skipped": False,
+        "spool": str(spool),
+        "records": records,
+        "quarantined": quarantined,
+        "rejected": rejected,
     }
 
 
@@ -348,7 +385,7 @@ def validate_and_stage(collection: Collection, normalized: list[dict], home: Pat
     done = [n for n in normalized if not n["skipped"]]
     if not done:
         return summary
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     entries = {n["name"]: Delivery(**json.loads((Path(n["spool"]) / "delivery.json").read_text())) for n in done}
     done.sort(key=lambda n: (entries[n["name"]].delivery_date, entries[n["name"]].delivery_sequence, n["name"]))
     deliveries = [entries[n["name"]] for n in done]
@@ -383,9 +420,19 @@ def validate_and_stage(collection: Collection, normalized: list[dict], home: Pat
         pq.write_table(tombstones, batch_dir / "tombstones.parquet", compression="zstd")
     pq.write_table(pa.Table.from_pylist(quarantine, schema=QUARANTINE), batch_dir / "quarantine.parquet")
     for d in deliveries:  # per-delivery counts after the gate
-        d.quarantined = sum(1 for q in quarantine if q["source_file"].split("!")[0] == d.name and q["rule_id"] != "delivery.readable")
+        d.quarantined = sum(
+            1 for q in quarantine if q["source_file"].split("!")[0] == d.name and q["rule_id"] != "delivery.readable"
+        )
     (batch_dir / "batch.json").write_text(  # last: a batch without it is not staged
-        json.dumps({"summary": asdict(summary), "status": summary.status, "deliveries": [asdict(d) for d in deliveries], "created_at": now.isoformat()}, indent=1)
+        json.dumps(
+            {
+                "summary": asdict(summary),
+                "status": summary.status,
+                "deliveries": [asdict(d) for d in deliveries],
+                "created_at": now.isoformat(),
+            },
+            indent=1,
+        )
     )
     summary.batch_dir = str(batch_dir)
     if summary.status == "staged":
@@ -474,7 +521,7 @@ class _Parts:
         self.spool = _spool_root(home, collection.id, run_id) / path.name
         shutil.rmtree(self.spool, ignore_errors=True)
         self.spool.mkdir(parents=True)
-        self.now = dt.datetime.now(dt.timezone.utc)
+        self.now = dt.datetime.now(dt.UTC)
         files = split_xml(path, collection.fmt.split_tag, parts, self.spool / "parts")
         self.sha256 = pool.submit(sha256_file, path)
         self.futures = [pool.submit(_normalize_part, collection.id, part, self.spool, self.now) for part in files]
@@ -485,7 +532,11 @@ class _Parts:
         if not results or any(r.rejected for r in results):  # not cut, or unreadable: the whole file says why
             for r in results:
                 r.discard()
-            results = [normalize_file(self.path, self.collection.fmt, self.collection.rules(), self.spool, ingested_at=self.now)]
+            results = [
+                normalize_file(
+                    self.path, self.collection.fmt, self.collection.rules(), self.spool, ingested_at=self.now
+                )
+            ]
         else:
             checksum = {self.path.name: self.sha256.result()}
             for r in results:
@@ -562,17 +613,26 @@ def _publish_request(batch_dirs: list[Path]) -> PublishRequest:
             path = batch_dir / name
             if path.exists():
                 rows = pq.ParquetFile(path).metadata.num_rows
-                request.staged.append(StagedFile(summary["collection"], summary["table"], path, batch_dir.name, rows, tombstones))
-        superseded = {d["name"] for d in info["deliveries"] if newest[(d["collection"], d["name"], d["sha256"])] != batch_dir}
-        request.quarantine.extend(q for q in pq.read_table(batch_dir / "quarantine.parquet").to_pylist()
-                                  if q["source_file"].split("!")[0] not in superseded)
+                request.staged.append(
+                    StagedFile(summary["collection"], summary["table"], path, batch_dir.name, rows, tombstones)
+                )
+        superseded = {
+            d["name"] for d in info["deliveries"] if newest[(d["collection"], d["name"], d["sha256"])] != batch_dir
+        }
+        request.quarantine.extend(
+            q
+            for q in pq.read_table(batch_dir / "quarantine.parquet").to_pylist()
+            if q["source_file"].split("!")[0] not in superseded
+        )
         request.deliveries.extend(Delivery(**d) for d in info["deliveries"] if d["name"] not in superseded)
         if summary["collection"] not in request.collections:
             request.collections.append(summary["collection"])
     return request
 
 
-def publish_staged(home: Path, batch_dirs: list[Path] | None = None, lake: LakeSettings | None = None) -> Published | None:
+def publish_staged(
+    home: Path, batch_dirs: list[Path] | None = None, lake: LakeSettings | None = None
+) -> Published | None:
     """Merge staged batches into the lake as one new snapshot and rebuild the search database.
 
     Publishes of one home take turns (a lock), so two runs never take the same batch twice;
@@ -581,7 +641,9 @@ def publish_staged(home: Path, batch_dirs: list[Path] | None = None, lake: LakeS
     home = Path(home)
     lake = lake or lake_settings(home)
     with _home_lock(home, "publish"):
-        batch_dirs = [b for b in (staged_batches(home) if batch_dirs is None else batch_dirs) if (b / "batch.json").exists()]
+        batch_dirs = [
+            b for b in (staged_batches(home) if batch_dirs is None else batch_dirs) if (b / "batch.json").exists()
+        ]
         if not batch_dirs:
             return None
         try:
@@ -642,10 +704,14 @@ def route_source(source: str | os.PathLike | None, collection_ids: list[str] | N
     mirrored = {p.name for p in entries if p.is_dir() and p.name in COLLECTIONS}
     if not mirrored:
         if not collection_ids:
-            raise ValueError(f"source {folder} holds deliveries, not one folder per collection: "
-                             "name their collection with --collection")
+            raise ValueError(
+                f"source {folder} holds deliveries, not one folder per collection: "
+                "name their collection with --collection"
+            )
         return ids, []
-    unclaimed = [] if collection_ids else [str(p) for p in entries if p.name not in mirrored and not p.name.startswith(".")]
+    unclaimed = (
+        [] if collection_ids else [str(p) for p in entries if p.name not in mirrored and not p.name.startswith(".")]
+    )
     return [c for c in ids if c in mirrored], unclaimed
 
 
@@ -677,7 +743,10 @@ def sweep(home: Path) -> list[Path]:
         run_id = lock_path.stem
         try:
             with FileLock(lock_path, timeout=0):
-                leftovers = [*staging.glob(f".work/*/{run_id}"), *(b for b in staging.glob(f"*/{run_id}") if not (b / "batch.json").exists())]
+                leftovers = [
+                    *staging.glob(f".work/*/{run_id}"),
+                    *(b for b in staging.glob(f"*/{run_id}") if not (b / "batch.json").exists()),
+                ]
                 for path in leftovers:
                     shutil.rmtree(path, ignore_errors=True)
                     removed.append(path)
@@ -742,7 +811,9 @@ def run(
     return summary
 
 
-def _run_collections(summary: RunSummary, ids: list[str], source, force: bool, lake: LakeSettings, run_id: str, jobs: int = 1) -> None:
+def _run_collections(
+    summary: RunSummary, ids: list[str], source, force: bool, lake: LakeSettings, run_id: str, jobs: int = 1
+) -> None:
     home = summary.home
     with _Here() if jobs <= 1 else ProcessPoolExecutor(jobs) as pool:
         found = {cid: pool.submit(_discover_by_id, cid, home, source, force) for cid in ids}
@@ -769,4 +840,3 @@ def _run_collections(summary: RunSummary, ids: list[str], source, force: bool, l
     if published is None and lake_exists(lake):
         catalog.build_search(lake, home)  # no-op when current; completes a publish that crashed before it
     summary.snapshot_id = published.snapshot_id if published else None
-

@@ -63,10 +63,14 @@ def _record(state_file: Path, state: dict, name: str, pid: int, log: Path) -> No
     _save(state_file, state)
 
 
-def _settings(directory: Path, port: int, pg: devservers.Server, redis: devservers.Server, s3: devservers.Server) -> dict[str, str]:
+def _settings(
+    directory: Path, port: int, pg: devservers.Server, redis: devservers.Server, s3: devservers.Server
+) -> dict[str, str]:
     """The environment every component (and every worker, on any host) is given."""
     # psycopg2, named: SQLAlchemy 2.1 takes a bare postgresql:// for psycopg (v3)
-    airflow_db_psycopg2 = devservers.create_database(pg, "airflow").replace("postgresql://", "postgresql+psycopg2://", 1)
+    airflow_db_psycopg2 = devservers.create_database(pg, "airflow").replace(
+        "postgresql://", "postgresql+psycopg2://", 1
+    )
     devservers.create_database(pg, "ipetl_catalog")
     lake = devservers.create_bucket(s3, BUCKET)
     base_url = f"http://127.0.0.1:{port}"
@@ -127,7 +131,9 @@ def _components(workers: int) -> list[tuple[str, list[str], dict[str, str]]]:
 
 def _airflow(args: list[str], env: dict[str, str], log: Path) -> None:
     with open(log, "ab") as out:
-        done = subprocess.run(["airflow", *args], env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        done = subprocess.run(
+            ["airflow", *args], env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
     if done.returncode:
         raise ClusterError(f"airflow {' '.join(args)} failed (exit {done.returncode}); see {log}")
 

@@ -125,7 +125,11 @@ def airflow(tmp_path):
     port = _free_port()
     ipetl_home = tmp_path / "ipetl-home"
     env = {  # nothing of another Airflow (tests/test_dags.py configures this process for its own)
-        **{k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW") and k not in ("IPETL_MIRROR", "IPETL_CATCHUP", "NETRC")},
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("AIRFLOW") and k not in ("IPETL_MIRROR", "IPETL_CATCHUP", "NETRC")
+        },
         "AIRFLOW_HOME": str(airflow_home),
         "AIRFLOW_PORT": str(port),
         "AIRFLOW__CORE__PARALLELISM": "4",
@@ -143,7 +147,10 @@ def airflow(tmp_path):
             if proc.poll() is not None:
                 pytest.fail("airflow standalone exited:\n" + log.read_text(errors="replace")[-4000:])
             health = requests.get(f"{base}/api/v2/monitor/health", timeout=5).json()
-            return all(health[part]["status"] == "healthy" for part in ("metadatabase", "scheduler", "triggerer", "dag_processor"))
+            return all(
+                health[part]["status"] == "healthy"
+                for part in ("metadatabase", "scheduler", "triggerer", "dag_processor")
+            )
 
         _wait("a healthy Airflow", healthy, START_TIMEOUT, log)
         yield Api(base, password), ipetl_home, log
@@ -154,8 +161,15 @@ def airflow(tmp_path):
 
 def test_scheduler_runs_khtm_ingest_and_the_asset_triggers_publish(airflow):
     api, ipetl_home, log = airflow
-    dags = _wait("the DAGs to be parsed", lambda: all(api.get(f"/dags/{d}").status_code == 200 for d in ("khtm_ingest", "ipetl_publish"))
-                 and api.get("/dags/khtm_ingest").json(), 90, log)
+    dags = _wait(
+        "the DAGs to be parsed",
+        lambda: (
+            all(api.get(f"/dags/{d}").status_code == 200 for d in ("khtm_ingest", "ipetl_publish"))
+            and api.get("/dags/khtm_ingest").json()
+        ),
+        90,
+        log,
+    )
     assert dags["is_paused"] is True  # every DAG starts paused
     api.send("PATCH", "/dags/ipetl_publish", {"is_paused": False})
 
@@ -169,7 +183,10 @@ def test_scheduler_runs_khtm_ingest_and_the_asset_triggers_publish(airflow):
         state = api.get(f"/dags/{dag_id}/dagRuns/{run_id}").json()["state"]
         return state if state in ("success", "failed") else None
 
-    assert _wait("khtm_ingest to finish", lambda: finished("khtm_ingest", run["dag_run_id"]), RUN_TIMEOUT, log) == "success"
+    assert (
+        _wait("khtm_ingest to finish", lambda: finished("khtm_ingest", run["dag_run_id"]), RUN_TIMEOUT, log)
+        == "success"
+    )
     tis = api.get(f"/dags/khtm_ingest/dagRuns/{run['dag_run_id']}/taskInstances").json()["task_instances"]
     assert {(t["task_id"], t["map_index"], t["rendered_map_index"], t["state"]) for t in tis} == {
         ("discover", -1, None, "success"),
@@ -186,7 +203,9 @@ def test_scheduler_runs_khtm_ingest_and_the_asset_triggers_publish(airflow):
 
     publish = _wait("the Asset-triggered ipetl_publish", published, RUN_TIMEOUT, log)
     assert (publish["run_type"], publish["state"]) == ("asset_triggered", "success")
-    events = api.get("/assets/events", source_dag_id="khtm_ingest", source_run_id=run["dag_run_id"]).json()["asset_events"]
+    events = api.get("/assets/events", source_dag_id="khtm_ingest", source_run_id=run["dag_run_id"]).json()[
+        "asset_events"
+    ]
     assert [(e["uri"], e["extra"]["passed"]) for e in events] == [("ipetl://staged/khtm", 1)]
 
     con = open_catalog(pipeline.lake_settings(ipetl_home), ipetl_home, pipeline.registry_rows())

@@ -24,13 +24,15 @@ XXE = b"""<?xml version="1.0"?>
 <WordMarkSpecification><MarkVerbalElementText>&secret;</MarkVerbalElementText></WordMarkSpecification>
 </TradeMark></TradeMarkDetails></TransactionData></TransactionContentDetails></TradeMarkTransactionBody></Transaction>"""
 
-BILLION_LAUGHS = b"""<?xml version="1.0"?>
-<!DOCTYPE lolz [<!ENTITY lol "lol">""" + b"".join(
-    b'<!ENTITY lol%d "%s">' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10) for i in range(1, 10)
-) + b"""]>
+BILLION_LAUGHS = (
+    b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol">"""
+    + b"".join(b'<!ENTITY lol%d "%s">' % (i, (b"&lol%d;" % (i - 1) if i > 1 else b"&lol;") * 10) for i in range(1, 10))
+    + b"""]>
 <Transaction><TradeMarkTransactionBody><TransactionContentDetails><TransactionData><TradeMarkDetails><TradeMark>
 <ApplicationNumber>KH/2/M</ApplicationNumber><WordMarkSpecification><MarkVerbalElementText>&lol9;</MarkVerbalElementText></WordMarkSpecification>
 </TradeMark></TradeMarkDetails></TransactionData></TransactionContentDetails></TradeMarkTransactionBody></Transaction>"""
+)
 
 EXTERNAL_DTD = b"""<?xml version="1.0"?>
 <!DOCTYPE Transaction SYSTEM "http://127.0.0.1:9/never.dtd">
@@ -75,7 +77,11 @@ def test_external_dtd_is_not_fetched(tmp_path):
         ("truncated.xml", sample("khtm").read_bytes()[:3000], "not well-formed XML"),
         ("notxml.xml", b"%PDF-1.4 this is not XML at all", "not well-formed XML"),
         ("empty.xml", b"", "not well-formed XML"),
-        ("latin1.xml", '<?xml version="1.0" encoding="UTF-8"?><Transaction><x>Tiran\u00eb</x></Transaction>'.encode("latin-1"), "not well-formed XML"),
+        (
+            "latin1.xml",
+            '<?xml version="1.0" encoding="UTF-8"?><Transaction><x>Tiran\u00eb</x></Transaction>'.encode("latin-1"),
+            "not well-formed XML",
+        ),
         ("broken.zip", b"PK\x03\x04 this archive is cut short", "corrupt archive"),
         ("broken.gz", gzip.compress(sample("khtm").read_bytes())[:500], "corrupt archive"),
     ],
@@ -88,7 +94,9 @@ def test_unreadable_files_are_rejected_with_a_reason(tmp_path, name, data, reaso
 
 
 def test_wrong_declared_encoding_is_read_as_declared(tmp_path):
-    data = '<?xml version="1.0" encoding="ISO-8859-1"?><Transaction><TradeMarkTransactionBody><TransactionContentDetails><TransactionData><TradeMarkDetails><TradeMark><ApplicationNumber>KH/4/M</ApplicationNumber><WordMarkSpecification><MarkVerbalElementText>Tiran\u00eb</MarkVerbalElementText></WordMarkSpecification></TradeMark></TradeMarkDetails></TransactionData></TransactionContentDetails></TradeMarkTransactionBody></Transaction>'.encode("latin-1")
+    data = '<?xml version="1.0" encoding="ISO-8859-1"?><Transaction><TradeMarkTransactionBody><TransactionContentDetails><TransactionData><TradeMarkDetails><TradeMark><ApplicationNumber>KH/4/M</ApplicationNumber><WordMarkSpecification><MarkVerbalElementText>Tiran\u00eb</MarkVerbalElementText></WordMarkSpecification></TradeMark></TradeMarkDetails></TransactionData></TransactionContentDetails></TradeMarkTransactionBody></Transaction>'.encode(
+        "latin-1"
+    )
     result, rows = run(write(tmp_path, "latin1-declared.xml", data), tmp_path)
     assert [r["mark_text"] for r in rows] == ["Tiran\u00eb"]
 
@@ -108,7 +116,11 @@ def test_compressed_deliveries(tmp_path):
 
 
 def test_record_without_application_number_is_quarantined_not_dropped(tmp_path):
-    data = sample("khtm").read_bytes().replace(b"<ApplicationNumber>KH/673426/M</ApplicationNumber>", b"<ApplicationNumber></ApplicationNumber>")
+    data = (
+        sample("khtm")
+        .read_bytes()
+        .replace(b"<ApplicationNumber>KH/673426/M</ApplicationNumber>", b"<ApplicationNumber></ApplicationNumber>")
+    )
     result, rows = run(write(tmp_path, "nokey.xml", data), tmp_path)
     assert rows == []
     [q] = result.quarantined
@@ -119,10 +131,13 @@ def test_cli_normalize_reports_one_line_and_exits_non_zero(tmp_path):
     bad = write(tmp_path, "truncated.xml", sample("khtm").read_bytes()[:3000])
     proc = subprocess.run(
         [sys.executable, "-m", "ipetl.cli", "normalize", str(bad), str(sample("khtm")), "--collection", "khtm"],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 1
     errors = [line for line in proc.stderr.splitlines() if line.startswith("ipetl:")]
     assert len(errors) == 1 and str(bad) in errors[0] and "not well-formed XML" in errors[0]
     assert "Traceback" not in proc.stderr
-    assert proc.stdout.count("\n") == 1 and '"st13": "KH50201500673426M"' in proc.stdout  # the good file still normalized
+    assert (
+        proc.stdout.count("\n") == 1 and '"st13": "KH50201500673426M"' in proc.stdout
+    )  # the good file still normalized

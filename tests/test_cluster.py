@@ -39,7 +39,14 @@ BIG_DELIVERY = "apc-generated.xml"  # ustm; no date in the name: taken by whiche
 BIG_MB = 40  # large enough that its normalize runs for a few seconds
 RUN_TIMEOUT = 240
 # The lake of the DuckLake issue: the catalog and data settings every component is given.
-LAKE_SETTINGS = ("IPETL_CATALOG", "IPETL_DATA", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_ENDPOINT_URL")
+LAKE_SETTINGS = (
+    "IPETL_CATALOG",
+    "IPETL_DATA",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_REGION",
+    "AWS_ENDPOINT_URL",
+)
 
 
 class ClusterApi(Api):
@@ -73,14 +80,23 @@ def wait(what: str, probe, logs: Path, timeout: float = RUN_TIMEOUT, every: floa
         if value:
             return value
         time.sleep(every)
-    tails = "\n".join(f"== {log.name}\n" + "\n".join(log.read_text(errors="replace").splitlines()[-15:]) for log in sorted(logs.glob("*.log")))
+    tails = "\n".join(
+        f"== {log.name}\n" + "\n".join(log.read_text(errors="replace").splitlines()[-15:])
+        for log in sorted(logs.glob("*.log"))
+    )
     pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}; the cluster's logs end:\n{tails}")
 
 
 def lake(home: Path, sql: str, settings: dict[str, str] | None = None) -> list[dict]:
     """Rows of the published lake, read with `ipetl query` (and the lake settings, if given)."""
     env = {k: v for k, v in os.environ.items() if k not in LAKE_SETTINGS} | (settings or {})
-    done = subprocess.run([str(IPETL), "query", sql, "--format", "json", "--home", str(home)], env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [str(IPETL), "query", sql, "--format", "json", "--home", str(home)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -120,7 +136,9 @@ def cluster(tmp_path_factory, mirror):
         yield state, ClusterApi(state["api"], state["password"])
     finally:
         pgids = [p["pgid"] for p in json.loads(state_file.read_text())["processes"]] if state_file.exists() else []
-        stopped = subprocess.run([*script, "stop", "--dir", str(directory)], env=env, capture_output=True, text=True, timeout=120)
+        stopped = subprocess.run(
+            [*script, "stop", "--dir", str(directory)], env=env, capture_output=True, text=True, timeout=120
+        )
         assert stopped.returncode == 0, stopped.stderr
         assert [pgid for pgid in pgids if devservers.group_alive(pgid)] == []
 
@@ -140,14 +158,21 @@ def test_celery_workers_share_the_runs_survive_a_killed_worker_and_publish_the_s
     home, logs = Path(state["ipetl_home"]), Path(state["dir"]) / "logs"
     assert cluster_settings(state)["IPETL_CATALOG"].startswith("postgres:dbname=ipetl_catalog host=127.0.0.1")
     assert cluster_settings(state)["IPETL_DATA"] == "s3://ipetl-lake/lake/"
-    wait("the DAGs to be parsed", lambda: all(api.get(f"/dags/{cid}_ingest").status_code == 200 for cid in (*COLLECTIONS, "ustm")), logs, 120)
+    wait(
+        "the DAGs to be parsed",
+        lambda: all(api.get(f"/dags/{cid}_ingest").status_code == 200 for cid in (*COLLECTIONS, "ustm")),
+        logs,
+        120,
+    )
     api.send("PATCH", "/dags/ipetl_publish", {"is_paused": False})
 
     # 1. Three collections at once: their mapped fetch and normalize tasks run on both workers.
     runs = {f"{cid}_ingest": api.trigger(f"{cid}_ingest") for cid in COLLECTIONS}
     for dag_id, run_id in runs.items():
         assert wait(f"{dag_id} to finish", lambda: api.finished(dag_id, run_id), logs) == "success"
-    mapped = [ti for dag_id, run_id in runs.items() for ti in api.task_instances(dag_id, run_id) if ti["map_index"] >= 0]
+    mapped = [
+        ti for dag_id, run_id in runs.items() for ti in api.task_instances(dag_id, run_id) if ti["map_index"] >= 0
+    ]
     assert len(mapped) == 2 * (1 + 1 + 4)  # fetch and normalize, once per delivery
     assert {ti["state"] for ti in mapped} == {"success"}
     assert {ti["hostname"] for ti in mapped} == {"worker1", "worker2"}  # each worker ran some
@@ -156,19 +181,26 @@ def test_celery_workers_share_the_runs_survive_a_killed_worker_and_publish_the_s
     def publishes_done(count: int):
         runs = api.json("/dags/ipetl_publish/dagRuns")["dag_runs"]
         done = [r for r in runs if r["state"] in ("success", "failed")]
-        return done if len(done) == len(runs) >= count and not api.json("/dags/ipetl_publish/dagRuns", state="queued")["total_entries"] else None
+        return (
+            done
+            if len(done) == len(runs) >= count
+            and not api.json("/dags/ipetl_publish/dagRuns", state="queued")["total_entries"]
+            else None
+        )
 
     publishes = wait("the Asset-triggered ipetl_publish runs", lambda: publishes_done(1), logs)
     assert {(r["run_type"], r["state"]) for r in publishes} == {("asset_triggered", "success")}
     wait("every staged batch to be published", lambda: not list((home / "staging").glob("*/*/batch.json")), logs)
     # samples/mirror/khtm/khtm.xml: <ApplicationNumber>KH/673426/M</ApplicationNumber>, <ApplicationDate>2015-08-06
     settings = cluster_settings(state)  # the cluster's lake: catalog in its PostgreSQL, data on its S3 server
-    assert lake(home, "select st13, application_date::varchar as day from trademarks where office = 'KH'", settings) == [
-        {"st13": "KH50201500673426M", "day": "2015-08-06"}
-    ]
+    assert lake(
+        home, "select st13, application_date::varchar as day from trademarks where office = 'KH'", settings
+    ) == [{"st13": "KH50201500673426M", "day": "2015-08-06"}]
     # one mark per sample file: altm.xml, khtm.xml, and the four iltm files (<OFFICENUMBER> each)
     assert lake(home, "select collection, count(*) as n from trademarks group by all order by 1", settings) == [
-        {"collection": "altm", "n": 1}, {"collection": "iltm", "n": 4}, {"collection": "khtm", "n": 1},
+        {"collection": "altm", "n": 1},
+        {"collection": "iltm", "n": 4},
+        {"collection": "khtm", "n": 1},
     ]
 
     # 2. A big ustm delivery; its worker is SIGKILLed while the normalize task runs.
@@ -180,7 +212,14 @@ def test_celery_workers_share_the_runs_survive_a_killed_worker_and_publish_the_s
     def normalizing():  # the task has started writing the delivery's spool: normalize_delivery runs
         if not any(spool.glob(f"*/{BIG_DELIVERY}/*")):
             return None
-        return next((ti for ti in api.task_instances("ustm_ingest", run_id) if ti["task_id"] == "normalize" and ti["state"] == "running"), None)
+        return next(
+            (
+                ti
+                for ti in api.task_instances("ustm_ingest", run_id)
+                if ti["task_id"] == "normalize" and ti["state"] == "running"
+            ),
+            None,
+        )
 
     victim = wait("the big delivery's normalize task to run", normalizing, logs, every=0.1)
     worker = next(p for p in state["processes"] if p["name"] == victim["hostname"])
@@ -189,7 +228,11 @@ def test_celery_workers_share_the_runs_survive_a_killed_worker_and_publish_the_s
     normalize = next(ti for ti in api.task_instances("ustm_ingest", run_id) if ti["task_id"] == "normalize")
     survivor = ({"worker1", "worker2"} - {victim["hostname"]}).pop()
     assert (normalize["state"], normalize["try_number"], normalize["hostname"]) == ("success", 2, survivor)
-    wait("ustm's batch to be published", lambda: publishes_done(2) and not list((home / "staging").glob("*/*/batch.json")), logs)
+    wait(
+        "ustm's batch to be published",
+        lambda: publishes_done(2) and not list((home / "staging").glob("*/*/batch.json")),
+        logs,
+    )
 
     # 3. The lake equals an undisturbed run of the same deliveries in one process.
     reference = tmp_path / "reference"
@@ -202,4 +245,3 @@ def test_celery_workers_share_the_runs_survive_a_killed_worker_and_publish_the_s
     ustm = sum(1 for r in rows if r["collection"] == "ustm")
     assert 0.5 * records < ustm <= records  # at most one row per generated case-file (some are deleted ones)
     assert rows == published(reference)
-

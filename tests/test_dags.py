@@ -62,7 +62,7 @@ def airflow_db():
     from airflow import settings
     from airflow.utils import db
 
-    if _AIRFLOW_HOME is None or settings.SQL_ALCHEMY_CONN != f"sqlite:///{_AIRFLOW_HOME}/airflow.db":
+    if _AIRFLOW_HOME is None or f"sqlite:///{_AIRFLOW_HOME}/airflow.db" != settings.SQL_ALCHEMY_CONN:
         pytest.fail("airflow was imported before tests/test_dags.py could configure it; run these tests on their own")
     db.initdb()  # what `airflow db migrate` does on an empty database
     yield
@@ -98,15 +98,17 @@ def _session():
 
 
 def _xcom(dag_run, task_id: str, map_index: int = -1):
-    from sqlalchemy import select
-
     from airflow.models.xcom import XComModel
+    from sqlalchemy import select
 
     with _session() as session:
         value = session.scalar(
             select(XComModel.value).where(
-                XComModel.dag_id == dag_run.dag_id, XComModel.run_id == dag_run.run_id, XComModel.task_id == task_id,
-                XComModel.map_index == map_index, XComModel.key == "return_value",
+                XComModel.dag_id == dag_run.dag_id,
+                XComModel.run_id == dag_run.run_id,
+                XComModel.task_id == task_id,
+                XComModel.map_index == map_index,
+                XComModel.key == "return_value",
             )
         )
     return json.loads(value) if isinstance(value, str) else value
@@ -118,13 +120,14 @@ def _states(dag_run) -> dict[tuple[str, int], str]:
 
 
 def _staged_events(run_id: str) -> int:
-    from sqlalchemy import func, select
-
     from airflow.models.asset import AssetEvent, AssetModel
+    from sqlalchemy import func, select
 
     with _session() as session:
         return session.scalar(
-            select(func.count()).select_from(AssetEvent).join(AssetModel, AssetEvent.asset_id == AssetModel.id)
+            select(func.count())
+            .select_from(AssetEvent)
+            .join(AssetModel, AssetEvent.asset_id == AssetModel.id)
             .where(AssetModel.uri == "ipetl://staged/khtm", AssetEvent.source_run_id == run_id)
         )
 
@@ -139,6 +142,7 @@ def _catalog(home: Path, sql: str):
 
 # --- shape ---------------------------------------------------------------------------------
 
+
 def test_dags_import_cleanly_one_per_collection_plus_publish(bag):
     assert bag.import_errors == {}
     assert set(bag.dag_ids) == {f"{cid}_ingest" for cid in COLLECTIONS} | {"ipetl_publish"}
@@ -150,10 +154,15 @@ def test_ingest_dags_shape(bag):
         assert sorted(dag.task_ids) == sorted(INGEST_TASKS)
         for upstream, downstream in zip(INGEST_TASKS, INGEST_TASKS[1:]):
             assert dag.get_task(upstream).downstream_task_ids == {downstream}
-        assert [t for t in INGEST_TASKS if dag.get_task(t).is_mapped] == ["fetch", "normalize"]  # one instance per delivery
+        assert [t for t in INGEST_TASKS if dag.get_task(t).is_mapped] == [
+            "fetch",
+            "normalize",
+        ]  # one instance per delivery
         assert dag.get_task("validate_and_stage").outlets == [Asset(f"ipetl://staged/{cid}")]
         assert all(dag.get_task(t).outlets == [] for t in INGEST_TASKS[:-1])
-        assert dag.timetable == CronDataIntervalTimetable(collection.schedule, timezone="UTC")  # intervals, not instants
+        assert dag.timetable == CronDataIntervalTimetable(
+            collection.schedule, timezone="UTC"
+        )  # intervals, not instants
         assert (dag.catchup, dag.max_active_runs) == (False, 1)
         assert dag.tags == {collection.office, collection.kind, collection.format}
         assert collection.description in dag.doc_md and collection.licence in dag.doc_md
@@ -200,6 +209,7 @@ def test_run_ids_become_one_safe_path_component():
 
 # --- settings from Variables and Connections -----------------------------------------------
 
+
 def test_home_variable_takes_a_path_or_a_file_uri_and_refuses_an_object_store(monkeypatch, tmp_path):
     monkeypatch.setenv("AIRFLOW_VAR_IPETL_HOME", str(tmp_path / "plain"))
     assert _settings.home() == tmp_path / "plain"
@@ -223,9 +233,16 @@ def test_source_variable_and_connection_override_the_registry(monkeypatch):
         assert (source.kind, source.location, source.pattern) == ("https", "https://office.example/bulk/tm/", "*.xml*")
 
     # the Connection's server, path, credentials and extra over the Variable's URL
-    monkeypatch.setenv("AIRFLOW_CONN_IPETL_ALTM", "https://etl%20user:pa%22ss%20word@mirror.example:8443/data/al/?pattern=AL_*.zip&retries=0")
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_IPETL_ALTM",
+        "https://etl%20user:pa%22ss%20word@mirror.example:8443/data/al/?pattern=AL_*.zip&retries=0",
+    )
     with _settings.source_access(collection) as (source, fetch_settings):
-        assert (source.kind, source.location, source.pattern) == ("https", "https://mirror.example:8443/data/al/", "AL_*.zip")
+        assert (source.kind, source.location, source.pattern) == (
+            "https",
+            "https://mirror.example:8443/data/al/",
+            "AL_*.zip",
+        )
         assert fetch_settings.retries == 0 and fetch_settings.read_timeout == 60.0
         netrc_file = os.environ["NETRC"]
         assert oct(os.stat(netrc_file).st_mode & 0o777) == "0o600"
@@ -234,22 +251,32 @@ def test_source_variable_and_connection_override_the_registry(monkeypatch):
 
     # an SFTP server for a collection declared local: conn_type gives the protocol, schema the path
     monkeypatch.delenv("AIRFLOW_VAR_IPETL_SOURCE_ALTM")
-    monkeypatch.setenv("AIRFLOW_CONN_IPETL_ALTM", json.dumps({"conn_type": "sftp", "host": "sftp.office.example", "schema": "out/tm", "login": "etl"}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_IPETL_ALTM",
+        json.dumps({"conn_type": "sftp", "host": "sftp.office.example", "schema": "out/tm", "login": "etl"}),
+    )
     with _settings.source_access(collection) as (source, _):
         assert (source.kind, source.location) == ("sftp", "sftp://sftp.office.example/out/tm")
         assert netrc.netrc(os.environ["NETRC"]).authenticators("sftp.office.example") == ("etl", "", "")
 
 
-def test_discover_takes_the_data_interval_and_what_is_not_processed(bag, airflow_db, settings_env, monkeypatch, tmp_path):
+def test_discover_takes_the_data_interval_and_what_is_not_processed(
+    bag, airflow_db, settings_env, monkeypatch, tmp_path
+):
     source = tmp_path / "deliveries"
     source.mkdir()
     for name in ("KH_20250106.xml", "KH_20250113.xml", "KH_20241230_2.xml", "kh-full.xml"):  # bytes do not matter here
         (source / name).write_text("<Transaction/>")
     monkeypatch.setenv("AIRFLOW_VAR_IPETL_SOURCE_KHTM", str(source))
     discover = bag.dags["khtm_ingest"].get_task("discover").python_callable
-    week = (dt.datetime(2025, 1, 6, tzinfo=dt.timezone.utc), dt.datetime(2025, 1, 13, tzinfo=dt.timezone.utc))
+    week = (dt.datetime(2025, 1, 6, tzinfo=dt.UTC), dt.datetime(2025, 1, 13, tzinfo=dt.UTC))
     assert discover(*week) == ["KH_20250106.xml", "kh-full.xml"]  # the dated one of that week, and the undated one
-    assert discover(None, None) == ["KH_20241230_2.xml", "KH_20250106.xml", "KH_20250113.xml", "kh-full.xml"]  # no interval
+    assert discover(None, None) == [
+        "KH_20241230_2.xml",
+        "KH_20250106.xml",
+        "KH_20250113.xml",
+        "kh-full.xml",
+    ]  # no interval
 
     khtm = COLLECTIONS["khtm"]
     home = _settings.home()
@@ -268,7 +295,9 @@ def test_validate_and_stage_fails_on_the_gate_and_skips_when_nothing_is_new(bag,
     stage = bag.dags["khtm_ingest"].get_task("validate_and_stage").python_callable
     normalized = [{"name": "khtm.xml", "path": str(MIRROR / "khtm" / "khtm.xml"), "skipped": False}]
 
-    failed = pipeline.BatchSummary("khtm", "trademarks", batch_dir=str(tmp_path / "b"), failures=["TM-NICE-RANGE: 3 of 3"])
+    failed = pipeline.BatchSummary(
+        "khtm", "trademarks", batch_dir=str(tmp_path / "b"), failures=["TM-NICE-RANGE: 3 of 3"]
+    )
     monkeypatch.setattr(pipeline, "validate_and_stage", lambda *a, **k: failed)
     with pytest.raises(AirflowFailException, match="TM-NICE-RANGE"):
         stage(normalized, run_id="r1")
@@ -281,21 +310,30 @@ def test_validate_and_stage_fails_on_the_gate_and_skips_when_nothing_is_new(bag,
 
 # --- end to end with dag.test() ------------------------------------------------------------
 
+
 def test_khtm_ingest_rerun_then_publish_with_dag_test(bag, airflow_db, settings_env):
     home = settings_env
     dag = bag.dags["khtm_ingest"]
-    when = dt.datetime(2025, 3, 10, tzinfo=dt.timezone.utc)  # run id manual__<run_after>: the same run each time
+    when = dt.datetime(2025, 3, 10, tzinfo=dt.UTC)  # run id manual__<run_after>: the same run each time
 
     run = dag.test(run_after=when, logical_date=when)
     assert run.state == "success"
     assert _states(run) == {
-        ("discover", -1): "success", ("fetch", 0): "success", ("normalize", 0): "success", ("validate_and_stage", -1): "success",
+        ("discover", -1): "success",
+        ("fetch", 0): "success",
+        ("normalize", 0): "success",
+        ("validate_and_stage", -1): "success",
     }
     assert _xcom(run, "discover") == ["khtm.xml"]  # khtm.xml carries no date: in every interval until processed
     assert _xcom(run, "fetch", 0) == {"name": "khtm.xml", "path": str(MIRROR / "khtm" / "khtm.xml")}  # read in place
     staged = _xcom(run, "validate_and_stage")
     assert {k: staged[k] for k in ("status", "files", "records", "passed", "quarantined", "rejected")} == {
-        "status": "staged", "files": 1, "records": 1, "passed": 1, "quarantined": 0, "rejected": 0,
+        "status": "staged",
+        "files": 1,
+        "records": 1,
+        "passed": 1,
+        "quarantined": 0,
+        "rejected": 0,
     }
     batch_dir = Path(staged["batch_dir"])
     assert batch_dir == home / "staging" / "khtm" / _settings.safe_run_id(run.run_id)
@@ -309,9 +347,8 @@ def test_khtm_ingest_rerun_then_publish_with_dag_test(bag, airflow_db, settings_
     assert [p.name for p in (home / "staging" / "khtm").iterdir()] == [batch_dir.name]
     assert _staged_events(run.run_id) == 2
 
-    from sqlalchemy import select
-
     from airflow.models.asset import AssetDagRunQueue
+    from sqlalchemy import select
 
     with _session() as session:  # the staged Asset queued ipetl_publish
         assert "ipetl_publish" in session.scalars(select(AssetDagRunQueue.target_dag_id)).all()
@@ -319,7 +356,9 @@ def test_khtm_ingest_rerun_then_publish_with_dag_test(bag, airflow_db, settings_
     published = bag.dags["ipetl_publish"].test()
     assert published.state == "success"
     # the snapshot the publish reports is the lake's newest, and it holds this delivery
-    [(newest, delivery)] = _catalog(home, "select (select max(snapshot_id) from lake.snapshots()), name from deliveries")
+    [(newest, delivery)] = _catalog(
+        home, "select (select max(snapshot_id) from lake.snapshots()), name from deliveries"
+    )
     assert _xcom(published, "publish") == {"snapshot_id": newest, "batches": 1} and delivery == "khtm.xml"
     assert pipeline.staged_batches(home) == []
     # khtm.xml: <ApplicationNumber>KH/673426/M</ApplicationNumber>, <ApplicationDate>2015-08-06
@@ -336,40 +375,56 @@ def test_khtm_ingest_rerun_then_publish_with_dag_test(bag, airflow_db, settings_
     assert _catalog(home, "select count(*) from trademarks") == [(1,)]
 
 
-def test_a_fetch_that_fails_twice_is_retried_by_airflow_and_the_run_ends_green(bag, airflow_db, settings_env, office_server, monkeypatch):
-    from sqlalchemy import select
-
+def test_a_fetch_that_fails_twice_is_retried_by_airflow_and_the_run_ends_green(
+    bag, airflow_db, settings_env, office_server, monkeypatch
+):
     from airflow.models.taskinstance import TaskInstance
     from airflow.models.taskinstancehistory import TaskInstanceHistory
+    from sqlalchemy import select
 
     home = settings_env
     monkeypatch.setenv("AIRFLOW_VAR_IPETL_SOURCE_KHTM", office_server.url + "/bulk/")
     # no HTTP retries inside the task (extra), so Airflow's retries are what recover; login for the server
-    monkeypatch.setenv("AIRFLOW_CONN_IPETL_KHTM", json.dumps({"conn_type": "http", "login": "ipetl", "password": "s3cret-pw", "extra": {"retries": 0}}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_IPETL_KHTM",
+        json.dumps({"conn_type": "http", "login": "ipetl", "password": "s3cret-pw", "extra": {"retries": 0}}),
+    )
     office_server.fail["khtm.xml"] = 2  # 503 Service Unavailable, twice
     dag = bag.dags["khtm_ingest"]
     fetch = dag.get_task("fetch")
     monkeypatch.setattr(fetch, "retry_delay", dt.timedelta(0))
     monkeypatch.setattr(fetch, "retry_exponential_backoff", 0.0)
 
-    run = dag.test(logical_date=dt.datetime(2025, 4, 7, tzinfo=dt.timezone.utc))
+    run = dag.test(logical_date=dt.datetime(2025, 4, 7, tzinfo=dt.UTC))
     assert run.state == "success"
     assert set(_states(run).values()) == {"success"}
     assert [r["status"] for r in office_server.file_requests("khtm.xml")] == [503, 503, 200]
     credentials = "Basic " + base64.b64encode(b"ipetl:s3cret-pw").decode()
     assert all(r["headers"].get("Authorization") == credentials for r in office_server.requests)  # listing and file
     with _session() as session:
-        ti = session.scalars(select(TaskInstance).where(
-            TaskInstance.dag_id == dag.dag_id, TaskInstance.run_id == run.run_id, TaskInstance.task_id == "fetch",
-        )).one()
+        ti = session.scalars(
+            select(TaskInstance).where(
+                TaskInstance.dag_id == dag.dag_id,
+                TaskInstance.run_id == run.run_id,
+                TaskInstance.task_id == "fetch",
+            )
+        ).one()
         assert (ti.map_index, ti.try_number, ti.state) == (0, 3, "success")
-        tries = session.scalars(select(TaskInstanceHistory.try_number).where(
-            TaskInstanceHistory.dag_id == dag.dag_id, TaskInstanceHistory.run_id == run.run_id, TaskInstanceHistory.task_id == "fetch",
-        )).all()
+        tries = session.scalars(
+            select(TaskInstanceHistory.try_number).where(
+                TaskInstanceHistory.dag_id == dag.dag_id,
+                TaskInstanceHistory.run_id == run.run_id,
+                TaskInstanceHistory.task_id == "fetch",
+            )
+        ).all()
         assert sorted(tries) == [1, 2]
-        others = session.scalars(select(TaskInstance.try_number).where(
-            TaskInstance.dag_id == dag.dag_id, TaskInstance.run_id == run.run_id, TaskInstance.task_id != "fetch",
-        )).all()
+        others = session.scalars(
+            select(TaskInstance.try_number).where(
+                TaskInstance.dag_id == dag.dag_id,
+                TaskInstance.run_id == run.run_id,
+                TaskInstance.task_id != "fetch",
+            )
+        ).all()
         assert others == [1, 1, 1]  # only the failed fetch was retried
     fetched = home / "incoming" / "khtm" / "khtm.xml"
     assert fetched.read_bytes() == KH

@@ -23,8 +23,13 @@ ENV = {"IPETL_CATALOG": "", "IPETL_DATA": ""}
 
 
 def ipetl(*args, env=None, **kwargs):
-    return subprocess.run([sys.executable, "-m", "ipetl.cli", *args], capture_output=True, text=True,
-                          env={**os.environ, **ENV, **(env or {})}, **kwargs)
+    return subprocess.run(
+        [sys.executable, "-m", "ipetl.cli", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **ENV, **(env or {})},
+        **kwargs,
+    )
 
 
 def one_line(proc) -> str:
@@ -56,7 +61,10 @@ def test_user_sql_cannot_write_attach_or_read_outside_the_lake(published, tmp_pa
         proc = ipetl("query", sql, "--home", str(home))
         assert proc.returncode in (1, 2) and expected in one_line(proc), (sql, proc.stderr)
     assert not (tmp_path / "y.duckdb").exists() and not Path("/tmp/out.csv").exists()
-    assert ipetl("query", "select st13 from trademarks", "--home", str(home), "--format", "csv").stdout.split() == ["st13", "KH50201500673426M"]
+    assert ipetl("query", "select st13 from trademarks", "--home", str(home), "--format", "csv").stdout.split() == [
+        "st13",
+        "KH50201500673426M",
+    ]
     # a published file changed behind the lake's back is found, and nothing is built on it
     assert ipetl("verify", "--home", str(home)).returncode == 0
     data_file.write_bytes(data_file.read_bytes()[:100])
@@ -68,13 +76,19 @@ def test_killed_runs_leave_nothing_a_later_run_does_not_sweep(mirror, home, tmp_
     # --jobs 1: the run itself reads the delivery, so the failpoint kills (or stops) the run
     source = tmp_path / "source"
     shutil.copytree(mirror / "khtm", source / "khtm")
-    killed = ipetl("run", "--jobs", "1", "--source", str(source), "--home", str(home), env={"IPETL_FAILPOINT": "normalize"})
+    killed = ipetl(
+        "run", "--jobs", "1", "--source", str(source), "--home", str(home), env={"IPETL_FAILPOINT": "normalize"}
+    )
     assert killed.returncode == -signal.SIGKILL
     spools = list((home / "staging" / ".work").glob("khtm/*"))
     assert len(spools) == 1
     # a live run stopped in the middle keeps its spool while another run sweeps
-    live = subprocess.Popen([sys.executable, "-m", "ipetl.cli", "run", "--jobs", "1", "--source", str(source), "--home", str(home)],
-                            env={**os.environ, **ENV, "IPETL_FAILPOINT": "normalize:stop"}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    live = subprocess.Popen(
+        [sys.executable, "-m", "ipetl.cli", "run", "--jobs", "1", "--source", str(source), "--home", str(home)],
+        env={**os.environ, **ENV, "IPETL_FAILPOINT": "normalize:stop"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 120
         while not set((home / "staging" / ".work").glob("khtm/*")) - set(spools) and time.monotonic() < deadline:
@@ -97,7 +111,12 @@ def test_a_delivery_that_kills_its_reader_is_set_aside(mirror, home, tmp_path):
     source = tmp_path / "source"
     shutil.copytree(mirror / "khtm", source / "khtm")
     for _ in range(3):  # IPETL_MAX_ATTEMPTS (3) readings that never finish
-        assert ipetl("run", "--jobs", "1", "--source", str(source), "--home", str(home), env={"IPETL_FAILPOINT": "normalize"}).returncode == -signal.SIGKILL
+        assert (
+            ipetl(
+                "run", "--jobs", "1", "--source", str(source), "--home", str(home), env={"IPETL_FAILPOINT": "normalize"}
+            ).returncode
+            == -signal.SIGKILL
+        )
     shutil.copytree(mirror / "latm", source / "latm")
     fourth = ipetl("run", "--jobs", "1", "--source", str(source), "--home", str(home))
     assert fourth.returncode == 1
@@ -120,7 +139,7 @@ def test_memory_stays_bounded_on_bombs(kind, tmp_path):
         path = tmp_path / "bomb.xml.gz"
         with gzip.open(path, "wb", compresslevel=9) as out:
             chunk = b"<a/>" * (1 << 18)
-            out.write(_bomb_xml(0)[:-len(b"</TradeMarkTransactionBody></Transaction>")])
+            out.write(_bomb_xml(0)[: -len(b"</TradeMarkTransactionBody></Transaction>")])
             for _ in range(1024):  # 1 GB of <a/> from about 1 MB
                 out.write(chunk)
     elif kind == "zip":
@@ -128,17 +147,24 @@ def test_memory_stays_bounded_on_bombs(kind, tmp_path):
         with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
             with archive.open("bomb.xml", "w", force_zip64=True) as member:
                 chunk = b"<a/>" * (1 << 18)
-                member.write(_bomb_xml(0)[:-len(b"</TradeMarkTransactionBody></Transaction>")])
+                member.write(_bomb_xml(0)[: -len(b"</TradeMarkTransactionBody></Transaction>")])
                 for _ in range(1024):
                     member.write(chunk)
     else:
         path = tmp_path / "bomb.xml"
         path.write_bytes(_bomb_xml(40))
     proc = subprocess.run(
-        [sys.executable, "-c", "import resource, subprocess, sys; "
-         f"p = subprocess.run([sys.executable, '-m', 'ipetl.cli', 'normalize', {str(path)!r}, '--collection', 'khtm', '-o', {str(tmp_path / 'x.parquet')!r}], capture_output=True, text=True); "
-         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024); print(p.returncode); sys.stderr.write(p.stderr)"],
-        capture_output=True, text=True, timeout=600)
+        [
+            sys.executable,
+            "-c",
+            "import resource, subprocess, sys; "
+            f"p = subprocess.run([sys.executable, '-m', 'ipetl.cli', 'normalize', {str(path)!r}, '--collection', 'khtm', '-o', {str(tmp_path / 'x.parquet')!r}], capture_output=True, text=True); "
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024); print(p.returncode); sys.stderr.write(p.stderr)",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     peak_mb, code = (int(x) for x in proc.stdout.split())
     assert peak_mb < 300, f"{kind}: {peak_mb} MB"
     assert code == 1 and "Traceback" not in proc.stderr  # rejected (the cap) or nothing read, never a crash
@@ -168,7 +194,9 @@ def test_a_pool_process_killed_while_reading_fails_the_run_and_counts_the_attemp
     source = tmp_path / "source"
     shutil.copytree(mirror / "khtm", source / "khtm")
     for _ in range(3):  # --jobs 2: the delivery is read in a pool process, which the failpoint kills
-        died = ipetl("run", "--jobs", "2", "--source", str(source), "--home", str(home), env={"IPETL_FAILPOINT": "normalize"})
+        died = ipetl(
+            "run", "--jobs", "2", "--source", str(source), "--home", str(home), env={"IPETL_FAILPOINT": "normalize"}
+        )
         assert died.returncode == 3 and "died while normalizing" in one_line(died)
     fourth = ipetl("run", "--jobs", "2", "--source", str(source), "--home", str(home))
     assert fourth.returncode == 1 and "never finished in 3 attempts" in fourth.stderr

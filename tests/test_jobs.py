@@ -37,7 +37,9 @@ def test_a_file_with_one_record_is_not_cut(tmp_path):
 
 
 def published(home: Path) -> list[tuple]:
-    return query_lake(pipeline.lake_settings(home), home, "select * exclude (ingested_at) from trademarks order by st13")
+    return query_lake(
+        pipeline.lake_settings(home), home, "select * exclude (ingested_at) from trademarks order by st13"
+    )
 
 
 def test_jobs_2_publishes_what_jobs_1_does(tmp_path, monkeypatch, mirror):

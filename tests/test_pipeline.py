@@ -22,7 +22,9 @@ def query(home, sql):
 
 
 def cli(*args, home):
-    return subprocess.run([sys.executable, "-m", "ipetl.cli", *args, "--home", str(home)], capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "ipetl.cli", *args, "--home", str(home)], capture_output=True, text=True
+    )
 
 
 def test_run_publishes_the_six_offices_and_a_rerun_changes_nothing(mirror, home, lake):
@@ -33,7 +35,9 @@ def test_run_publishes_the_six_offices_and_a_rerun_changes_nothing(mirror, home,
 
     assert query(home, "select office, records from coverage order by office") == [(o, 1) for o in SIX]
     assert query(home, "select count(*), count(distinct st13) from trademarks") == [(6, 6)]
-    [(earliest, latest)] = query(home, "select earliest_application_date, latest_application_date from coverage where collection = 'smtm'")
+    [(earliest, latest)] = query(
+        home, "select earliest_application_date, latest_application_date from coverage where collection = 'smtm'"
+    )
     assert str(earliest) == str(latest) == "2010-12-29"
 
     # DuckLake data files: partitioned by office, one per office here
@@ -46,7 +50,9 @@ def test_run_publishes_the_six_offices_and_a_rerun_changes_nothing(mirror, home,
     assert all(b.skipped == 1 and b.files == 0 for b in again.batches)
     assert query(home, "select count(*) from trademarks") == [(6,)]
 
-    forced = pipeline.run(IPAS, source=mirror, home=home, force=True, lake=lake)  # reprocessed: identical rows, no change
+    forced = pipeline.run(
+        IPAS, source=mirror, home=home, force=True, lake=lake
+    )  # reprocessed: identical rows, no change
     assert forced.snapshot_id is None
     con = lakes.connect(lake, read_only=True)
     try:
@@ -66,7 +72,9 @@ def test_a_bad_file_is_quarantined_and_the_rest_published(mirror, home, tmp_path
     assert kh.rejected[0][1].startswith("not well-formed XML")
     assert (home / "quarantine" / "khtm" / "zz-truncated.xml").exists()  # the file itself is kept aside
     assert query(home, "select office from coverage order by 1") == [("KH",), ("LA",)]
-    assert query(home, "select collection, source_file, rule_id from quarantine") == [("khtm", "zz-truncated.xml", "delivery.readable")]
+    assert query(home, "select collection, source_file, rule_id from quarantine") == [
+        ("khtm", "zz-truncated.xml", "delivery.readable")
+    ]
 
 
 def test_cli_run_and_query(mirror, home):
@@ -75,7 +83,11 @@ def test_cli_run_and_query(mirror, home):
     assert "khtm" in proc.stdout and f"catalog {home / 'lake.sqlite'}, data {home / 'lake'}" in proc.stdout
     table = cli("query", "select office, records from coverage order by office", home=home)
     assert table.stdout.split("\n")[2].split() == ["KH", "1"]
-    as_json = json.loads(cli("query", "select st13, application_date from trademarks order by st13", "--format", "json", home=home).stdout)
+    as_json = json.loads(
+        cli(
+            "query", "select st13, application_date from trademarks order by st13", "--format", "json", home=home
+        ).stdout
+    )
     assert as_json == [
         {"st13": "KH50201500673426M", "application_date": "2015-08-06"},
         {"st13": "SM502010000000119", "application_date": "2010-12-29"},

@@ -28,9 +28,16 @@ def test_every_reader_recipe_gives_the_newest_row_per_key(tmp_path):
     (work / ".venv").symlink_to(ROOT / ".venv")
     two_deliveries(lake_settings(home, environ={}), tmp_path)
     # a user's machine, offline: DuckDB's extension folder filled from the pinned wheels
-    env = {**os.environ, "HOME": str(tmp_path / "user"), "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}",
-           "IPETL_CATALOG": "", "IPETL_DATA": ""}
-    subprocess.run([str(ROOT / ".venv" / "bin" / "ipetl"), "duckdb-extensions"], env=env, check=True, capture_output=True)
+    env = {
+        **os.environ,
+        "HOME": str(tmp_path / "user"),
+        "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}",
+        "IPETL_CATALOG": "",
+        "IPETL_DATA": "",
+    }
+    subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "ipetl"), "duckdb-extensions"], env=env, check=True, capture_output=True
+    )
 
     found = recipes()
     assert [kind for kind, _ in found] == ["sh", "python", "sh", "python"]

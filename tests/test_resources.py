@@ -49,13 +49,19 @@ def limits(megabytes: float):
             signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
             size = int(megabytes * 1024 * 1024)
             resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+
     return apply
 
 
 def run(source: Path, home: Path, limit: float | None = None):
     env = {**os.environ, "IPETL_CATALOG": "", "IPETL_DATA": ""}
-    return subprocess.run([sys.executable, "-m", "ipetl.cli", "run", "--source", str(source), "--home", str(home)],
-                          capture_output=True, text=True, env=env, preexec_fn=limits(limit) if limit else None)
+    return subprocess.run(
+        [sys.executable, "-m", "ipetl.cli", "run", "--source", str(source), "--home", str(home)],
+        capture_output=True,
+        text=True,
+        env=env,
+        preexec_fn=limits(limit) if limit else None,
+    )
 
 
 @pytest.mark.parametrize("megabytes", [0.3, 2, 6, 9])
@@ -80,6 +86,12 @@ def test_a_full_disk_fails_the_run_and_loses_no_delivery(megabytes, mirror, tmp_
         assert again.returncode == 0, again.stderr
         lake = lake_settings(home, environ={})
         # samples/mirror/khtm/khtm.xml and latm/test.xml: one mark each
-        assert query_lake(lake, home, "select office, count(*) from trademarks group by 1 order by 1") == [("KH", 1), ("LA", 1)]
-        assert query_lake(lake, home, "select collection, name from deliveries order by 1") == [("khtm", "khtm.xml"), ("latm", "test.xml")]
+        assert query_lake(lake, home, "select office, count(*) from trademarks group by 1 order by 1") == [
+            ("KH", 1),
+            ("LA", 1),
+        ]
+        assert query_lake(lake, home, "select collection, name from deliveries order by 1") == [
+            ("khtm", "khtm.xml"),
+            ("latm", "test.xml"),
+        ]
         assert query_lake(lake, home, "select count(*) from quarantine") == [(0,)]

@@ -85,7 +85,11 @@ def to_canonical(record: dict, rules: CollectionRules) -> dict:
     application_date = parse_date(record.get("FILINGDATE"))
 
     events = [
-        (rules.lookup("status", _pick(e["NatureOfEvent"], ("en",))[1]), parse_date(e["EventDate"]), parse_date(e["PublicationDate"]))
+        (
+            rules.lookup("status", _pick(e["NatureOfEvent"], ("en",))[1]),
+            parse_date(e["EventDate"]),
+            parse_date(e["PublicationDate"]),
+        )
         for e in record["events"]
     ]
 
@@ -129,7 +133,9 @@ def to_canonical(record: dict, rules: CollectionRules) -> dict:
         status=status,
         office_status=office_status,
         status_date=status_date,
-        mark_feature=_mark_feature(mark_text is not None, bool(clean_text(record.get("IMAGEFILE"))), any(record["vienna"])),
+        mark_feature=_mark_feature(
+            mark_text is not None, bool(clean_text(record.get("IMAGEFILE"))), any(record["vienna"])
+        ),
         kind=[rules.lookup("kind", brand_type) or "Other"] if brand_type else [],
         mark_text=mark_text,
         mark_text_language=language(mark_language) if mark_text else None,
@@ -148,7 +154,9 @@ def to_canonical(record: dict, rules: CollectionRules) -> dict:
         ],
         # "International": a Madrid designation of Israel; "Base for International": the
         # national mark an international registration is based on, which designates nothing.
-        international_registration=clean_text(record.get("INTERNATIONALNUMBER")) if internationality == "international" else None,
+        international_registration=clean_text(record.get("INTERNATIONALNUMBER"))
+        if internationality == "international"
+        else None,
     )
     return out
 

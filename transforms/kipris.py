@@ -49,7 +49,9 @@ def _goods(rows: list[dict]) -> tuple[list[int | None], list[dict]]:
                 seen = terms.setdefault((number, lang), [])
                 if term not in seen:
                     seen.append(term)
-    goods = [{"class_number": number, "language": lang, "text": "; ".join(texts)} for (number, lang), texts in terms.items()]
+    goods = [
+        {"class_number": number, "language": lang, "text": "; ".join(texts)} for (number, lang), texts in terms.items()
+    ]
     return classes, goods
 
 

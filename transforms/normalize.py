@@ -11,20 +11,20 @@ import datetime as dt
 import gc
 import os
 import tempfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import pyarrow as pa
-import pyarrow.ipc as ipc
+from pyarrow import ipc
 
 from connectors.files import open_members
 from connectors.resources import resource_error
 from connectors.xml import DeliveryError
-from transforms.spec import Format
 from transforms.rules import CollectionRules
 from transforms.schema import TABLES
+from transforms.spec import Format
 from transforms.st13 import ST13Error
 from transforms.values import collecting_invalid
 
@@ -133,7 +133,7 @@ def normalize_file(
 
 
 def _normalize_file(path, fmt: Format, rules: CollectionRules, spool_dir, ingested_at) -> FileResult:
-    ingested_at = ingested_at or dt.datetime.now(dt.timezone.utc)
+    ingested_at = ingested_at or dt.datetime.now(dt.UTC)
     schema = TABLES[fmt.table]
     result = FileResult(path=str(path), table=fmt.table)
     fd, spool = tempfile.mkstemp(suffix=".arrow", dir=spool_dir)
@@ -153,14 +153,30 @@ def _normalize_file(path, fmt: Format, rules: CollectionRules, spool_dir, ingest
                     continue
                 except (KeyError, ValueError, TypeError, AttributeError) as exc:
                     result.quarantined.append(
-                        quarantine_row(rules, member_name, None, "record.mappable", None, f"{type(exc).__name__}: {exc}", ingested_at)
+                        quarantine_row(
+                            rules,
+                            member_name,
+                            None,
+                            "record.mappable",
+                            None,
+                            f"{type(exc).__name__}: {exc}",
+                            ingested_at,
+                        )
                     )
                     continue
                 if invalid:  # a value the office wrote that cannot be read: never published as empty
                     kind, text = invalid[0]
                     others = f" (and {len(invalid) - 1} more)" if len(invalid) > 1 else ""
                     result.quarantined.append(
-                        quarantine_row(rules, member_name, None, f"value.{kind}", text, f"not a {kind}: {text!r}{others}", ingested_at)
+                        quarantine_row(
+                            rules,
+                            member_name,
+                            None,
+                            f"value.{kind}",
+                            text,
+                            f"not a {kind}: {text!r}{others}",
+                            ingested_at,
+                        )
                     )
                     continue
                 for record in mapped if isinstance(mapped, list) else (mapped,):

@@ -6,10 +6,10 @@ quirks (a status word, a feature spelled in the office's language) are data here
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
-from typing import Mapping
 
 from transforms.st13 import ST13Rule
 from transforms.values import load_vocab

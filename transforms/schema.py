@@ -73,7 +73,11 @@ TRADEMARKS = pa.schema(
     + [_field(*f) for f in _STATUS]
     + [
         _field("mark_feature", pa.string(), "ST.66 MarkFeature vocabulary value (Word, Figurative, Combined ...)"),
-        _field("kind", pa.list_(pa.string()), "mark kinds: Individual, Collective, Certificate, Defensive, Membership, Slogan, Other"),
+        _field(
+            "kind",
+            pa.list_(pa.string()),
+            "mark kinds: Individual, Collective, Certificate, Defensive, Membership, Slogan, Other",
+        ),
         _field("mark_text", pa.string(), "the mark's verbal element (MarkVerbalElementText)"),
         _field("mark_text_language", pa.string(), "ISO 639-1 language of mark_text where known"),
         _field("nice_classes", pa.list_(pa.int16()), "Nice classes 1..45, ascending, no duplicates"),
@@ -84,7 +88,11 @@ TRADEMARKS = pa.schema(
     + [
         _field("representatives", pa.list_(PARTY), "representatives / agents"),
         _field("priorities", pa.list_(PRIORITY), "Paris Convention priority claims"),
-        _field("international_registration", pa.string(), "Madrid international registration number this record designates, if any"),
+        _field(
+            "international_registration",
+            pa.string(),
+            "Madrid international registration number this record designates, if any",
+        ),
         _field("designated_countries", pa.list_(pa.string()), "ST.3 codes of designated contracting parties"),
         _field("mark_image_uris", pa.list_(pa.string()), "where the office publishes the mark image(s)"),
     ]
@@ -95,7 +103,11 @@ TRADEMARKS = pa.schema(
 DESIGNS = pa.schema(
     [
         _field("st13", pa.string(), "WIPO ST.13 identifier of the application (type 70 for national designs)"),
-        _field("design_number", pa.string(), "the design's number inside its application (DesignIdentifier); `1` where there is one design"),
+        _field(
+            "design_number",
+            pa.string(),
+            "the design's number inside its application (DesignIdentifier); `1` where there is one design",
+        ),
     ]
     + [_field(*f) for f in _KEY_AND_DATES]
     + [_field("publication_date", pa.date32(), "first publication of the design")]

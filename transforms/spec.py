@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import IO, Callable, Iterable, Iterator
+from typing import IO
 
 from transforms.rules import CollectionRules
 
@@ -29,4 +30,3 @@ class Format:
     # The record element at which one big plain XML delivery may be cut into parts normalized in
     # parallel (connectors/split.py); None: the format's records depend on what surrounds them.
     split_tag: str | None = None
-

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 ST13_LENGTH = 17
 _NOT_ALNUM = re.compile(r"[^0-9A-Za-z]")
@@ -34,7 +34,7 @@ class ST13Rule:
         return build_st13(self.office, self.ip_type, application_number, application_date, self.masks)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _compiled(masks: tuple[str, ...]) -> tuple[re.Pattern, ...]:
     return tuple(re.compile(m) for m in masks)
 
@@ -48,7 +48,10 @@ def serial(application_number: str, masks: tuple[str, ...]) -> str:
                 number = "".join(g for g in m.groups() if g)
                 break
         else:
-            raise ST13Error(f"application number {application_number!r} matches none of the office's ST.13 masks", application_number)
+            raise ST13Error(
+                f"application number {application_number!r} matches none of the office's ST.13 masks",
+                application_number,
+            )
     return _NOT_ALNUM.sub("", number).upper()
 
 
@@ -67,5 +70,8 @@ def build_st13(
         raise ST13Error(f"application number {application_number!r} gives an empty serial", application_number)
     width = ST13_LENGTH - len(prefix)
     if len(number) > width:
-        raise ST13Error(f"serial {number!r} of {application_number!r} is longer than the {width} characters ST.13 leaves", application_number)
+        raise ST13Error(
+            f"serial {number!r} of {application_number!r} is longer than the {width} characters ST.13 leaves",
+            application_number,
+        )
     return prefix + number.zfill(width)

@@ -76,7 +76,11 @@ def _feature(record: dict, rules: CollectionRules) -> str:
 
 def _is_madrid(record: dict) -> bool:
     codes = " ".join(filter(None, (record.get("TransactionCode"), record.get("TransactionSubCode"))))
-    return "madrid" in codes.casefold() or (record.get("InternationalMarkIndicator") or "").casefold() in ("true", "1", "yes")
+    return "madrid" in codes.casefold() or (record.get("InternationalMarkIndicator") or "").casefold() in (
+        "true",
+        "1",
+        "yes",
+    )
 
 
 def to_canonical(record: dict, rules: CollectionRules) -> dict:
@@ -114,7 +118,11 @@ def to_canonical(record: dict, rules: CollectionRules) -> dict:
         status = "Expired" if record.get("ExpiryDate") else "Ended"
     status_date = parse_date(record.get("MarkCurrentStatusDate"))
 
-    if registration_number is None and status in ("Registered", "Expired") and rules.registration_number_is_application_number:
+    if (
+        registration_number is None
+        and status in ("Registered", "Expired")
+        and rules.registration_number_is_application_number
+    ):
         registration_number = application_number
     if registration_date is None and status in ("Registered", "Expired"):
         registration_date = _event_date(events, "Registered")

@@ -54,7 +54,11 @@ def _product(design: dict, application_language: str | None) -> tuple[str | None
 def _locarno(design: dict) -> tuple[list[str], str | None]:
     """Locarno classes (IndicationProducts whose ClassificationKindCode is Locarno or absent)
     and the edition they were given in."""
-    rows = [(version, number) for kind, version, number in design["classifications"] if kind is None or "locarno" in kind.casefold()]
+    rows = [
+        (version, number)
+        for kind, version, number in design["classifications"]
+        if kind is None or "locarno" in kind.casefold()
+    ]
     edition = next((clean_text(version) for version, _ in rows if clean_text(version)), None)
     return sorted_unique(locarno_class(number) for _, number in rows), edition
 

@@ -21,7 +21,9 @@ from transforms.values import (
 
 def _design_row(record: dict, design: dict, position: int, rules: CollectionRules, st13: str) -> dict:
     out = empty_record("designs")
-    office_status = clean_text(design.get("DesignCurrentStatusCategory") or record.get("DesignApplicationCurrentStatusCategory"))
+    office_status = clean_text(
+        design.get("DesignCurrentStatusCategory") or record.get("DesignApplicationCurrentStatusCategory")
+    )
     status_date = design.get("DesignCurrentStatusDate") or record.get("DesignApplicationCurrentStatusDate")
     publication_dates = [d for d in map(parse_date, design["publication_dates"]) if d]
     title_language, title = design["titles"][0] if design["titles"] else (None, None)
@@ -40,7 +42,9 @@ def _design_row(record: dict, design: dict, position: int, rules: CollectionRule
         office_status=office_status,
         status_date=parse_date(status_date),
         product_indication=clean_text(title),
-        product_indication_language=(language(title_language) or language(record.get("DesignApplicationLanguageCode"))) if title else None,
+        product_indication_language=(language(title_language) or language(record.get("DesignApplicationLanguageCode")))
+        if title
+        else None,
         locarno_classes=sorted_unique(locarno_class(c) for c in design["locarno"]),
         locarno_edition=clean_text(design["locarno_edition"]),
         applicants=[party(p) for p in design["applicants"] or record["applicants"]],

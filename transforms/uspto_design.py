@@ -70,7 +70,11 @@ def to_canonical(record: dict, rules: CollectionRules) -> dict:
         designers=[party(p) for p in record["inventors"]],
         representatives=[party(p) for p in record["agents"]],
         priorities=[
-            {"country_code": country_code(p["country"]), "number": clean_text(p["number"]), "date": parse_date(p["date"])}
+            {
+                "country_code": country_code(p["country"]),
+                "number": clean_text(p["number"]),
+                "date": parse_date(p["date"]),
+            }
             for p in record["priorities"]
         ],
         international_registration=clean_text(record.get("InternationalRegistrationNumber")),

@@ -21,7 +21,14 @@ from transforms.values import add_years, clean_text, country_code, nice_class, p
 # mark-drawing-code, first position (p. 7): 1 typeset word(s) (not used since 2003-11-02), 2 design
 # only, 3 design with word(s), 4 word(s) in block form / standard characters, 5 stylized word(s),
 # 6 no drawing possible "such as for sound" (also scent and other non-visual marks: Other).
-DRAWING_FEATURES = {"1": "Word", "2": "Figurative", "3": "Combined", "4": "Word", "5": "Stylized characters", "6": "Other"}
+DRAWING_FEATURES = {
+    "1": "Word",
+    "2": "Figurative",
+    "3": "Combined",
+    "4": "Word",
+    "5": "Stylized characters",
+    "6": "Other",
+}
 # Mark type indicators (p. 9-10); a mark with none of these is a trade or service mark.
 KIND_FLAGS = (
     ("collective-trademark-in", "Collective"),
@@ -138,7 +145,11 @@ def _classes(classifications: list[dict]) -> tuple[list[int], dict[str, int]]:
     nice: set[int] = set()
     by_primary: dict[str, int] = {}
     for classification in classifications:
-        own = {c for c in map(nice_class, classification["international-code"]) if c is not None and c not in NON_NICE_CODES}
+        own = {
+            c
+            for c in map(nice_class, classification["international-code"])
+            if c is not None and c not in NON_NICE_CODES
+        }
         nice |= own
         primary = classification.get("primary-code")
         if primary and len(own) == 1:

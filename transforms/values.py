@@ -178,9 +178,7 @@ def _name_key(text: str) -> str:
 
 
 _COUNTRY_NAMES = {
-    _name_key(name): code
-    for code, names in load_vocab("st3-country-names.json")["names"].items()
-    for name in names
+    _name_key(name): code for code, names in load_vocab("st3-country-names.json")["names"].items() for name in names
 }
 
 

@@ -78,7 +78,9 @@ def check_read_only(con: duckdb.DuckDBPyConnection, sql: str) -> None:
     """Refuse SQL that is not a query (PermissionError naming the statement type)."""
     for statement in con.extract_statements(sql):
         if statement.type not in READ_STATEMENTS:
-            raise PermissionError(f"only queries may run here, not {statement.type.name} (use `ipetl export` to write files)")
+            raise PermissionError(
+                f"only queries may run here, not {statement.type.name} (use `ipetl export` to write files)"
+            )
 
 
 def search_snapshot(path: Path) -> int | None:

@@ -63,8 +63,11 @@ def _changes_queries(since: int, current: int) -> dict[str, str]:
         if since == 0:
             queries[name] = f"SELECT * FROM {ALIAS}.{name} {order}"
             continue
-        changed = (f"(SELECT DISTINCT {keys} FROM {ALIAS}.table_changes('{name}', {since + 1}, {current}))" if since < current
-                   else f"(SELECT {keys} FROM {ALIAS}.{name} WHERE false)")
+        changed = (
+            f"(SELECT DISTINCT {keys} FROM {ALIAS}.table_changes('{name}', {since + 1}, {current}))"
+            if since < current
+            else f"(SELECT {keys} FROM {ALIAS}.{name} WHERE false)"
+        )
         now_rows = f"SELECT * FROM {ALIAS}.{name} SEMI JOIN {changed} c USING ({keys})"
         old_rows = f"SELECT * FROM {ALIAS}.{name} AT (VERSION => {since}) SEMI JOIN {changed} c USING ({keys})"
         queries[name] = f"SELECT * FROM ({now_rows} EXCEPT {old_rows}) {order}"
@@ -86,7 +89,9 @@ def _changes_queries(since: int, current: int) -> dict[str, str]:
     return queries
 
 
-def export_changes(settings: LakeSettings, since: int, out_dir: Path, jsonl: bool = False, now: dt.datetime | None = None) -> dict:
+def export_changes(
+    settings: LakeSettings, since: int, out_dir: Path, jsonl: bool = False, now: dt.datetime | None = None
+) -> dict:
     """Write the change set from snapshot `since` to the current one; returns its manifest."""
     con = lake.connect(settings, read_only=True)
     try:
@@ -96,10 +101,12 @@ def export_changes(settings: LakeSettings, since: int, out_dir: Path, jsonl: boo
         target = Path(out_dir) / f"changes-{since:08d}-{current:08d}"
         files = _write(con, _changes_queries(since, current), target, jsonl)
     except duckdb.Error as exc:
-        raise lake.error(settings, f"cannot export the changes since snapshot {since} (expired by vacuum?)", exc) from None
+        raise lake.error(
+            settings, f"cannot export the changes since snapshot {since} (expired by vacuum?)", exc
+        ) from None
     finally:
         con.close()
-    return _manifest(target, since, current, files, now or dt.datetime.now(dt.timezone.utc))
+    return _manifest(target, since, current, files, now or dt.datetime.now(dt.UTC))
 
 
 def export_full(settings: LakeSettings, out_dir: Path, jsonl: bool = False, now: dt.datetime | None = None) -> dict:
@@ -115,4 +122,4 @@ def export_full(settings: LakeSettings, out_dir: Path, jsonl: bool = False, now:
         raise lake.error(settings, "cannot export the current snapshot", exc) from None
     finally:
         con.close()
-    return _manifest(target, None, current, files, now or dt.datetime.now(dt.timezone.utc))
+    return _manifest(target, None, current, files, now or dt.datetime.now(dt.UTC))

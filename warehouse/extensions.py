@@ -26,7 +26,9 @@ def extension_path(name: str) -> str:
     version = duckdb.__version__
     path = resources.files(PACKAGES[name]) / "extensions" / f"v{version}" / f"{name}.duckdb_extension"
     if not path.is_file():
-        raise RuntimeError(f"the {name} extension for DuckDB {version} is not in {PACKAGES[name]} (pin the same version)")
+        raise RuntimeError(
+            f"the {name} extension for DuckDB {version} is not in {PACKAGES[name]} (pin the same version)"
+        )
     return str(path)
 
 

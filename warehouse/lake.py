@@ -139,8 +139,13 @@ def _stored_data_path(settings: LakeSettings) -> str:
 def _create_secret(con: duckdb.DuckDBPyConnection, settings: LakeSettings) -> None:
     creds = settings.s3 or S3Credentials()
     endpoint = (creds.endpoint or "").rstrip("/")
-    values = {"KEY_ID": creds.key_id, "SECRET": creds.secret, "SESSION_TOKEN": creds.session_token,
-              "REGION": creds.region, "ENDPOINT": endpoint.split("://", 1)[-1]}
+    values = {
+        "KEY_ID": creds.key_id,
+        "SECRET": creds.secret,
+        "SESSION_TOKEN": creds.session_token,
+        "REGION": creds.region,
+        "ENDPOINT": endpoint.split("://", 1)[-1],
+    }
     options = [f"TYPE {'gcs' if settings.data.startswith(('gs://', 'gcs://')) else 's3'}"]
     options += [f"{key} {_quote(value)}" for key, value in values.items() if value]
     if endpoint:
@@ -185,8 +190,12 @@ def attach(
     """
     try:
         catalog_file = settings.catalog_file
-        names = ["ducklake", "sqlite_scanner" if catalog_file and catalog_file.suffix != ".duckdb" else None,
-                 "postgres_scanner" if catalog_file is None else None, "httpfs" if settings.remote_data else None]
+        names = [
+            "ducklake",
+            "sqlite_scanner" if catalog_file and catalog_file.suffix != ".duckdb" else None,
+            "postgres_scanner" if catalog_file is None else None,
+            "httpfs" if settings.remote_data else None,
+        ]
         extensions.load(con, *(n for n in names if n))
         if settings.remote_data:
             _create_secret(con, settings)
@@ -197,7 +206,9 @@ def attach(
             if not _is_lake_file(catalog_file):  # a new lake: record the data path portably
                 if catalog_file.suffix != ".duckdb":
                     _create_sqlite_catalog(catalog_file)
-                con.execute(f"ATTACH {_quote(settings.catalog_uri)} AS {ALIAS} (DATA_PATH {_quote(_stored_data_path(settings))})")
+                con.execute(
+                    f"ATTACH {_quote(settings.catalog_uri)} AS {ALIAS} (DATA_PATH {_quote(_stored_data_path(settings))})"
+                )
                 con.execute(f"DETACH {ALIAS}")
         options = [f"DATA_PATH {_quote(settings.data_path)}", "OVERRIDE_DATA_PATH true", "DATA_INLINING_ROW_LIMIT 0"]
         if read_only:
@@ -259,7 +270,9 @@ def _ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("BEGIN")
     try:
         if INFO_TABLE not in existing:
-            con.execute(f"CREATE TABLE {ALIAS}.{INFO_TABLE} (schema_version VARCHAR, publishes BIGINT, last_published_at TIMESTAMPTZ)")
+            con.execute(
+                f"CREATE TABLE {ALIAS}.{INFO_TABLE} (schema_version VARCHAR, publishes BIGINT, last_published_at TIMESTAMPTZ)"
+            )
             con.execute(f"INSERT INTO {ALIAS}.{INFO_TABLE} VALUES (?, 0, NULL)", [SCHEMA_VERSION])
         for name in todo:
             schema, partition, sort = LAKE_TABLES[name]
@@ -287,8 +300,16 @@ def is_conflict(exc: Exception) -> bool:
     """A commit that lost a race with another publisher (retry it), not a real failure."""
     text = str(exc).lower()
     return isinstance(exc, duckdb.TransactionException) or any(
-        s in text for s in ("conflict", "database is locked", "database is busy", "could not serialize", "deadlock",
-                            "duplicate key", "already exists")
+        s in text
+        for s in (
+            "conflict",
+            "database is locked",
+            "database is busy",
+            "could not serialize",
+            "deadlock",
+            "duplicate key",
+            "already exists",
+        )
     )
 
 
@@ -327,7 +348,9 @@ def verify(con: duckdb.DuckDBPyConnection, settings: LakeSettings) -> list[str]:
                 listed[deletes] = deletes_size
     if not listed:
         return problems
-    found = dict(con.execute("SELECT filename, size FROM read_blob(?)", [settings.data_path + "**/*.parquet"]).fetchall())
+    found = dict(
+        con.execute("SELECT filename, size FROM read_blob(?)", [settings.data_path + "**/*.parquet"]).fetchall()
+    )
     for path, size in sorted(listed.items()):
         if path not in found:
             problems.append(f"{path}: missing")
@@ -349,10 +372,14 @@ def vacuum(settings: LakeSettings, keep: int, rewrite_share: float = 0.1) -> Vac
     killed publish left behind)."""
     con = connect(settings)
     try:
-        retrying(lambda: con.execute(f"CALL ducklake_rewrite_data_files('{ALIAS}', delete_threshold => {float(rewrite_share)})"))
+        retrying(
+            lambda: con.execute(
+                f"CALL ducklake_rewrite_data_files('{ALIAS}', delete_threshold => {float(rewrite_share)})"
+            )
+        )
         retrying(lambda: con.execute(f"CALL ducklake_merge_adjacent_files('{ALIAS}')"))
         ids = snapshot_ids(con)
-        kept = ids[-max(keep, 1):]
+        kept = ids[-max(keep, 1) :]
         expired = ids[: -max(keep, 1)]
         if expired:
             retrying(lambda: con.execute(f"CALL ducklake_expire_snapshots('{ALIAS}', versions => {expired})"))

@@ -121,8 +121,11 @@ def _winners(con, table: str, staged: list[StagedFile]) -> None:
     parts = []
     for tomb in (False, True):
         files = [s.path for s in staged if s.tombstones == tomb]
-        extra = ("reason AS _reason, source_file AS _tomb_source, NULL::UBIGINT AS _new_h" if tomb else
-                 f"NULL::VARCHAR AS _reason, NULL::VARCHAR AS _tomb_source, hash({_cols(content)}) AS _new_h")
+        extra = (
+            "reason AS _reason, source_file AS _tomb_source, NULL::UBIGINT AS _new_h"
+            if tomb
+            else f"NULL::VARCHAR AS _reason, NULL::VARCHAR AS _tomb_source, hash({_cols(content)}) AS _new_h"
+        )
         if files:
             parts.append(
                 f"""SELECT {_cols(keys)}, office, collection, delivery_date, delivery_sequence, {tomb} AS _tomb, {extra},
@@ -132,7 +135,9 @@ def _winners(con, table: str, staged: list[StagedFile]) -> None:
     rows = " UNION ALL BY NAME ".join(parts)
     # Keys staged more than once are few: only they go through DISTINCT ON (which holds every
     # column of its input in memory); the rest are taken as they are.
-    con.execute(f"CREATE OR REPLACE TEMP TABLE dup AS SELECT {_cols(keys)} FROM ({rows}) GROUP BY ALL HAVING count(*) > 1")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE dup AS SELECT {_cols(keys)} FROM ({rows}) GROUP BY ALL HAVING count(*) > 1"
+    )
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE win AS
         SELECT * FROM ({rows}) ANTI JOIN dup USING ({_cols(keys)})
@@ -245,14 +250,20 @@ def _published_before(con, deliveries: list[Delivery]) -> set[tuple[str, str, st
     """The requested deliveries the lake already took (collection, name, sha256)."""
     if not deliveries:
         return set()
-    con.register("_asked", pa.Table.from_pylist(
-        [{"collection": d.collection, "name": d.name, "sha256": d.sha256} for d in deliveries],
-        schema=pa.schema([("collection", pa.string()), ("name", pa.string()), ("sha256", pa.string())])))
+    con.register(
+        "_asked",
+        pa.Table.from_pylist(
+            [{"collection": d.collection, "name": d.name, "sha256": d.sha256} for d in deliveries],
+            schema=pa.schema([("collection", pa.string()), ("name", pa.string()), ("sha256", pa.string())]),
+        ),
+    )
     try:
-        return set(con.execute(
-            f"""SELECT a.collection, a.name, a.sha256 FROM _asked a WHERE EXISTS (SELECT 1 FROM {ALIAS}.deliveries d
+        return set(
+            con.execute(
+                f"""SELECT a.collection, a.name, a.sha256 FROM _asked a WHERE EXISTS (SELECT 1 FROM {ALIAS}.deliveries d
             WHERE d.collection = a.collection AND d.name = a.name AND d.sha256 IS NOT DISTINCT FROM a.sha256)"""
-        ).fetchall())
+            ).fetchall()
+        )
     finally:
         con.unregister("_asked")
 
@@ -279,20 +290,38 @@ def _publish_once(con, request: PublishRequest, options: PublishOptions, now: dt
         before_taken = _published_before(con, request.deliveries)
         deliveries = [d for d in request.deliveries if (d.collection, d.name, d.sha256) not in before_taken]
         taken_names = {(c, n) for c, n, _ in before_taken}
-        quarantine = [q for q in request.quarantine if (q["collection"], q["source_file"].split("!")[0]) not in taken_names]
+        quarantine = [
+            q for q in request.quarantine if (q["collection"], q["source_file"].split("!")[0]) not in taken_names
+        ]
         data_changed = result.upserted or result.deleted or any(r[1] for r in result.records.values())
         if not (data_changed or deliveries or quarantine):
             con.execute("ROLLBACK")
             return None  # the same deliveries again, with nothing new: no new snapshot
         _append(con, "quarantine", pa.Table.from_pylist(quarantine, schema=QUARANTINE))
-        _append(con, "deliveries", pa.Table.from_pylist(
-            [{**asdict(d), "delivery_date": dt.date.fromisoformat(d.delivery_date) if d.delivery_date else None, "published_at": now}
-             for d in deliveries], schema=DELIVERIES))
-        con.execute(f"UPDATE {ALIAS}.{lake.INFO_TABLE} SET publishes = publishes + 1, last_published_at = ?, schema_version = ?",
-                    [now, SCHEMA_VERSION])
+        _append(
+            con,
+            "deliveries",
+            pa.Table.from_pylist(
+                [
+                    {
+                        **asdict(d),
+                        "delivery_date": dt.date.fromisoformat(d.delivery_date) if d.delivery_date else None,
+                        "published_at": now,
+                    }
+                    for d in deliveries
+                ],
+                schema=DELIVERIES,
+            ),
+        )
+        con.execute(
+            f"UPDATE {ALIAS}.{lake.INFO_TABLE} SET publishes = publishes + 1, last_published_at = ?, schema_version = ?",
+            [now, SCHEMA_VERSION],
+        )
         info = {"deliveries": [f"{d.collection}/{d.name}" for d in request.deliveries], **result.stats}
-        con.execute(f"CALL {ALIAS}.set_commit_message('ipetl', ?, extra_info => ?)",
-                    [f"publish {', '.join(request.collections) or 'quarantine'}", json.dumps(info)])
+        con.execute(
+            f"CALL {ALIAS}.set_commit_message('ipetl', ?, extra_info => ?)",
+            [f"publish {', '.join(request.collections) or 'quarantine'}", json.dumps(info)],
+        )
         lake.failpoint("before-commit")
         con.execute("COMMIT")
     except BaseException:
@@ -305,15 +334,19 @@ def _publish_once(con, request: PublishRequest, options: PublishOptions, now: dt
     return result
 
 
-def publish(settings: LakeSettings, request: PublishRequest, options: PublishOptions | None = None,
-            now: dt.datetime | None = None) -> Published | None:
+def publish(
+    settings: LakeSettings,
+    request: PublishRequest,
+    options: PublishOptions | None = None,
+    now: dt.datetime | None = None,
+) -> Published | None:
     """Commit the request as one new lake snapshot; None when it changes nothing (the same
     deliveries again). Raises PublishRefused (nothing published) when a collection would lose
     more than the allowed share of its records, LakeError when the lake cannot be written."""
     if not (request.staged or request.quarantine or request.deliveries):
         return None
     options = options or PublishOptions()
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     config = {"memory_limit": options.memory_limit, "preserve_insertion_order": False}
     if options.spill_dir is not None:
         options.spill_dir.mkdir(parents=True, exist_ok=True)
@@ -322,11 +355,12 @@ def publish(settings: LakeSettings, request: PublishRequest, options: PublishOpt
     try:
         damaged = lake.verify(con, settings)  # never build on files changed since they were written
         if damaged:
-            raise LakeError(f"the lake's files changed since they were written ({damaged[0]}"
-                            f"{f' and {len(damaged) - 1} more' if len(damaged) > 1 else ''}): nothing published; see `ipetl verify`")
+            raise LakeError(
+                f"the lake's files changed since they were written ({damaged[0]}"
+                f"{f' and {len(damaged) - 1} more' if len(damaged) > 1 else ''}): nothing published; see `ipetl verify`"
+            )
         return lake.retrying(lambda: _publish_once(con, request, options, now))
     except duckdb.Error as exc:
         raise lake.error(settings, "publish failed, nothing committed", exc) from None
     finally:
         con.close()
-

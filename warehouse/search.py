@@ -85,7 +85,9 @@ def build_index(con) -> None:
     """(Re)create `marks`, its full-text index and the search macros in a catalog connection."""
     load_fts(con)
     con.execute(MARKS_SQL)
-    con.execute("PRAGMA create_fts_index('marks', 'st13', 'mark_text', 'applicant_names', stemmer = 'porter', overwrite = 1)")
+    con.execute(
+        "PRAGMA create_fts_index('marks', 'st13', 'mark_text', 'applicant_names', stemmer = 'porter', overwrite = 1)"
+    )
     # each mark's document id and length in the index (a search probes `marks` once), and its
     # classes as a bit mask
     con.execute(

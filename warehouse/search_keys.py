@@ -37,13 +37,10 @@ from pypinyin import lazy_pinyin
 # Words that add nothing to tell two marks apart: they weigh little in a match and are not
 # indexed among applicant names (legal forms).
 LEGAL_FORMS = frozenset(
-    "inc incorporated ltd limited llc llp plc co corp corporation company gmbh ag sa sas sarl srl spa bv nv kg "
-    "oy ab as aps pty pte bhd sdn kk tbk jsc ooo oao pjsc".split()
+    ["inc", "incorporated", "ltd", "limited", "llc", "llp", "plc", "co", "corp", "corporation", "company", "gmbh", "ag", "sa", "sas", "sarl", "srl", "spa", "bv", "nv", "kg", "oy", "ab", "as", "aps", "pty", "pte", "bhd", "sdn", "kk", "tbk", "jsc", "ooo", "oao", "pjsc"]
 )
 GENERIC_WORDS = LEGAL_FORMS | frozenset(
-    "the a an of de la le el les los das der die group holding holdings international intl global brand "
-    "food shop store cafe coffee restaurant bar bakery pharma lab tech technology system solution service "
-    "product trading industry enterprise world express plus pro premium original official new".split()
+    ["the", "a", "an", "of", "de", "la", "le", "el", "les", "los", "das", "der", "die", "group", "holding", "holdings", "international", "intl", "global", "brand", "food", "shop", "store", "cafe", "coffee", "restaurant", "bar", "bakery", "pharma", "lab", "tech", "technology", "system", "solution", "service", "product", "trading", "industry", "enterprise", "world", "express", "plus", "pro", "premium", "original", "official", "new"]
 )
 # '&' is not a token (tokens are runs of letters, digits and marks), so "and" is dropped too
 DROPPED_WORDS = frozenset({"and", "und", "et", "y"})
@@ -53,13 +50,41 @@ _THAI_PREPOSED = re.compile("([\u0e40-\u0e44])([\u0e01-\u0e2e])")
 _JAPANESE_LONG = re.compile(r"ou|uu|oo|aa|ii|ee")
 # Hebrew and Arabic letters read as the vowels (or the loanword consonants) they mostly stand
 # for in brand names; a word-initial alef/ayin carries a vowel
-_HEBREW = str.maketrans({"\u05d5": "o", "\u05d9": "i", "\u05d0": "a", "\u05e2": "a", "\u05d1": "b",
-                         "\u05e4": "p", "\u05db": "k", "\u05da": "k"})
-_ARABIC = str.maketrans({"\u0648": "u", "\u064a": "i", "\u0627": "a", "\u0623": "a", "\u0625": "i",
-                         "\u0622": "a", "\u0629": "a", "\u0649": "a"})
+_HEBREW = str.maketrans(
+    {
+        "\u05d5": "o",
+        "\u05d9": "i",
+        "\u05d0": "a",
+        "\u05e2": "a",
+        "\u05d1": "b",
+        "\u05e4": "p",
+        "\u05db": "k",
+        "\u05da": "k",
+    }
+)
+_ARABIC = str.maketrans(
+    {
+        "\u0648": "u",
+        "\u064a": "i",
+        "\u0627": "a",
+        "\u0623": "a",
+        "\u0625": "i",
+        "\u0622": "a",
+        "\u0629": "a",
+        "\u0649": "a",
+    }
+)
 # modern Greek digraphs: b, d, g at the start of a word, mb, nd, ng inside it
-_GREEK = [(re.compile("^μπ"), "b"), (re.compile("^ντ"), "d"), (re.compile("^γκ"), "g"), ("μπ", "mb"), ("ντ", "nd"),
-          ("γκ", "ng"), ("γγ", "ng"), (re.compile("γι(?=[αεηιοωάέήίόώ])"), "y")]
+_GREEK = [
+    (re.compile("^μπ"), "b"),
+    (re.compile("^ντ"), "d"),
+    (re.compile("^γκ"), "g"),
+    ("μπ", "mb"),
+    ("ντ", "nd"),
+    ("γκ", "ng"),
+    ("γγ", "ng"),
+    (re.compile("γι(?=[αεηιοωάέήίόώ])"), "y"),
+]
 # vowels that kana and Hangul add after a consonant a loanword ends or clusters with
 # (ペプシ pepushi, 스타벅스 seutabeogseu): dropped in the second reading
 _KANA_EPENTHETIC = re.compile(r"(?<=[bcdfghkmnprstz])u(?=[bcdfghkmnprstz]|$)|(?<=[td])o$")
@@ -126,7 +151,11 @@ def _anyascii(token: str) -> str:
         token = head + token[1:].replace("\u064a\u0648", "yu").translate(_ARABIC)
     elif any("\u0370" <= c <= "\u03ff" for c in token):
         for pattern, replacement in _GREEK:
-            token = pattern.sub(replacement, token) if isinstance(pattern, re.Pattern) else token.replace(pattern, replacement)
+            token = (
+                pattern.sub(replacement, token)
+                if isinstance(pattern, re.Pattern)
+                else token.replace(pattern, replacement)
+            )
     return anyascii(token)
 
 
@@ -184,7 +213,7 @@ def deletion_keys(word: str, min_length: int = 4) -> list[str]:
     shorter ones have too many neighbours for a typo to mean anything)."""
     if len(word) < min_length:
         return []
-    return sorted({word} | {word[:i] + word[i + 1:] for i in range(len(word))})
+    return sorted({word} | {word[:i] + word[i + 1 :] for i in range(len(word))})
 
 
 def key_deletion_keys(key: str) -> list[str]:

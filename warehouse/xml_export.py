@@ -21,9 +21,10 @@ from __future__ import annotations
 import itertools
 import os
 import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Callable, Iterable, Iterator, Mapping, Union
+from typing import IO
 
 from lxml import etree
 
@@ -37,17 +38,17 @@ ST86_NAMESPACE = "http://www.wipo.int/standards/XMLSchema/designs"
 
 # An element: (local name, attributes, text or child elements). Builders return None for an
 # element with nothing in it, and containers drop None children, so empty elements never appear.
-Node = tuple[str, dict, Union[str, list["Node"]]]
+Node = tuple[str, dict, str | list["Node"]]
 
 # Codes of our ST.3 list (transforms/vocab/st3-codes.json) that ST.66 V1.1's code lists lack
 # (tests/warehouse/test_xml_export.py compares both sets with the schema files):
 # WIPOST3CodeType-V2007 (office, priority and designation codes) leaves out dependent
 # territories and the codes ST.3 gained after 2007;
 _NOT_ST66_ST3 = frozenset(
-    "AQ AS AX BQ CC CW CX FM GF GP GU HM IO MH MQ NC NF NU PF PM PN PR PS RE SJ SS SX TF TK UM VI WF YT".split()
+    ["AQ", "AS", "AX", "BQ", "CC", "CW", "CX", "FM", "GF", "GP", "GU", "HM", "IO", "MH", "MQ", "NC", "NF", "NU", "PF", "PM", "PN", "PR", "PS", "RE", "SJ", "SS", "SX", "TF", "TK", "UM", "VI", "WF", "YT"]
 )
 # ISOCountryCodeType-V2006 (address countries) holds no organizations and no post-2006 states.
-_NOT_ST66_ADDRESS_COUNTRIES = frozenset("AP BQ BX CW EA EM EP GC IB OA QZ SS SX WO XN".split())
+_NOT_ST66_ADDRESS_COUNTRIES = frozenset(["AP", "BQ", "BX", "CW", "EA", "EM", "EP", "GC", "IB", "OA", "QZ", "SS", "SX", "WO", "XN"])
 
 # ST.66 V1.1 MarkCurrentStatusCodeType.
 MARK_CURRENT_STATUS_CODES = (
@@ -199,7 +200,10 @@ def _party(role: str, party: dict) -> Node | None:
             f"{role}AddressBook",
             _node(
                 "FormattedNameAddress",
-                _node("Name", _node("FreeFormatName", _node("FreeFormatNameDetails", _leaf("FreeFormatNameLine", party["name"])))),
+                _node(
+                    "Name",
+                    _node("FreeFormatName", _node("FreeFormatNameDetails", _leaf("FreeFormatNameLine", party["name"]))),
+                ),
                 _node(
                     "Address",
                     _leaf("AddressCountryCode", _address_country(party["country_code"])),
@@ -236,13 +240,19 @@ def _publication(date) -> Node | None:
     none, so it is written empty."""
     if date is None:
         return None
-    return _node("PublicationDetails", _node("Publication", ("PublicationIdentifier", {}, ""), _leaf("PublicationDate", date)))
+    return _node(
+        "PublicationDetails", _node("Publication", ("PublicationIdentifier", {}, ""), _leaf("PublicationDate", date))
+    )
 
 
 def _designated(codes: list[str]) -> Node | None:
     return _node(
         "DesignatedCountryDetails",
-        *(_node("DesignatedCountry", _leaf("DesignatedCountryCode", code)) for code in map(_office_code, codes) if code),
+        *(
+            _node("DesignatedCountry", _leaf("DesignatedCountryCode", code))
+            for code in map(_office_code, codes)
+            if code
+        ),
     )
 
 
@@ -251,13 +261,17 @@ def _goods_services(record: dict) -> Node | None:
     without text keeps its number only)."""
     texts: dict[int, list[Node]] = {c: [] for c in record["nice_classes"]}
     for row in record["goods_services"]:
-        texts.setdefault(row["class_number"], []).append(_leaf("GoodsServicesDescription", row["text"], row["language"]))
+        texts.setdefault(row["class_number"], []).append(
+            _leaf("GoodsServicesDescription", row["text"], row["language"])
+        )
     descriptions = [_node("ClassDescription", _leaf("ClassNumber", number), *texts[number]) for number in sorted(texts)]
     if not descriptions:
         return None
     return _node(
         "GoodsServicesDetails",
-        _node("GoodsServices", _leaf("ClassificationKindCode", "Nice"), _node("ClassDescriptionDetails", *descriptions)),
+        _node(
+            "GoodsServices", _leaf("ClassificationKindCode", "Nice"), _node("ClassDescriptionDetails", *descriptions)
+        ),
     )
 
 
@@ -284,13 +298,18 @@ def st66_trademark(record: dict) -> Node:
         _leaf("RegistrationDate", record["registration_date"]),
         _leaf("ExpiryDate", record["expiry_date"]),
         _leaf("TerminationDate", record["termination_date"]),
-        _leaf("MarkCurrentStatusCode", ST66_STATUS_CODES.code(record["status"], record["office_status"], record["registration_number"])),
+        _leaf(
+            "MarkCurrentStatusCode",
+            ST66_STATUS_CODES.code(record["status"], record["office_status"], record["registration_number"]),
+        ),
         _leaf("MarkCurrentStatusDate", record["status_date"]),
         _designated(record["designated_countries"]),
         _node("InternationalMarkKey", _leaf("Identifier", record["international_registration"])),
         _leaf("KindMark", record["kind"][0] if record["kind"] else None),
         _leaf("MarkFeature", _ST66_FEATURES.get(feature, feature)),
-        _node("WordMarkSpecification", _leaf("MarkVerbalElementText", record["mark_text"], record["mark_text_language"])),
+        _node(
+            "WordMarkSpecification", _leaf("MarkVerbalElementText", record["mark_text"], record["mark_text_language"])
+        ),
         _vienna(record["vienna_codes"]),
         _goods_services(record),
         _priorities(record["priorities"]),
@@ -327,11 +346,17 @@ def st86_design(record: dict) -> Node:
         _leaf("RegistrationDate", record["registration_date"]),
         _leaf("DesignTitle", record["product_indication"], record["product_indication_language"]),
         _leaf("ExpiryDate", record["expiry_date"]),
-        _leaf("DesignCurrentStatusCode", ST86_STATUS_CODES.code(record["status"], record["office_status"], record["registration_number"])),
+        _leaf(
+            "DesignCurrentStatusCode",
+            ST86_STATUS_CODES.code(record["status"], record["office_status"], record["registration_number"]),
+        ),
         _leaf("DesignCurrentStatusDate", record["status_date"]),
         _node(
             "DesignRepresentationSheetDetails",
-            *(_node("DesignRepresentationSheet", _leaf("RepresentationSheetFilename", uri)) for uri in record["representation_uris"]),
+            *(
+                _node("DesignRepresentationSheet", _leaf("RepresentationSheetFilename", uri))
+                for uri in record["representation_uris"]
+            ),
         ),
         _indication_product(record),
         _priorities(record["priorities"]),
@@ -398,8 +423,13 @@ def write_st66(records: Iterable[dict], out: IO[bytes] | str | os.PathLike, iden
     """Write canonical trademark records as one ST.66 Transaction ("Trade Mark Information");
     returns the number of TradeMark elements written."""
     return _write_transaction(
-        _target(out), ST66_NAMESPACE, "TradeMarkTransactionBody", "Trade Mark Information", "TradeMarkDetails",
-        map(st66_trademark, records), identifier,
+        _target(out),
+        ST66_NAMESPACE,
+        "TradeMarkTransactionBody",
+        "Trade Mark Information",
+        "TradeMarkDetails",
+        map(st66_trademark, records),
+        identifier,
     )
 
 
@@ -409,8 +439,13 @@ def write_st86(records: Iterable[dict], out: IO[bytes] | str | os.PathLike, iden
     st13); returns the number of DesignApplication elements written."""
     applications = (st86_application(list(group)) for _, group in itertools.groupby(records, key=lambda r: r["st13"]))
     return _write_transaction(
-        _target(out), ST86_NAMESPACE, "DesignTransactionBody", "Design Information", "DesignApplicationDetails",
-        applications, identifier,
+        _target(out),
+        ST86_NAMESPACE,
+        "DesignTransactionBody",
+        "Design Information",
+        "DesignApplicationDetails",
+        applications,
+        identifier,
     )
 
 

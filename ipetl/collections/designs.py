@@ -11,7 +11,26 @@ from __future__ import annotations
 from ipetl.collection import Collection, Source
 from ipetl.collections.ipas import IPAS_ST66_OFFICES
 
-IPAS_ST86_OFFICES = ("AL", "BN", "BW", "CR", "CU", "EG", "ID", "JO", "KE", "KH", "LA", "MN", "MY", "PH", "SG", "TH", "TN", "VN")
+IPAS_ST86_OFFICES = (
+    "AL",
+    "BN",
+    "BW",
+    "CR",
+    "CU",
+    "EG",
+    "ID",
+    "JO",
+    "KE",
+    "KH",
+    "LA",
+    "MN",
+    "MY",
+    "PH",
+    "SG",
+    "TH",
+    "TN",
+    "VN",
+)
 OFFICE_NAMES = {**IPAS_ST66_OFFICES, "SG": "Singapore"}
 
 

@@ -15,7 +15,8 @@ ILTM = Collection(
     # ILPO publishes no bulk download we could point at: deliveries are mirrored locally.
     source=Source("local", "{mirror}/iltm", "*.xml*"),
     schedule="@weekly",
-    licence="Public register data of the Israel Patent Office; reuse under the office's terms of use. " + WIPO_GBD_FIXTURE,
+    licence="Public register data of the Israel Patent Office; reuse under the office's terms of use. "
+    + WIPO_GBD_FIXTURE,
     description="Israel trademarks, delivered as ILPO's own TMBRAND XML (one file per mark, Hebrew and English).",
     # STATUS words, then the English natures of the events that change the status (the
     # transform dates the current status by the latest such event).

@@ -10,11 +10,27 @@ from ipetl.collection import Collection, Source
 
 # id → (office, office name, what the format tree shows about the delivery)
 BARE_ST66_OFFICES = {
-    "emtm": ("EM", "European Union Intellectual Property Office", "EUTM records; differential deliveries mark records and parties Insert / Delete"),
-    "gbtm": ("GB", "UK Intellectual Property Office", "records in UKIPO's dialect of ST.66 (IPOPublicMarkCurrentStatusCode, ApplicationDateTime, AddressBook)"),
-    "wotm": ("WO", "WIPO (Madrid System)", "international registrations under the Madrid System, with their designations"),
+    "emtm": (
+        "EM",
+        "European Union Intellectual Property Office",
+        "EUTM records; differential deliveries mark records and parties Insert / Delete",
+    ),
+    "gbtm": (
+        "GB",
+        "UK Intellectual Property Office",
+        "records in UKIPO's dialect of ST.66 (IPOPublicMarkCurrentStatusCode, ApplicationDateTime, AddressBook)",
+    ),
+    "wotm": (
+        "WO",
+        "WIPO (Madrid System)",
+        "international registrations under the Madrid System, with their designations",
+    ),
     "bgtm": ("BG", "Patent Office of the Republic of Bulgaria", "records in the same shape as EUIPO's"),
-    "eetm": ("EE", "Estonian Patent Office", "records in a simplified ST.66 (ApplicantDetail wrappers, Status, MarkType)"),
+    "eetm": (
+        "EE",
+        "Estonian Patent Office",
+        "records in a simplified ST.66 (ApplicantDetail wrappers, Status, MarkType)",
+    ),
     "matm": ("MA", "OMPIC (Morocco)", "records in a simplified ST.66 (ApplicantDetail wrappers, Status, FullName)"),
     "mctm": ("MC", "Monaco Intellectual Property Division", "records"),
     "mdtm": ("MD", "AGEPI (Republic of Moldova)", "records"),

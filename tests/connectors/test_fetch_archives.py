@@ -147,7 +147,7 @@ def test_gzip_whose_trailer_claims_a_small_size_is_still_capped(work):
 
 
 def test_corrupt_archives_give_one_line(work):
-    packed = (work / "in" / "good.zip")
+    packed = work / "in" / "good.zip"
     make_zip(packed, [("khtm.xml", KH)])
     data = bytearray(packed.read_bytes())
     data[60:80] = bytes(20)  # zeros over the start of the deflated khtm.xml

@@ -15,9 +15,9 @@ import re
 import threading
 import time
 import zipfile
+from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Iterator
 from urllib.parse import quote, unquote, urlsplit
 
 import pytest
@@ -76,13 +76,21 @@ def handler_for(site: Site):
             self.wfile.write(body)
 
         def do_GET(self):
-            site.requests.append({"path": self.path, "headers": dict(self.headers), "status": None, "at": time.monotonic()})
+            site.requests.append(
+                {"path": self.path, "headers": dict(self.headers), "status": None, "at": time.monotonic()}
+            )
             path = urlsplit(self.path).path
             if path == "/bulk/":
                 links = "".join(f'<a href="{quote(n)}">{n}</a>\n' for n in sorted(site.files))
-                return self.send(200, f'<html><pre><a href="../">../</a>\n{links}</pre></html>'.encode(), {"Content-Type": "text/html"})
+                return self.send(
+                    200,
+                    f'<html><pre><a href="../">../</a>\n{links}</pre></html>'.encode(),
+                    {"Content-Type": "text/html"},
+                )
             if path == "/bulk/index.json":
-                listing = [{"name": n, **({"size": len(d)} if site.json_sizes else {})} for n, d in sorted(site.files.items())]
+                listing = [
+                    {"name": n, **({"size": len(d)} if site.json_sizes else {})} for n, d in sorted(site.files.items())
+                ]
                 return self.send(200, json.dumps(listing).encode(), {"Content-Type": "application/json"})
             name = unquote(path.removeprefix("/bulk/"))
             if name not in site.files:

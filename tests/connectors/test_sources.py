@@ -50,7 +50,10 @@ def test_json_listing_keeps_declared_size_time_and_checksum():
     ]
     first, second = parse_json_listing(listing, "https://data.example.org/bulk/khtm.json")
     assert (first.name, first.url, first.size, first.modified) == (
-        "khtm-2024-10.xml.gz", "https://data.example.org/bulk/khtm-2024-10.xml.gz", 407552, "2024-03-08T06:30:00Z",
+        "khtm-2024-10.xml.gz",
+        "https://data.example.org/bulk/khtm-2024-10.xml.gz",
+        407552,
+        "2024-03-08T06:30:00Z",
     )
     assert first.sha256 == "ab" * 32  # compared with hashlib's lower-case hex digests
     assert (second.url, second.size) == ("https://cdn.example.org/kh/khtm-2024-11.xml.gz", None)

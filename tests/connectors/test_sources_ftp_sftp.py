@@ -55,6 +55,7 @@ def no_netrc(monkeypatch, tmp_path):
 
 # --- FTP -----------------------------------------------------------------------------------
 
+
 def ftp_server(root, mlsd: bool = True):
     """Start an anonymous read-only FTP server; returns (url, commands seen, stop)."""
     authorizer = DummyAuthorizer()
@@ -105,7 +106,10 @@ def test_ftp_mlsd_listing(ftp):
     url, commands = ftp
     with ftp_connection(url, FAST) as (session, directory):
         files = list_ftp(session, directory, "*.xml")
-    assert [(f.name, f.url, f.size) for f in files] == [("altm.xml", "/altm.xml", len(AL)), ("khtm.xml", "/khtm.xml", len(KH))]
+    assert [(f.name, f.url, f.size) for f in files] == [
+        ("altm.xml", "/altm.xml", len(AL)),
+        ("khtm.xml", "/khtm.xml", len(KH)),
+    ]
     assert all(f.modified for f in files)
     assert any(c.startswith("MLSD") for c in commands)
 
@@ -156,6 +160,7 @@ def test_ftp_unreachable_server_is_one_line(home, no_netrc):
 
 
 # --- SFTP ----------------------------------------------------------------------------------
+
 
 class PasswordOnly(paramiko.ServerInterface):
     def get_allowed_auths(self, username):
@@ -225,7 +230,7 @@ def sftp(served, host_key, tmp_path, monkeypatch):
         while not stopped.is_set():
             try:
                 conn, _ = listener.accept()
-            except socket.timeout:
+            except TimeoutError:
                 continue
             transport = paramiko.Transport(conn)
             transport.add_server_key(host_key)

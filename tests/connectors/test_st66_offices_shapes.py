@@ -38,5 +38,7 @@ def test_deleted_parties_and_the_operation_are_kept_apart():
 def test_several_details_elements_add_up():
     # USPTO's ST.66 repeats RepresentativeDetails, one per representative role
     rep = "<RepresentativeDetails><Representative><RepresentativeAddressBook><FormattedNameAddress><Name><FreeFormatName><FreeFormatNameDetails><FreeFormatNameLine>{}</FreeFormatNameLine></FreeFormatNameDetails></FreeFormatName></Name></FormattedNameAddress></RepresentativeAddressBook></Representative></RepresentativeDetails>"
-    [r] = records(f"<TradeMark><ApplicationNumber>1</ApplicationNumber>{rep.format('Attorney')}{rep.format('Correspondent')}</TradeMark>")
+    [r] = records(
+        f"<TradeMark><ApplicationNumber>1</ApplicationNumber>{rep.format('Attorney')}{rep.format('Correspondent')}</TradeMark>"
+    )
     assert [p["name"] for p in r["representatives"]] == ["Attorney", "Correspondent"]

@@ -30,9 +30,11 @@ def test_several_trademarks_in_one_trademarkdetails_without_application_wrapper(
 
 
 def test_several_transactions_with_application_wrappers_and_no_namespace():
-    body = lambda n: f"""<TradeMarkTransactionBody><TransactionContentDetails><TransactionCode>T{n}</TransactionCode>
+    body = lambda n: (
+        f"""<TradeMarkTransactionBody><TransactionContentDetails><TransactionCode>T{n}</TransactionCode>
       <TransactionData><TradeMarkApplication><TradeMarkDetails>{mark(str(n))}</TradeMarkDetails></TradeMarkApplication>
       </TransactionData></TransactionContentDetails></TradeMarkTransactionBody>"""
+    )
     got = records(f"<Transaction>{body(1)}{body(2)}</Transaction>")
     assert [(r["ApplicationNumber"], r["TransactionCode"]) for r in got] == [("1", "T1"), ("2", "T2")]
 
@@ -52,7 +54,9 @@ def test_formatted_names_and_formatted_addresses():
       </FormattedNameAddress></ApplicantAddressBook></Applicant><URI>urn:x</URI></ApplicantKey>
       <Applicant><ApplicantAddressBook><FormattedNameAddress><Name><FormattedName><OrganizationName>Carlsberg A/S</OrganizationName></FormattedName></Name>
       </FormattedNameAddress></ApplicantAddressBook></Applicant></ApplicantDetails>"""
-    [r] = records(f"<Transaction {NS}><TradeMarkTransactionBody><TransactionContentDetails><TransactionData><TradeMarkDetails>{mark('1', party)}</TradeMarkDetails></TransactionData></TransactionContentDetails></TradeMarkTransactionBody></Transaction>")
+    [r] = records(
+        f"<Transaction {NS}><TradeMarkTransactionBody><TransactionContentDetails><TransactionData><TradeMarkDetails>{mark('1', party)}</TradeMarkDetails></TransactionData></TransactionContentDetails></TradeMarkTransactionBody></Transaction>"
+    )
     assert [(a["name"], a["country"]) for a in r["applicants"]] == [("Karen Blixen", "DK"), ("Carlsberg A/S", None)]
     assert r["applicants"][0]["address"] == "Rungstedvej 111, 2960, Rungsted Kyst"
 
@@ -81,7 +85,9 @@ def test_opponents_and_priority_classes_are_not_taken_for_the_marks_own():
       <PriorityPartialGoodsServices><ClassDescriptionDetails><ClassDescription><ClassNumber>12</ClassNumber></ClassDescription></ClassDescriptionDetails></PriorityPartialGoodsServices></Priority></PriorityDetails>
       <GoodsServicesDetails><GoodsServices><ClassDescriptionDetails><ClassDescription><ClassNumber>03</ClassNumber>
       <GoodsServicesDescription languageCode="en">Soaps</GoodsServicesDescription></ClassDescription></ClassDescriptionDetails></GoodsServices></GoodsServicesDetails>"""
-    [r] = records(f"<Transaction {NS}><TradeMarkTransactionBody><TransactionContentDetails><TransactionData><TradeMarkDetails>{mark('1', extra)}</TradeMarkDetails></TransactionData></TransactionContentDetails></TradeMarkTransactionBody></Transaction>")
+    [r] = records(
+        f"<Transaction {NS}><TradeMarkTransactionBody><TransactionContentDetails><TransactionData><TradeMarkDetails>{mark('1', extra)}</TradeMarkDetails></TransactionData></TransactionContentDetails></TradeMarkTransactionBody></Transaction>"
+    )
     assert [a["name"] for a in r["applicants"]] == ["Owner"]
     assert r["goods_services"] == [("03", "en", "Soaps")]
     assert r["priorities"][0]["PriorityNumber"] == "30 2019 1"
@@ -91,9 +97,11 @@ def _largest_tree(n: int) -> int:
     from connectors import st66
     from connectors.xml import iter_elements
 
-    xml = f"<Transaction {NS}><TradeMarkTransactionBody><TransactionContentDetails><TransactionData><TradeMarkDetails>" + "".join(
-        mark(str(i), "<GoodsServicesDetails><GoodsServices/></GoodsServicesDetails>") for i in range(n)
-    ) + "</TradeMarkDetails></TransactionData></TransactionContentDetails></TradeMarkTransactionBody></Transaction>"
+    xml = (
+        f"<Transaction {NS}><TradeMarkTransactionBody><TransactionContentDetails><TransactionData><TradeMarkDetails>"
+        + "".join(mark(str(i), "<GoodsServicesDetails><GoodsServices/></GoodsServicesDetails>") for i in range(n))
+        + "</TradeMarkDetails></TransactionData></TransactionContentDetails></TradeMarkTransactionBody></Transaction>"
+    )
     largest = seen = 0
     for elem in iter_elements(io.BytesIO(xml.encode()), st66.RECORD_TAGS):
         largest = max(largest, sum(1 for _ in elem.getroottree().getroot().iter()))

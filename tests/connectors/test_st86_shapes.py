@@ -14,7 +14,12 @@ from ipetl.collections.designs import COLLECTIONS
 from tests.conftest import FIXTURES, ROOT
 
 TREES = ROOT / "reference" / "formats" / "designs"
-FIXTURE_TREES = {"khid": "khid-designs.xml", "idid": "idid-designs.xml", "sgid": "sgid-designs.xml", "thid": "thid-designs.xml"}
+FIXTURE_TREES = {
+    "khid": "khid-designs.xml",
+    "idid": "idid-designs.xml",
+    "sgid": "sgid-designs.xml",
+    "thid": "thid-designs.xml",
+}
 
 
 def records(collection: str) -> list[dict]:
@@ -52,12 +57,17 @@ def fixture_paths(path: Path) -> set[str]:
 
 
 def test_every_ipas_design_tree_is_the_st86_shape_and_registered():
-    st86 = sorted(t.stem for t in TREES.glob("*.tree") if tree_paths(t) >= {
-        "Transaction/DesignTransactionBody/TransactionContentDetails/TransactionData/DesignApplicationDetails/DesignApplication/DesignDetails/Design/DesignIdentifier",
-        "Transaction/DesignTransactionBody/TransactionContentDetails/TransactionData/DesignApplicationDetails/DesignApplication/DesignApplicationNumber",
-    })
+    st86 = sorted(
+        t.stem
+        for t in TREES.glob("*.tree")
+        if tree_paths(t)
+        >= {
+            "Transaction/DesignTransactionBody/TransactionContentDetails/TransactionData/DesignApplicationDetails/DesignApplication/DesignDetails/Design/DesignIdentifier",
+            "Transaction/DesignTransactionBody/TransactionContentDetails/TransactionData/DesignApplicationDetails/DesignApplication/DesignApplicationNumber",
+        }
+    )
     # the 18 collections designs-office-code-maps.json lists; woid (Hague) and xxid (a template) are not ST.86
-    assert st86 == "alid bnid bwid crid cuid egid idid joid keid khid laid mnid myid phid sgid thid tnid vnid".split()
+    assert st86 == ["alid", "bnid", "bwid", "crid", "cuid", "egid", "idid", "joid", "keid", "khid", "laid", "mnid", "myid", "phid", "sgid", "thid", "tnid", "vnid"]
     registered = sorted(c.id for c in COLLECTIONS if c.format == "st86")
     assert registered == st86
 
@@ -76,9 +86,15 @@ def test_one_record_per_application_with_its_designs_in_order():
     assert [d["DesignIdentifier"] for d in application["designs"]] == ["1", "2", "3"]
     assert [d["DesignCurrentStatusCode"] for d in application["designs"]] == ["Registered", "Registered", "Withdrawn"]
     # <IndicationProductDescription> differs per design; <DesignTitle languageCode="en">LAMP</DesignTitle> does not
-    assert [d["product_indications"] for d in application["designs"]] == [[(None, "Table lamp")], [(None, "Floor lamp")], [(None, "Wall lamp")]]
+    assert [d["product_indications"] for d in application["designs"]] == [
+        [(None, "Table lamp")],
+        [(None, "Floor lamp")],
+        [(None, "Wall lamp")],
+    ]
     assert application["designs"][0]["titles"] == [("en", "LAMP")]
-    assert application["designated_countries"] == ["SG"]  # DesignatedCountryDetails/DesignatedCountry/DesignatedCountryCode
+    assert application["designated_countries"] == [
+        "SG"
+    ]  # DesignatedCountryDetails/DesignatedCountry/DesignatedCountryCode
 
 
 def test_key_only_application_applicants_are_not_parties():
@@ -108,7 +124,11 @@ def test_titles_keep_their_language_and_events_their_codes():
     design = application["designs"][0]
     assert design["titles"] == [("th", "ขวดน้ำ"), (None, "Water bottle")]
     [event] = design["events"]
-    assert (event["DesignEventCode"], event["DesignEventDate"], event["OfficeSpecificDesignEventCode"]) == ("Registered", "2020-06-30", "REG")
+    assert (event["DesignEventCode"], event["DesignEventDate"], event["OfficeSpecificDesignEventCode"]) == (
+        "Registered",
+        "2020-06-30",
+        "REG",
+    )
     # the Thai name line comes first, so the party's name is the Thai one
     assert design["applicants"][0]["name"] == "บริษัท สยามพลาสติก จำกัด"
     assert design["representation_sheets"] == ["1902000321-01.jpg"]

@@ -36,7 +36,9 @@ def test_prefixes_and_namespaces_do_not_matter():
     body = "<tmk:MarkCurrentStatusCode>Registered</tmk:MarkCurrentStatusCode>"
     usual = records(document(trademark("1", body)))
     renamed = records(document(trademark("1", body.replace("tmk:", "ns2:"), "ns2", "ns1"), "ns2", "ns1"))
-    bare = records(f"<TrademarkApplication><TrademarkBag>{trademark('1', body).replace('tmk:', '').replace('com:', '')}</TrademarkBag></TrademarkApplication>")
+    bare = records(
+        f"<TrademarkApplication><TrademarkBag>{trademark('1', body).replace('tmk:', '').replace('com:', '')}</TrademarkBag></TrademarkApplication>"
+    )
     assert usual == renamed == bare
     assert (usual[0]["ApplicationNumber"], usual[0]["MarkCurrentStatusCode"]) == ("1", "Registered")
 
@@ -135,7 +137,10 @@ def test_deletions_of_a_differential_delivery():
       <com:EntityName>Old Holder</com:EntityName></com:Name></com:Contact></tmk:Applicant>
       <tmk:Applicant com:operationCategory="Insert"><com:Contact><com:Name><com:EntityName>New Holder</com:EntityName>
       </com:Name></com:Contact></tmk:Applicant></tmk:ApplicantBag>"""
-    xml = document(trademark("7", removed) + trademark("8").replace("<tmk:Trademark>", '<tmk:Trademark com:operationCategory="Delete">'))
+    xml = document(
+        trademark("7", removed)
+        + trademark("8").replace("<tmk:Trademark>", '<tmk:Trademark com:operationCategory="Delete">')
+    )
     updated, deleted = records(xml)
     assert [a["name"] for a in updated["applicants"]] == ["New Holder"]
     assert (deleted["ApplicationNumber"], deleted["operationCode"]) == ("8", "Delete")

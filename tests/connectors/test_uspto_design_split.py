@@ -25,7 +25,7 @@ def grant(doc_number: str, kind: str, tail: str = "</us-patent-grant>\n") -> byt
         '<!DOCTYPE us-patent-grant SYSTEM "us-patent-grant-v47-2022-02-17.dtd" [ ]>\n'
         '<us-patent-grant lang="EN">\n<us-bibliographic-data-grant>\n<publication-reference>\n'
         f"<document-id><country>US</country><doc-number>{doc_number}</doc-number><kind>{kind}</kind><date>20240102</date></document-id>\n"
-        "</publication-reference>\n<application-reference appl-type=\"design\"><document-id><country>US</country>"
+        '</publication-reference>\n<application-reference appl-type="design"><document-id><country>US</country>'
         "<doc-number>29000001</doc-number><date>20220101</date></document-id></application-reference>\n"
         "<invention-title>Lamp</invention-title>\n</us-bibliographic-data-grant>\n" + tail
     ).encode()
@@ -75,7 +75,9 @@ def test_lines_longer_than_a_read_piece(monkeypatch):
 
 
 def test_an_xml_stylesheet_instruction_is_not_a_new_document():
-    data = grant("D1000001", "S1").replace(b"<us-patent-grant", b'<?xml-stylesheet type="text/xsl" href="grant.xsl"?>\n<us-patent-grant', 1)
+    data = grant("D1000001", "S1").replace(
+        b"<us-patent-grant", b'<?xml-stylesheet type="text/xsl" href="grant.xsl"?>\n<us-patent-grant', 1
+    )
     assert [g["RegistrationNumber"] for g in iter_grants(io.BytesIO(data))] == ["D1000001"]
 
 

@@ -80,7 +80,10 @@ def test_owners_keep_party_type_nationality_and_address(fixture_records):
     assert current["party-type"] == "40"
     assert current["nationality"] == {"state": "DE"}  # <nationality><state>DE (Delaware)
     assert (current["address-1"], current["city"], current["state"], current["postcode"]) == (
-        "500 Canal Street", "Boston", "MA", "02114",
+        "500 Canal Street",
+        "Boston",
+        "MA",
+        "02114",
     )
     [association] = fixture_records["78901234"]["owners"]
     assert association["nationality"] == {"other": "NSC"}  # <nationality><other>NSC (Nova Scotia)

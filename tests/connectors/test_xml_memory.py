@@ -32,7 +32,9 @@ def _peak_rss_mb(path, tags: tuple[str, ...]) -> tuple[int, float]:
 
 def _write(path, body: bytes) -> None:
     with open(path, "wb") as out:
-        out.write(b'<?xml version="1.0" encoding="UTF-8"?>\n<!-- header -->\n<Transaction xmlns="http://www.wipo.int/standards/XMLSchema/trademarks">')
+        out.write(
+            b'<?xml version="1.0" encoding="UTF-8"?>\n<!-- header -->\n<Transaction xmlns="http://www.wipo.int/standards/XMLSchema/trademarks">'
+        )
         out.write(body)
         out.write(b"</Transaction>")
 
@@ -63,7 +65,9 @@ def test_remembered_local_names_are_bounded():
     from connectors import xml
 
     names = [f"{{urn:x}}Name{n}" for n in range(xml._LOCAL_NAMES_BOUND + 5000)]
-    assert [xml.local(name) for name in names[-3:]] == [f"Name{n}" for n in range(xml._LOCAL_NAMES_BOUND + 4997, xml._LOCAL_NAMES_BOUND + 5000)]
+    assert [xml.local(name) for name in names[-3:]] == [
+        f"Name{n}" for n in range(xml._LOCAL_NAMES_BOUND + 4997, xml._LOCAL_NAMES_BOUND + 5000)
+    ]
     for name in names:
         xml.local(name)
     assert len(xml._LOCAL_NAMES) <= xml._LOCAL_NAMES_BOUND

@@ -34,7 +34,9 @@ def site(tmp_path_factory) -> Path:
     broken = dict(record, st13="KH50201500000101M", nice_classes=[99])  # a failed expectation on the page
     gx_root = tmp_path_factory.mktemp("gx")
     assert datadocs.data_docs_index(gx_root) is None
-    gate.validate("trademarks", pa.Table.from_pylist([record, broken], schema=TRADEMARKS), c.rules(), list(COLLECTIONS), gx_root)
+    gate.validate(
+        "trademarks", pa.Table.from_pylist([record, broken], schema=TRADEMARKS), c.rules(), list(COLLECTIONS), gx_root
+    )
     index = datadocs.build_data_docs(gx_root)
     assert datadocs.data_docs_index(gx_root) == index
     return index.parent
@@ -113,18 +115,26 @@ def test_assets_are_addressed_from_each_page_depth(site):
     assert index_logo.get("src") == "static/images/logo-long.png"
     assert validation_logo.get("src") == "../../../../static/images/logo-long.png"
     assert "static/vendor/jquery-3.7.1/dist/jquery.min.js" in [s.get("src") for s in index.iter("script")]
-    assert "../../../../static/vendor/jquery-3.7.1/dist/jquery.min.js" in [s.get("src") for s in validation.iter("script")]
+    assert "../../../../static/vendor/jquery-3.7.1/dist/jquery.min.js" in [
+        s.get("src") for s in validation.iter("script")
+    ]
     # GX writes this favicon link one ../ short (../../../static/...); it must reach the site's static/
     [favicon] = validation.xpath("//link[contains(@rel, 'icon')]")
     assert favicon.get("href") == "../../../../static/images/favicon.ico"
     assert not validation.xpath("//script[@integrity or @crossorigin]")  # file:// pages cannot do CORS
 
 
-@pytest.mark.parametrize(("path", "integrity"), [
-    # the integrity attributes of great_expectations/render/view/templates/js_script_imports.j2 (GX 1.24)
-    ("popper.js-1.12.9/dist/umd/popper.min.js", "ApNbgh9B+Y1QKtv3Rn7W3mgPxhU9K/ScQsAP7hUibX39j7fakFPskvXusvfa0b4Q"),
-    ("bootstrap-4.3.1/dist/js/bootstrap.min.js", "JjSmVgyd0p3pXB1rRibZUAYoIIy6OrQ6VrjIEaFf/nJGzIxFDsf4x0xIM+B07jRM"),
-])
+@pytest.mark.parametrize(
+    ("path", "integrity"),
+    [
+        # the integrity attributes of great_expectations/render/view/templates/js_script_imports.j2 (GX 1.24)
+        ("popper.js-1.12.9/dist/umd/popper.min.js", "ApNbgh9B+Y1QKtv3Rn7W3mgPxhU9K/ScQsAP7hUibX39j7fakFPskvXusvfa0b4Q"),
+        (
+            "bootstrap-4.3.1/dist/js/bootstrap.min.js",
+            "JjSmVgyd0p3pXB1rRibZUAYoIIy6OrQ6VrjIEaFf/nJGzIxFDsf4x0xIM+B07jRM",
+        ),
+    ],
+)
 def test_vendored_scripts_are_the_files_gx_pins(path, integrity):
     content = (datadocs.ASSETS / path).read_bytes()
     assert base64.b64encode(hashlib.sha384(content).digest()).decode() == integrity
@@ -140,9 +150,13 @@ def test_vendored_stylesheets_load_nothing_remote():
 
 def test_a_remote_asset_without_a_vendored_copy_stops_the_build(tmp_path):
     page = tmp_path / "page.html"
-    page.write_text('<!DOCTYPE html><html><head><script src="//cdn.example.org/x.js"></script></head><body></body></html>')
+    page.write_text(
+        '<!DOCTYPE html><html><head><script src="//cdn.example.org/x.js"></script></head><body></body></html>'
+    )
     with pytest.raises(datadocs.UnvendoredAsset, match="cdn.example.org/x.js"):
         datadocs.localize_page(page, tmp_path)
-    page.write_text('<!DOCTYPE html><html><head><style>body{background:url("https://cdn.example.org/bg.png")}</style></head></html>')
+    page.write_text(
+        '<!DOCTYPE html><html><head><style>body{background:url("https://cdn.example.org/bg.png")}</style></head></html>'
+    )
     with pytest.raises(datadocs.UnvendoredAsset, match="bg.png"):
         datadocs.localize_page(page, tmp_path)

@@ -40,7 +40,14 @@ def variant(base: dict, st13: str, **changes) -> dict:
 def check(table, records, gx_root):
     schema = TRADEMARKS if table == "trademarks" else DESIGNS
     collection = "khtm" if table == "trademarks" else "khtm"
-    return gate.validate(table, pa.Table.from_pylist(records, schema=schema), COLLECTIONS[collection].rules(), list(COLLECTIONS), gx_root, today=TODAY)
+    return gate.validate(
+        table,
+        pa.Table.from_pylist(records, schema=schema),
+        COLLECTIONS[collection].rules(),
+        list(COLLECTIONS),
+        gx_root,
+        today=TODAY,
+    )
 
 
 def rules_by_st13(result) -> dict[str, set[str]]:
@@ -92,8 +99,12 @@ def test_trademark_defects_are_quarantined_with_their_rule(kh_record, gx_root):
 
 
 def test_registration_backdated_to_priority_is_accepted(kh_record, gx_root):
-    record = variant(kh_record, "KH50201500000300M", registration_date=dt.date(2015, 3, 1),
-                     priorities=[{"country_code": "NL", "number": "1", "date": dt.date(2015, 3, 1)}])
+    record = variant(
+        kh_record,
+        "KH50201500000300M",
+        registration_date=dt.date(2015, 3, 1),
+        priorities=[{"country_code": "NL", "number": "1", "date": dt.date(2015, 3, 1)}],
+    )
     before_everything = variant(kh_record, "KH50201500000301M", registration_date=dt.date(2015, 3, 1))
     found = rules_by_st13(check("trademarks", [record, before_everything], gx_root))
     assert "KH50201500000300M" not in found
@@ -110,9 +121,16 @@ def test_a_batch_mostly_bad_fails_as_a_whole(kh_record, gx_root):
 def design(st13: str, number: str = "1", **changes) -> dict:
     record = empty_record("designs")
     record.update(
-        st13=st13, design_number=number, office="KH", collection="khtm", application_number="KH/D/2019/1",
-        application_date=dt.date(2019, 1, 2), status="Pending", product_indication="Bottle",
-        locarno_classes=["09-01"], applicants=[{"name": "A", "country_code": "KH", "address": None}],
+        st13=st13,
+        design_number=number,
+        office="KH",
+        collection="khtm",
+        application_number="KH/D/2019/1",
+        application_date=dt.date(2019, 1, 2),
+        status="Pending",
+        product_indication="Bottle",
+        locarno_classes=["09-01"],
+        applicants=[{"name": "A", "country_code": "KH", "address": None}],
         source_file=f"{st13}-{number}.xml",
     )
     record.update(changes)
@@ -136,4 +154,7 @@ def test_design_defects(gx_root):
         "KH70201900000004A": {"DS-PRODUCT-PRESENT"},
         "KH50201900000005A": {"DS-ST13-FORMAT"},
     }
-    assert [(r["st13"], r["design_number"]) for r in result.passed.to_pylist()] == [("KH70201900000001A", "1"), ("KH70201900000001A", "2")]
+    assert [(r["st13"], r["design_number"]) for r in result.passed.to_pylist()] == [
+        ("KH70201900000001A", "1"),
+        ("KH70201900000001A", "2"),
+    ]

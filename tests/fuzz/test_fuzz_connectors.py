@@ -33,7 +33,9 @@ CASES = [
     ("krtm", next((MIRROR / "krtm").iterdir())),
 ]
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = settings(
+    max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 
 
 @st.composite

@@ -37,8 +37,13 @@ LEFT_OUT = ("ingested_at",)
 # USPTO TSDR records and WIPO's ST.96 trademark example: collection `ustm` data with USPTO's
 # tables (as tests/transforms/test_tsdr_pairs.py builds it); WIPO's ST.96 design example: office XX.
 _TSDR = Collection(
-    id="ustm", office="US", office_name="USPTO", kind="trademark", format="st66",
-    source=Source("local", "unused"), **USPTO_TSDR,
+    id="ustm",
+    office="US",
+    office_name="USPTO",
+    kind="trademark",
+    format="st66",
+    source=Source("local", "unused"),
+    **USPTO_TSDR,
 )
 _XX_DESIGNS = CollectionRules(collection="xxid", office="XX", st13=ST13Rule("XX", "70"))
 
@@ -96,7 +101,9 @@ def _sort_key(record: dict) -> tuple:
 def normalize(case: Case) -> tuple[list[dict], dict]:
     """(records, outcome) of one case, in the golden files' form."""
     with tempfile.TemporaryDirectory(prefix="golden-") as spool:
-        result = normalize_file(case.path, case.fmt, case.rules, spool, ingested_at=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc))
+        result = normalize_file(
+            case.path, case.fmt, case.rules, spool, ingested_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+        )
         rows = [row for batch in result.batches() for row in batch.to_pylist()]
         result.discard()
     records = sorted(
@@ -127,7 +134,9 @@ def write() -> None:
         with open(RECORDS / f"{case.name}.jsonl", "w", encoding="utf-8") as out:
             for record in records:
                 out.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
-        print(f"{case.name}: {len(records)} records, rejected={outcomes[case.name]['rejected']!r}, quarantined={len(outcomes[case.name]['quarantined'])}")
+        print(
+            f"{case.name}: {len(records)} records, rejected={outcomes[case.name]['rejected']!r}, quarantined={len(outcomes[case.name]['quarantined'])}"
+        )
     OUTCOMES.write_text(json.dumps(outcomes, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 

@@ -48,7 +48,12 @@ def test_pending_hebrew_mark_dated_by_its_acceptance_event(tmp_path):
     assert r["kind"] == ["Individual"]  # <BRANDTYPE>Trademark/Service mark
     assert r["nice_classes"] == [9, 35, 41]  # <NICECLASS><TYPE>9, 35, 41
     assert [(g["class_number"], g["language"]) for g in r["goods_services"]] == [
-        (9, "he"), (9, "en"), (35, "he"), (35, "en"), (41, "he"), (41, "en"),
+        (9, "he"),
+        (9, "en"),
+        (35, "he"),
+        (35, "en"),
+        (41, "he"),
+        (41, "en"),
     ]
     assert r["goods_services"][1]["text"].startswith("Electronic cards; credit cards; magnetic cards;")
     assert r["goods_services"][0]["text"].startswith("כרטיסים אלקטרוניים; כרטיסי אשראי;")
@@ -115,7 +120,9 @@ def test_registered_word_mark_renewed_and_reassigned(tmp_path):
             "address": "3333 Piemont Road, Suite 1800, Atlanta, Georgia, 30305, U.S.A.",
         }
     ]
-    assert r["representatives"] == [{"name": "Luzzatto & Luzzatto", "country_code": "IL", "address": "P.O.B 5352, Beer Sheva, 84152, Israel"}]
+    assert r["representatives"] == [
+        {"name": "Luzzatto & Luzzatto", "country_code": "IL", "address": "P.O.B 5352, Beer Sheva, 84152, Israel"}
+    ]
 
 
 def test_registration_deleted_for_non_payment_after_an_opposition(tmp_path):
@@ -134,7 +141,9 @@ def test_registration_deleted_for_non_payment_after_an_opposition(tmp_path):
     assert (r["mark_text"], r["mark_feature"]) == ("CHLORALIT", "Word")
     assert r["nice_classes"] == [30]
     # <ADDRESS lang="en">Lainate (Milano), Italy
-    assert r["applicants"] == [{"name": "Perfetti Van Melle S.p.A.", "country_code": "IT", "address": "Lainate (Milano), Italy"}]
+    assert r["applicants"] == [
+        {"name": "Perfetti Van Melle S.p.A.", "country_code": "IT", "address": "Lainate (Milano), Italy"}
+    ]
     assert r["representatives"][0]["name"] == "Wolff, Bregman and Goller"
 
 
@@ -145,7 +154,15 @@ def test_every_field_of_the_contract_is_present(name, tmp_path):
 
 @pytest.mark.parametrize(
     "text, code",
-    [(" U.S.A.", "US"), ("Israel", "IL"), ("ישראל", "IL"), ("Italy", "IT"), ("The Netherlands", "NL"), ("Atlantis", None), ("", None)],
+    [
+        (" U.S.A.", "US"),
+        ("Israel", "IL"),
+        ("ישראל", "IL"),
+        ("Italy", "IT"),
+        ("The Netherlands", "NL"),
+        ("Atlantis", None),
+        ("", None),
+    ],
 )
 def test_the_country_names_ilpo_addresses_end_with(text, code):
     assert country_from_name(text) == code

@@ -17,8 +17,16 @@ KH = (MIRROR / "khtm" / "khtm.xml").read_text(encoding="utf-8")
 @pytest.mark.parametrize(
     "original, written, rule",
     [
-        ("<ApplicationDate>2015-08-06</ApplicationDate>", "<ApplicationDate>2019-02-30</ApplicationDate>", "value.date"),
-        ("<ApplicationDate>2015-08-06</ApplicationDate>", "<ApplicationDate>0000-00-00</ApplicationDate>", "value.date"),
+        (
+            "<ApplicationDate>2015-08-06</ApplicationDate>",
+            "<ApplicationDate>2019-02-30</ApplicationDate>",
+            "value.date",
+        ),
+        (
+            "<ApplicationDate>2015-08-06</ApplicationDate>",
+            "<ApplicationDate>0000-00-00</ApplicationDate>",
+            "value.date",
+        ),
         ("<ExpiryDate>2025-08-06</ExpiryDate>", "<ExpiryDate>2025-13-06</ExpiryDate>", "value.date"),
         ("<ClassNumber>10</ClassNumber>", "<ClassNumber>9a</ClassNumber>", "value.class"),
     ],

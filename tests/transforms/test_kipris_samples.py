@@ -41,7 +41,11 @@ def test_registered_korean_mark_with_its_designated_goods(tmp_path):
     assert r["nice_classes"] == [43]  # <GoodClassificationCode>43, every goods row class 43
     # nine rows, three terms each under three similar-group codes, in serial order
     assert r["goods_services"] == [
-        {"class_number": 43, "language": "ko", "text": "중국식퓨전음식전문점체인업; 중국음식점업; 중국식퓨전음식전문점경영업"}
+        {
+            "class_number": 43,
+            "language": "ko",
+            "text": "중국식퓨전음식전문점체인업; 중국음식점업; 중국식퓨전음식전문점경영업",
+        }
     ]
     # <RegistrationRightholderName>김현호 kimHyunHo (the holder); <ApplicantName>김현호; no country given
     assert r["applicants"] == [{"name": "김현호 kimHyunHo", "country_code": None, "address": None}]

@@ -48,4 +48,6 @@ def test_every_field_is_described():
 
 
 def test_data_dictionary_is_in_sync():
-    assert (DOCS / "data-dictionary.md").read_text() == data_dictionary(), "run: ipetl dictionary > docs/data-dictionary.md"
+    assert (DOCS / "data-dictionary.md").read_text() == data_dictionary(), (
+        "run: ipetl dictionary > docs/data-dictionary.md"
+    )

@@ -14,8 +14,20 @@ from transforms.st13 import ST13Error, build_st13
     "office, masks, number, filed, expected",
     [
         # the data contract's three real examples
-        ("KH", ("KH/(G)/\\d{4}/(.)", "KH/(.*)/(M)", "KH/(.*)/\\d{4}", "KH/(.*)/(\\d{2})"), "KH/673426/M", dt.date(2015, 8, 6), "KH50201500673426M"),
-        ("MG", ("MG/(M|C)/\\d{4}/(\\d*)", "MG/(D)/1/(\\d*)"), "MG/M/2018/516", dt.date(2018, 7, 4), "MG50201800000M516"),
+        (
+            "KH",
+            ("KH/(G)/\\d{4}/(.)", "KH/(.*)/(M)", "KH/(.*)/\\d{4}", "KH/(.*)/(\\d{2})"),
+            "KH/673426/M",
+            dt.date(2015, 8, 6),
+            "KH50201500673426M",
+        ),
+        (
+            "MG",
+            ("MG/(M|C)/\\d{4}/(\\d*)", "MG/(D)/1/(\\d*)"),
+            "MG/M/2018/516",
+            dt.date(2018, 7, 4),
+            "MG50201800000M516",
+        ),
         ("AL", ("AL/(T|E|D)/\\d*/(\\d*)",), "AL/T/1996/001287", dt.date(1996, 4, 19), "AL50199600T001287"),
         # no mask: the application number itself, separators dropped
         ("BN", (), "BN/2019/123", dt.date(2019, 1, 2), "BN502019BN2019123"),
@@ -35,7 +47,12 @@ def test_registry_masks_reproduce_the_contract_examples():
 
 @pytest.mark.parametrize(
     "number, message",
-    [(None, "no application number"), ("  ", "no application number"), ("XX-1", "matches none"), ("MG/M/2018/12345678901", "longer than")],
+    [
+        (None, "no application number"),
+        ("  ", "no application number"),
+        ("XX-1", "matches none"),
+        ("MG/M/2018/12345678901", "longer than"),
+    ],
 )
 def test_numbers_that_give_no_st13(number, message):
     with pytest.raises(ST13Error, match=message):

@@ -64,8 +64,12 @@ def test_euipo_registered_figurative_mark(tmp_path):
     ]
     assert r["vienna_codes"] == ["01.05.01", "26.01.03"]  # MarkImageCategory/CategoryCodeDetails/CategoryCode
     # <Applicant operationCode="Delete"> (Polarkart GmbH) is a removed holder
-    assert r["applicants"] == [{"name": "Nordlys Navigasjon AS", "country_code": "NO", "address": "Storgata 1, Tromsø, 9008"}]
-    assert r["representatives"] == [{"name": "Ida Holm", "country_code": "DK", "address": "Bredgade 30, København K, 1260"}]
+    assert r["applicants"] == [
+        {"name": "Nordlys Navigasjon AS", "country_code": "NO", "address": "Storgata 1, Tromsø, 9008"}
+    ]
+    assert r["representatives"] == [
+        {"name": "Ida Holm", "country_code": "DK", "address": "Bredgade 30, København K, 1260"}
+    ]
     assert r["priorities"] == [{"country_code": "NO", "number": "201903512", "date": D(2019, 3, 20)}]
     assert r["publication_date"] == D(2019, 9, 20)  # the earlier of the two publications
 
@@ -75,7 +79,11 @@ def test_euipo_deletion_notice_withdraws_the_record_it_names(tmp_path):
     # status Delete (ipetl/pipeline.py makes it a tombstone), keyed like the live record
     [withdrawn], quarantined = normalize("emtm", tmp_path, "emtm-delete.xml")
     assert quarantined == []
-    assert (withdrawn["st13"], withdrawn["status"], withdrawn["office_status"]) == ("EM502019018123456", "Delete", "Delete")
+    assert (withdrawn["st13"], withdrawn["status"], withdrawn["office_status"]) == (
+        "EM502019018123456",
+        "Delete",
+        "Delete",
+    )
     assert withdrawn["st13"] == one("emtm", tmp_path)["st13"]
 
 
@@ -94,7 +102,9 @@ def test_bulgarian_mark_keyed_by_the_year_and_serial_the_mask_captures(tmp_path)
         {"class_number": 3, "language": "en", "text": "Essential oils; cosmetics."},
     ]
     # FormattedName/FirstName + LastName
-    assert r["applicants"] == [{"name": "Ivan Petrov", "country_code": "BG", "address": "ul. Rozova 12, Kazanlak, 6100"}]
+    assert r["applicants"] == [
+        {"name": "Ivan Petrov", "country_code": "BG", "address": "ul. Rozova 12, Kazanlak, 6100"}
+    ]
 
 
 def test_ukipo_numbers_need_the_collections_own_mask(tmp_path):
@@ -121,7 +131,11 @@ def test_ukipo_dialect(tmp_path):
     assert r["mark_image_uris"] == ["https://trademarks.ipo.gov.uk/ipo-tmcase/image/UK00003123456"]  # <MarkImageUri>
     # Applicant/Name and AddressBook/{AddressLine, Town, StateCounty, Postcode, CountryCode}
     assert r["applicants"] == [
-        {"name": "Thistledown Textiles Ltd", "country_code": "GB", "address": "Unit 4, Mill Lane, Hawick, Scottish Borders, TD9 7AA"}
+        {
+            "name": "Thistledown Textiles Ltd",
+            "country_code": "GB",
+            "address": "Unit 4, Mill Lane, Hawick, Scottish Borders, TD9 7AA",
+        }
     ]
     assert r["representatives"][0]["name"] == "Marks & Clerk LLP"
     assert r["publication_date"] == D(2015, 9, 4)
@@ -140,11 +154,21 @@ def test_madrid_international_registration(tmp_path):
     assert (r["status"], r["office_status"]) == ("Unknown", None)  # the tree has no status element
     # DesignatedCountryDetails: FR, AT, US, CN; MarkRecord "Subsequent Designation": JP
     assert r["designated_countries"] == ["AT", "CN", "FR", "JP", "US"]
-    assert (r["mark_feature"], r["kind"], r["mark_text"], r["mark_text_language"]) == ("Combined", ["Individual"], "ALPENGLÜHEN", "fr")
-    assert r["vienna_codes"] == ["06.01.02", "27.05.01"]  # MarkImageCategoryDetails/MarkImageCategory, CategoryKind Vienna
+    assert (r["mark_feature"], r["kind"], r["mark_text"], r["mark_text_language"]) == (
+        "Combined",
+        ["Individual"],
+        "ALPENGLÜHEN",
+        "fr",
+    )
+    assert r["vienna_codes"] == [
+        "06.01.02",
+        "27.05.01",
+    ]  # MarkImageCategoryDetails/MarkImageCategory, CategoryKind Vienna
     assert r["nice_classes"] == [30]
     # the ApplicantEntitlement establishment (Thonon-les-Bains, FR) is not the holder's address
-    assert r["applicants"] == [{"name": "Chocolaterie Alpenglühen SA", "country_code": "CH", "address": "Rue du Lac 8, CH-1800 Vevey"}]
+    assert r["applicants"] == [
+        {"name": "Chocolaterie Alpenglühen SA", "country_code": "CH", "address": "Rue du Lac 8, CH-1800 Vevey"}
+    ]
     assert r["priorities"] == [{"country_code": "CH", "number": "55123/2018", "date": D(2018, 5, 14)}]
 
 
@@ -154,7 +178,11 @@ def test_estonian_dialect(tmp_path):
     # M\d{4}(\d*)([A-Z]{0,2}?) → 00123
     assert r["st13"] == "EE502015000000123"
     assert r["office"] == "EE"
-    assert (r["registration_number"], r["registration_date"], r["expiry_date"]) == ("55123", D(2015, 8, 17), D(2025, 2, 3))
+    assert (r["registration_number"], r["registration_date"], r["expiry_date"]) == (
+        "55123",
+        D(2015, 8, 17),
+        D(2025, 2, 3),
+    )
     assert r["status"] == "Registered"  # <Status>
     assert r["mark_feature"] == "Combined"  # <MarkType>
     assert r["kind"] == []  # no KindMark in the tree
@@ -171,20 +199,32 @@ def test_estonian_dialect(tmp_path):
         {"name": "Kalev AS", "country_code": "EE", "address": "Pärnu mnt 139, Tallinn, 11317"},
         {"name": "Mari Tamm", "country_code": "EE", "address": "Rüütli 5, Tartu, Tartumaa"},
     ]
-    assert r["representatives"] == [{"name": "Patendibüroo Lõuna OÜ", "country_code": "EE", "address": "Tartu mnt 16, Tallinn, 10117"}]
-    assert r["priorities"] == [{"country_code": "FI", "number": "T201450123", "date": D(2014, 10, 1)}]  # EE_PriorityCountry, EE_PriorityNum
+    assert r["representatives"] == [
+        {"name": "Patendibüroo Lõuna OÜ", "country_code": "EE", "address": "Tartu mnt 16, Tallinn, 10117"}
+    ]
+    assert r["priorities"] == [
+        {"country_code": "FI", "number": "T201450123", "date": D(2014, 10, 1)}
+    ]  # EE_PriorityCountry, EE_PriorityNum
     assert r["mark_image_uris"] == []  # <MarkImage>M201500123.jpg is a file name
 
 
 def test_moroccan_dialect(tmp_path):
     r = one("matm", tmp_path)
     assert r["st13"] == "MA502017000178456"  # <ApplicationNumber>178456, filed 2017-06-12
-    assert (r["registration_number"], r["registration_date"], r["expiry_date"]) == ("178456", D(2017, 10, 2), D(2027, 6, 12))
+    assert (r["registration_number"], r["registration_date"], r["expiry_date"]) == (
+        "178456",
+        D(2017, 10, 2),
+        D(2027, 6, 12),
+    )
     assert (r["status"], r["mark_feature"], r["mark_text"]) == ("Registered", "Word", "ATLAS ARGAN")
     assert r["nice_classes"] == [3, 29]  # GoodsServicesDetail/ClassNumber
-    assert r["applicants"] == [{"name": "Coopérative Atlas Argan", "country_code": "MA", "address": "Route d'Essaouira, Agadir"}]
+    assert r["applicants"] == [
+        {"name": "Coopérative Atlas Argan", "country_code": "MA", "address": "Route d'Essaouira, Agadir"}
+    ]
     assert r["representatives"] == [{"name": "Cabinet Sebti Conseil", "country_code": None, "address": None}]
-    assert r["priorities"] == [{"country_code": "FR", "number": "4321987", "date": D(2017, 1, 9)}]  # Priority/CountryCode
+    assert r["priorities"] == [
+        {"country_code": "FR", "number": "4321987", "date": D(2017, 1, 9)}
+    ]  # Priority/CountryCode
 
 
 def test_monaco_mark_opponents_are_not_holders(tmp_path):
@@ -194,7 +234,9 @@ def test_monaco_mark_opponents_are_not_holders(tmp_path):
     assert r["nice_classes"] == [41, 43]
     assert [a["name"] for a in r["applicants"]] == ["Société des Régates du Rocher SAM"]  # not the Opponent
     # Representative FormattedName/OrganizationName, FormattedAddress/AddressLine
-    assert r["representatives"] == [{"name": "Cabinet Marchetti", "country_code": "MC", "address": "11 boulevard Albert Ier, 98000 Monaco"}]
+    assert r["representatives"] == [
+        {"name": "Cabinet Marchetti", "country_code": "MC", "address": "11 boulevard Albert Ier, 98000 Monaco"}
+    ]
     assert r["publication_date"] is None  # the tree's Publication has no date
 
 
@@ -220,8 +262,18 @@ def test_osim_numbers_need_the_collections_own_mask(tmp_path):
 def test_romanian_mark_holder_is_the_applicant_not_the_transfer_parties(tmp_path):
     [r], _ = normalize("rotm", tmp_path)
     assert r["st13"] == "RO502019000001234"
-    assert (r["registration_number"], r["registration_date"], r["expiry_date"]) == ("161234", D(2019, 8, 29), D(2029, 3, 4))
+    assert (r["registration_number"], r["registration_date"], r["expiry_date"]) == (
+        "161234",
+        D(2019, 8, 29),
+        D(2029, 3, 4),
+    )
     assert (r["mark_feature"], r["mark_text"], r["vienna_codes"]) == ("Combined", "Carpatica", ["06.01.04"])
     # ApplicantDetails only: MarkRecord RecordTransfer's PreviousHolder (Borsec Izvor SA) is not a holder
-    assert r["applicants"] == [{"name": "Carpatica Ape Minerale SRL", "country_code": "RO", "address": "Str. Izvorului 3, Borsec, jud. Harghita"}]
+    assert r["applicants"] == [
+        {
+            "name": "Carpatica Ape Minerale SRL",
+            "country_code": "RO",
+            "address": "Str. Izvorului 3, Borsec, jud. Harghita",
+        }
+    ]
     assert r["priorities"] == [{"country_code": "HU", "number": "M1803321", "date": D(2018, 10, 15)}]

@@ -46,7 +46,9 @@ def test_cambodia_madrid_designation(tmp_path):
     assert r["nice_classes"] == [10]
     assert r["goods_services"][0]["class_number"] == 10
     assert r["goods_services"][0]["text"].startswith("Surgical, medical, dental and veterinary apparatus")
-    assert r["applicants"] == [{"name": "Ferring B.V.", "country_code": "NL", "address": "Polarisavenue 144 NL-2132 JX Hoofddorp"}]
+    assert r["applicants"] == [
+        {"name": "Ferring B.V.", "country_code": "NL", "address": "Polarisavenue 144 NL-2132 JX Hoofddorp"}
+    ]
     assert r["representatives"][0]["name"] == "Novagraaf Nederland BV"
     # <TransactionCode>Madrid Designated</TransactionCode>: the KH record designates IR 673426
     assert r["international_registration"] == "673426"
@@ -72,7 +74,11 @@ def test_albania_expired_word_mark(tmp_path):
     assert r["goods_services"] == [{"class_number": 4, "language": "sq", "text": "vajra, graso dhe lubrifikante"}]
     assert r["applicants"][0]["name"] == "CHEVRONTEXACO CORPORATION, a Delaware Corporation,"
     assert r["applicants"][0]["country_code"] == "US"
-    assert r["representatives"][0] == {"name": "Dhoma e Tregtise & Industrise", "country_code": "AL", "address": 'Rr."Kavajes", Nr.6 Tiranë'}
+    assert r["representatives"][0] == {
+        "name": "Dhoma e Tregtise & Industrise",
+        "country_code": "AL",
+        "address": 'Rr."Kavajes", Nr.6 Tiranë',
+    }
     assert r["international_registration"] is None
 
 

@@ -25,7 +25,11 @@ def test_swiss_st96_record(tmp_path):
     # <com:ApplicationNumberText>52817/2019 under mask (\d*)/\d{4}; <com:ApplicationDate>2019-05-06
     assert r["st13"] == "CH502019000052817"
     assert (r["office"], r["collection"], r["application_number"]) == ("CH", "chtm", "52817/2019")
-    assert (r["registration_number"], r["registration_date"], r["expiry_date"]) == ("735112", D(2019, 9, 18), D(2029, 5, 6))
+    assert (r["registration_number"], r["registration_date"], r["expiry_date"]) == (
+        "735112",
+        D(2019, 9, 18),
+        D(2029, 5, 6),
+    )
     assert (r["status"], r["office_status"]) == ("Registered", "Registered")  # <tmk:MarkCurrentStatusCode>
     assert r["kind"] == ["Individual"]  # <tmk:MarkCategory>; tmk:CHMarkCategory is the office's own
     assert r["mark_feature"] == "Combined"  # <tmk:MarkFeatureCategory>
@@ -36,7 +40,11 @@ def test_swiss_st96_record(tmp_path):
     assert r["goods_services"] == [{"class_number": 14, "language": "fr", "text": "Montres; horlogerie."}]
     # Contact/Name/PersonName/PersonFullName (companies too), PostalStructuredAddress
     assert r["applicants"] == [
-        {"name": "Edelweiss Horlogerie SA", "country_code": "CH", "address": "Rue des Artisans 12, 2300 La Chaux-de-Fonds"}
+        {
+            "name": "Edelweiss Horlogerie SA",
+            "country_code": "CH",
+            "address": "Rue des Artisans 12, 2300 La Chaux-de-Fonds",
+        }
     ]
     assert r["representatives"][0]["name"] == "Jura Brevets Sàrl"
     # no com:ApplicationNumber in the tree's Priority: the first filing's number is unknown

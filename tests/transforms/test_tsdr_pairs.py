@@ -36,10 +36,28 @@ USTM_TSDR = Collection(
 # Everything the two formats both carry; representatives are compared without their order (ST.66
 # lists attorney, correspondent, domestic representative; ST.96 the other way round).
 SAME_FIELDS = (
-    "st13", "office", "collection", "application_number", "application_date", "registration_number",
-    "registration_date", "expiry_date", "termination_date", "publication_date", "status",
-    "office_status", "status_date", "mark_feature", "kind", "mark_text", "mark_text_language",
-    "nice_classes", "goods_services", "vienna_codes", "priorities", "international_registration",
+    "st13",
+    "office",
+    "collection",
+    "application_number",
+    "application_date",
+    "registration_number",
+    "registration_date",
+    "expiry_date",
+    "termination_date",
+    "publication_date",
+    "status",
+    "office_status",
+    "status_date",
+    "mark_feature",
+    "kind",
+    "mark_text",
+    "mark_text_language",
+    "nice_classes",
+    "goods_services",
+    "vienna_codes",
+    "priorities",
+    "international_registration",
     "designated_countries",
 )
 
@@ -88,11 +106,19 @@ def test_rn2713476_files_were_captured_with_different_registrant_addresses(tmp_p
         "address": "500 Oracle Parkway, c/o Trademark Legal, Redwood Shores, CALIFORNIA, 94065",
     }
     # ST.96 <ns1:AddressLineText>Bangårdsgatan 8 ... <ns1:CountryCode>SE
-    assert from_st96["applicants"][0] == {"name": "MySQL AB", "country_code": "SE", "address": "Bangårdsgatan 8, Uppsala, SE-75320"}
+    assert from_st96["applicants"][0] == {
+        "name": "MySQL AB",
+        "country_code": "SE",
+        "address": "Bangårdsgatan 8, Uppsala, SE-75320",
+    }
     # the earlier owners (owner at publication, owners before publication, original applicant) agree
     assert from_st66["applicants"][1:] == from_st96["applicants"][1:]
     assert [a["name"] for a in from_st66["applicants"][1:]] == [
-        "MySQL AB", "Open Ocean AB", "Aktiebolaget Grundstenen 92817", "MySQL AB", "T.C.X DataKonsult AB"
+        "MySQL AB",
+        "Open Ocean AB",
+        "Aktiebolaget Grundstenen 92817",
+        "MySQL AB",
+        "T.C.X DataKonsult AB",
     ]
 
 
@@ -137,7 +163,11 @@ def test_ultrabook_with_italian_priority(fmt, suffix, tmp_path):
     # <PriorityExt><ns2:ForeignApplicationFilingDate>2011-05-16-04:00; ST.96 <ns1:PriorityApplicationFilingDate>
     assert r["priorities"] == [{"country_code": "IT", "number": "RM2011C00315", "date": D(2011, 5, 16)}]
     assert r["applicants"] == [
-        {"name": "Intel Corporation", "country_code": "US", "address": "2200 Mission College Boulevard, Santa Clara, CALIFORNIA, 95052"}
+        {
+            "name": "Intel Corporation",
+            "country_code": "US",
+            "address": "2200 Mission College Boulevard, Santa Clara, CALIFORNIA, 95052",
+        }
     ]
     # the related international registration 1087917 is based on this mark; it designates none
     assert r["international_registration"] is None
@@ -188,11 +218,15 @@ def test_wipo_st96_v6_example(tmp_path):
     # three listings (original applicant, owner at publication, original registrant) of one company,
     # without an address: the country is <com:IncorporationCountryCode>CN
     assert r["applicants"] == [{"name": "Shenzhen Fengniao E-Commerce Co.,Ltd", "country_code": "CN", "address": None}]
-    assert r["representatives"] == [{"name": "IVY XU", "country_code": None, "address": None}]  # tmk:NationalCorrespondent
+    assert r["representatives"] == [
+        {"name": "IVY XU", "country_code": None, "address": None}
+    ]  # tmk:NationalCorrespondent
     assert r["vienna_codes"] == []  # <tmk:NationalDesignCode>06.03.03 is a US design search code
 
 
-@pytest.mark.parametrize("code, status", [("626", "Delete"), ("622", "Unknown"), ("999", "Unknown"), ("900", "Expired")])
+@pytest.mark.parametrize(
+    "code, status", [("626", "Delete"), ("622", "Unknown"), ("999", "Unknown"), ("900", "Expired")]
+)
 def test_uspto_codes_outside_the_status_categories(code, status):
     """The ustm table files 000 and 626 as Delete (a withdrawn record: a tombstone) and 622 as
     Other, which is no status category; a code it lacks is Unknown."""

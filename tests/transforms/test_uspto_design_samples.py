@@ -38,11 +38,17 @@ def test_st32_design_grant_disc_cartridge(tmp_path):
     assert r["expiry_date"] == D(2015, 1, 2)  # B472/B474: 14 years from grant
     assert (r["status"], r["status_date"], r["office_status"]) == ("Expired", D(2015, 1, 2), None)
     # B731 assignees hold the patent; B721 inventors are the designers; B741 the attorney
-    assert [a["name"] for a in r["applicants"]] == ["Hitachi Maxell, Ltd.", "Sanyo Electric Co.,Ltd.", "Olympus Optical Co., Ltd."]
+    assert [a["name"] for a in r["applicants"]] == [
+        "Hitachi Maxell, Ltd.",
+        "Sanyo Electric Co.,Ltd.",
+        "Olympus Optical Co., Ltd.",
+    ]
     assert r["applicants"][2] == {"name": "Olympus Optical Co., Ltd.", "country_code": "JP", "address": "Tokyo"}
     assert len(r["designers"]) == 8
     assert r["designers"][0] == {"name": "Hiroyoshi Takagi", "country_code": "JP", "address": "Kameoka"}
-    assert r["representatives"] == [{"name": "Antonelli, Terry, Stout & Kraus, LLP", "country_code": None, "address": None}]
+    assert r["representatives"] == [
+        {"name": "Antonelli, Terry, Stout & Kraus, LLP", "country_code": None, "address": None}
+    ]
     assert r["priorities"] == [] and r["international_registration"] is None
     assert r["representation_uris"] == [f"USD0435854-20010102-D0000{n}.TIF" for n in range(5)]  # SDODR/EMI/@FILE
     assert (r["office"], r["collection"], r["source_file"]) == ("US", "usid", "USD435854S1.xml")
@@ -58,15 +64,21 @@ def test_weekly_file_gives_its_two_designs_and_skips_the_utility_grant(tmp_path)
     assert (mouse["status"], mouse["status_date"]) == ("Registered", D(2024, 1, 2))
     assert (mouse["locarno_classes"], mouse["locarno_edition"]) == (["14-02"], "14")  # main-classification 1402
     assert (mouse["product_indication"], mouse["product_indication_language"]) == ("Computer mouse", "en")  # lang="EN"
-    assert mouse["applicants"] == [{"name": "Kawase Devices Co., Ltd.", "country_code": "JP", "address": "Kyoto"}]  # assignees
+    assert mouse["applicants"] == [
+        {"name": "Kawase Devices Co., Ltd.", "country_code": "JP", "address": "Kyoto"}
+    ]  # assignees
     assert [d["name"] for d in mouse["designers"]] == ["Haruto Kawase", "Aiko Mori"]  # inventors: first-name last-name
-    assert mouse["representatives"] == [{"name": "Example Patent Group LLP", "country_code": None, "address": None}]  # country "unknown"
+    assert mouse["representatives"] == [
+        {"name": "Example Patent Group LLP", "country_code": None, "address": None}
+    ]  # country "unknown"
     assert mouse["priorities"] == [{"country_code": "JP", "number": "2021-012345", "date": D(2021, 6, 1)}]
     assert mouse["representation_uris"] == ["USD1010001-20240102-D00000.TIF", "USD1010001-20240102-D00001.TIF"]
     # third document (the second, kind B2, is skipped): a 35-series (Hague) design without assignees
     assert chair["st13"] == "US702022035512345"
     assert chair["international_registration"] == "DM/212345"  # hague-agreement-data
-    assert chair["applicants"] == [{"name": "Nordisk Stol A/S", "country_code": "DK", "address": "Aarhus"}]  # us-applicant
+    assert chair["applicants"] == [
+        {"name": "Nordisk Stol A/S", "country_code": "DK", "address": "Aarhus"}
+    ]  # us-applicant
     assert (chair["locarno_classes"], chair["locarno_edition"]) == (["06-01"], "13")
     assert chair["source_file"] == "ipg240102.xml"
 

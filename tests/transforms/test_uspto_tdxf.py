@@ -81,7 +81,11 @@ def test_real_sample_backfile_registration(tmp_path):
 def test_renewed_registration_with_a_new_owner(rows):
     r = rows["75123456"]
     assert r["st13"] == "US501996075123456"  # US 50 + <filing-date>1996... + serial padded
-    assert (r["application_date"], r["registration_number"], r["registration_date"]) == (D(1996, 4, 2), "2087654", D(1997, 8, 12))
+    assert (r["application_date"], r["registration_number"], r["registration_date"]) == (
+        D(1996, 4, 2),
+        "2087654",
+        D(1997, 8, 12),
+    )
     assert (r["status"], r["office_status"]) == ("Registered", "800")  # 800 REGISTERED AND RENEWED
     assert r["expiry_date"] == D(2027, 8, 12)  # <renewal-date>20170812 + 10 years (p. 15)
     assert r["publication_date"] == D(1997, 5, 20)  # <published-for-opposition-date>
@@ -92,10 +96,16 @@ def test_renewed_registration_with_a_new_owner(rows):
     assert r["nice_classes"] == [9, 42]
     assert r["goods_services"] == [  # GS0091, GS0421; the D10000 disclaimer is not goods
         {"class_number": 9, "language": "en", "text": "Computer software for route planning and marine navigation"},
-        {"class_number": 42, "language": "en", "text": "Computer services, namely, updating nautical charts for others"},
+        {
+            "class_number": 42,
+            "language": "en",
+            "text": "Computer services, namely, updating nautical charts for others",
+        },
     ]
     # party-type 10 (original applicant) and 40 (new owner after registration): the latter holds it
-    assert r["applicants"] == [{"name": "Blue Meridian Holdings LLC", "country_code": "US", "address": "500 Canal Street, Boston, MA, 02114"}]
+    assert r["applicants"] == [
+        {"name": "Blue Meridian Holdings LLC", "country_code": "US", "address": "500 Canal Street, Boston, MA, 02114"}
+    ]
     assert r["representatives"] == [{"name": "Margaret A. Holloway", "country_code": None, "address": None}]
     assert r["priorities"] == [] and r["international_registration"] is None
 
@@ -112,7 +122,13 @@ def test_madrid_extension_79_series(rows):
     assert r["nice_classes"] == [30, 32]
     assert [g["class_number"] for g in r["goods_services"]] == [30, 32]  # DM0000 and TR0000 left out
     # owners of party type 10 and 30 are the same company: the registrant (30) is kept
-    assert r["applicants"] == [{"name": "Sonnenfeld Getränke GmbH", "country_code": "DE", "address": "Hauptstraße 17, Freiburg im Breisgau, 79098"}]
+    assert r["applicants"] == [
+        {
+            "name": "Sonnenfeld Getränke GmbH",
+            "country_code": "DE",
+            "address": "Hauptstraße 17, Freiburg im Breisgau, 79098",
+        }
+    ]
     assert r["priorities"] == [{"country_code": "DE", "number": "302017123456", "date": D(2017, 10, 2)}]
     assert r["representatives"] == []
 
@@ -140,7 +156,13 @@ def test_abandoned_membership_mark(rows):
     assert r["mark_feature"] == "Figurative"  # 2T11: design only
     assert r["mark_text"] is None  # no <mark-identification>
     assert r["nice_classes"] == []  # <international-code>200 is collective membership, not Nice (p. 26)
-    assert r["goods_services"] == [{"class_number": None, "language": "en", "text": "Indicating membership in an association of amateur astronomers"}]
+    assert r["goods_services"] == [
+        {
+            "class_number": None,
+            "language": "en",
+            "text": "Indicating membership in an association of amateur astronomers",
+        }
+    ]
     # <nationality><state>CA is California (Table 2A), not Canada
     assert r["applicants"][0]["country_code"] == "US"
     assert r["vienna_codes"] == ["01.01.08", "01.09.01", "26.01.01"]
@@ -151,7 +173,9 @@ def test_pre_1973_registration_classes_goods_by_primary_code(rows):
     assert r["st13"] == "US501958072012345"
     assert r["nice_classes"] == [25]  # <international-code>025
     # GS0391 names US class 039, the <primary-code> of the classification whose Nice class is 025
-    assert r["goods_services"] == [{"class_number": 25, "language": "en", "text": "Men's and women's raincoats and oilskin jackets"}]
+    assert r["goods_services"] == [
+        {"class_number": 25, "language": "en", "text": "Men's and women's raincoats and oilskin jackets"}
+    ]
     assert r["expiry_date"] == D(2030, 7, 12)  # <renewal-date>20200712 + 10 years
     assert [a["name"] for a in r["applicants"]] == ["Coastal Apparel Group, Inc."]  # party-type 41 after 30
     # the madrid-international-filing-record (IR 1256789) is a request with this mark as its
@@ -220,4 +244,6 @@ def test_a_registration_never_renewed_runs_its_statutory_first_term(office_recor
     # <registration-date>19600712 and no renewal: 20 years under the Lanham Act
     assert variant(office_records, "72012345", **{"renewal-date": None})["expiry_date"] == D(1980, 7, 12)
     # registered from 1989-11-16 on: 10 years (15 U.S.C. 1058)
-    assert variant(office_records, "72012345", **{"renewal-date": None, "registration-date": "19950301"})["expiry_date"] == D(2005, 3, 1)
+    assert variant(office_records, "72012345", **{"renewal-date": None, "registration-date": "19950301"})[
+        "expiry_date"
+    ] == D(2005, 3, 1)

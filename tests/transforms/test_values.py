@@ -14,30 +14,47 @@ from transforms import values
         ("2000-05-09-04:00", dt.date(2000, 5, 9)),  # USPTO TSDR writes a zone offset
         ("2000-05-09T10:11:12Z", dt.date(2000, 5, 9)),
         ("20170104", dt.date(2017, 1, 4)),  # USPTO daily XML, KIPRIS, ST.32
-        ("", None), (None, None), ("   ", None),
+        ("", None),
+        (None, None),
+        ("   ", None),
         ("1900-01-01", None),  # IPAS's "no date"
-        ("2019-02-30", None), ("00000000", None), ("n/a", None),
+        ("2019-02-30", None),
+        ("00000000", None),
+        ("n/a", None),
     ],
 )
 def test_parse_date(text, expected):
     assert values.parse_date(text) == expected
 
 
-@pytest.mark.parametrize("text, expected", [("NL", "NL"), ("nl", "NL"), (" -", None), ("-", None), ("", None), ("XZ", None), ("EM", "EM"), ("WO", "WO")])
+@pytest.mark.parametrize(
+    "text, expected",
+    [("NL", "NL"), ("nl", "NL"), (" -", None), ("-", None), ("", None), ("XZ", None), ("EM", "EM"), ("WO", "WO")],
+)
 def test_country_code(text, expected):
     assert values.country_code(text) == expected
 
 
 @pytest.mark.parametrize(
     "text, expected",
-    [("26.04.01", "26.04.01"), ("26.4.1", "26.04.01"), ("260401", "26.04.01"), ("26-04-01", "26.04.01"), ("A", "A"),
-     ("24.13", "24.13"), ("26.2", "26.2")],  # two-level codes are not made into three levels
+    [
+        ("26.04.01", "26.04.01"),
+        ("26.4.1", "26.04.01"),
+        ("260401", "26.04.01"),
+        ("26-04-01", "26.04.01"),
+        ("A", "A"),
+        ("24.13", "24.13"),
+        ("26.2", "26.2"),
+    ],  # two-level codes are not made into three levels
 )
 def test_vienna_code(text, expected):
     assert values.vienna_code(text) == expected
 
 
-@pytest.mark.parametrize("text, expected", [("1402", "14-02"), ("14.02", "14-02"), ("14-02", "14-02"), ("2-05", "02-05"), ("14 02", "14-02"), ("xx", "xx")])
+@pytest.mark.parametrize(
+    "text, expected",
+    [("1402", "14-02"), ("14.02", "14-02"), ("14-02", "14-02"), ("2-05", "02-05"), ("14 02", "14-02"), ("xx", "xx")],
+)
 def test_locarno_class(text, expected):
     assert values.locarno_class(text) == expected
 
@@ -54,6 +71,8 @@ def test_clean_text_repairs_windows_1252_in_utf8_and_drops_placeholders():
     assert values.clean_text("") is None
 
 
-@pytest.mark.parametrize("text, expected", [("EN", "en"), ("kh", "km"), ("vn", "vi"), ("in", "id"), ("la", "la"), ("eng", None), ("", None)])
+@pytest.mark.parametrize(
+    "text, expected", [("EN", "en"), ("kh", "km"), ("vn", "vi"), ("in", "id"), ("la", "la"), ("eng", None), ("", None)]
+)
 def test_language(text, expected):
     assert values.language(text) == expected

@@ -25,8 +25,13 @@ from warehouse.publish import publish
 def run_at_once(*runs: tuple[list[str], dict]) -> list[subprocess.CompletedProcess]:
     """Start every `ipetl run` before waiting for any."""
     procs = [
-        subprocess.Popen([sys.executable, "-m", "ipetl.cli", "run", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True, env={**os.environ, "IPETL_CATALOG": "", "IPETL_DATA": "", **env})
+        subprocess.Popen(
+            [sys.executable, "-m", "ipetl.cli", "run", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "IPETL_CATALOG": "", "IPETL_DATA": "", **env},
+        )
         for args, env in runs
     ]
     results = []
@@ -51,7 +56,10 @@ def test_two_runs_on_one_home_at_once(mirror, home, lake):
     ok(run_at_once(args("altm"), args("altm")))  # the same collection and delivery
     assert query_lake(lake, home, "select st13 from trademarks where office = 'AL'") == [("AL50199600T001287",)]
     assert query_lake(lake, home, "select collection, name, count(*) from deliveries group by all order by 1") == [
-        ("altm", "altm.xml", 1), ("khtm", "khtm.xml", 1), ("latm", "test.xml", 1)]
+        ("altm", "altm.xml", 1),
+        ("khtm", "khtm.xml", 1),
+        ("latm", "test.xml", 1),
+    ]
 
 
 def _two_homes_share_one_lake(mirror, tmp_path, env: dict, lake):
@@ -103,7 +111,8 @@ def test_a_reader_during_publishes_sees_whole_snapshots(lake, home, tmp_path):
     try:
         while thread.is_alive() or not seen:
             for count, distinct, text in con.execute(
-                "select count(*), count(distinct mark_text), min(mark_text) from lake.trademarks").fetchall():
+                "select count(*), count(distinct mark_text), min(mark_text) from lake.trademarks"
+            ).fetchall():
                 assert (count, distinct) == (marks, 1), f"a mixture: {count} rows, {distinct} versions"
                 seen.add(text)
     finally:
@@ -134,6 +143,10 @@ def test_concurrent_runs_twenty_times_lose_nothing(mirror, tmp_path):
                 assert [f.result()[0] for f in futures] == [0, 0]
                 lake = lake_settings(home, environ={})
                 offices = sorted({c[:2].upper() for c in pair})
-                assert query_lake(lake, home, "select office, count(*) from trademarks group by 1 order by 1") == [(o, 1) for o in offices]
-                assert query_lake(lake, home, "select count(*), count(distinct collection) from deliveries") == [(len(offices), len(offices))]
+                assert query_lake(lake, home, "select office, count(*) from trademarks group by 1 order by 1") == [
+                    (o, 1) for o in offices
+                ]
+                assert query_lake(lake, home, "select count(*), count(distinct collection) from deliveries") == [
+                    (len(offices), len(offices))
+                ]
                 shutil.rmtree(home)

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from ipetl import pipeline
 from tests.conftest import query_lake
 from warehouse import lake as lakes
 
@@ -22,8 +21,12 @@ def run_cli(home, source, failpoint=None):
     env.pop("IPETL_FAILPOINT", None)
     if failpoint:
         env["IPETL_FAILPOINT"] = failpoint
-    return subprocess.run([sys.executable, "-m", "ipetl.cli", "run", "--source", str(source), "--home", str(home)],
-                          capture_output=True, text=True, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "ipetl.cli", "run", "--source", str(source), "--home", str(home)],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
 
 
 def offices(lake, home):
@@ -57,13 +60,20 @@ def test_killed_publish_keeps_the_previous_snapshot_and_recovers(failpoint, mirr
     assert run_cli(home, source).returncode == 0  # the next run completes the work
     assert offices(lake, home) == ["KH", "LA"]
     assert query_lake(lake, home, "select count(*) from trademarks") == [(2,)]
-    assert query_lake(lake, home, "select collection, name from deliveries order by 1") == [("khtm", "khtm.xml"), ("latm", "test.xml")]
+    assert query_lake(lake, home, "select collection, name from deliveries order by 1") == [
+        ("khtm", "khtm.xml"),
+        ("latm", "test.xml"),
+    ]
     lakes.vacuum(lake, keep=1)  # and what the crash left behind (files of no snapshot) is cleaned up
     assert offices(lake, home) == ["KH", "LA"]
     on_disk = {p.relative_to(home / "lake").as_posix() for p in (home / "lake").rglob("*.parquet")}
     con = lakes.connect(lake, read_only=True)
     try:
-        listed = {r[0] for t in lakes.ALL_TABLES for r in con.execute(f"select data_file from ducklake_list_files('lake', '{t}')").fetchall()}
+        listed = {
+            r[0]
+            for t in lakes.ALL_TABLES
+            for r in con.execute(f"select data_file from ducklake_list_files('lake', '{t}')").fetchall()
+        }
     finally:
         con.close()
     assert on_disk == {str(Path(f).relative_to(home / "lake")) for f in listed}

@@ -16,7 +16,7 @@ import pytest
 from ipetl import devservers
 from ipetl.pipeline import lake_settings
 from tests.conftest import query_lake
-from tests.warehouse.test_publish import JAN, FEB, A, B, C, record, stage, tombstone
+from tests.warehouse.test_publish import FEB, JAN, A, B, C, record, stage, tombstone
 from warehouse import catalog, extensions
 from warehouse import lake as lakes
 from warehouse.lake import LakeError, LakeSettings
@@ -28,7 +28,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def two_deliveries(lake, tmp_path):
     """Three marks in January; in February A is renamed and registered, B deleted."""
     publish(lake, stage(tmp_path, "d1", [record(A, "ALPHA", JAN), record(B, "BETA", JAN), record(C, "GAMMA", JAN)]))
-    publish(lake, stage(tmp_path, "d2", [record(A, "ALPHA v2", FEB, status="Registered")], tombstones=[tombstone(B, FEB)]))
+    publish(
+        lake, stage(tmp_path, "d2", [record(A, "ALPHA v2", FEB, status="Registered")], tombstones=[tombstone(B, FEB)])
+    )
 
 
 NEWEST = [(A, "ALPHA v2", "Registered"), (C, "GAMMA", "Pending")]
@@ -36,8 +38,13 @@ SQL = "select st13, mark_text, status from trademarks order by st13"
 
 
 def ipetl(*args, env=None, cwd=None):
-    return subprocess.run([sys.executable, "-m", "ipetl.cli", *args], capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "ipetl.cli", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        cwd=cwd,
+    )
 
 
 def test_a_moved_home_gives_the_same_answers_and_stores_no_absolute_path(lake, home, tmp_path):
@@ -48,7 +55,9 @@ def test_a_moved_home_gives_the_same_answers_and_stores_no_absolute_path(lake, h
     assert query_lake(lake_settings(moved, environ={}), moved, SQL) == NEWEST
     catalog_db = sqlite3.connect(moved / "lake.sqlite")
     tables = [r[0] for r in catalog_db.execute("select name from sqlite_master where type = 'table'")]
-    stored = [str(v) for t in tables for row in catalog_db.execute(f'select * from "{t}"') for v in row if isinstance(v, str)]
+    stored = [
+        str(v) for t in tables for row in catalog_db.execute(f'select * from "{t}"') for v in row if isinstance(v, str)
+    ]
     assert not [v for v in stored if str(tmp_path) in v or v.startswith("/")]
     assert ("data_path", "lake/") in catalog_db.execute("select key, value from ducklake_metadata").fetchall()
 
@@ -66,7 +75,9 @@ print(con.execute("SELECT st13, mark_text, status FROM lake.trademarks ORDER BY 
 def test_plain_duckdb_reads_the_lake_from_the_home_without_ipetl(lake, home, tmp_path):
     two_deliveries(lake, tmp_path)
     paths = ", ".join(repr(extensions.extension_path(n)) for n in ("ducklake", "sqlite_scanner"))
-    out = subprocess.run([sys.executable, "-c", READER.format(extensions=paths)], cwd=home, capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", READER.format(extensions=paths)], cwd=home, capture_output=True, text=True
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == repr(NEWEST)
 
@@ -75,7 +86,15 @@ def test_full_export_is_one_row_per_key_for_engines_without_ducklake(lake, home,
     import pandas as pd
 
     two_deliveries(lake, tmp_path)
-    out = ipetl("export", "--full", "--home", str(home), "-o", str(tmp_path / "exports"), env={"IPETL_CATALOG": "", "IPETL_DATA": ""})
+    out = ipetl(
+        "export",
+        "--full",
+        "--home",
+        str(home),
+        "-o",
+        str(tmp_path / "exports"),
+        env={"IPETL_CATALOG": "", "IPETL_DATA": ""},
+    )
     assert out.returncode == 0, out.stderr
     frame = pd.read_parquet(next((tmp_path / "exports").glob("full-*")) / "trademarks.parquet")
     assert list(frame[["st13", "mark_text", "status"]].itertuples(index=False, name=None)) == NEWEST
@@ -92,8 +111,15 @@ def test_lake_on_an_s3_server_read_from_another_directory(home, tmp_path, s3_ser
     shutil.copy(home / "lake.sqlite", other / "lake.sqlite")
     assert query_lake(replace(lake, catalog=str(other / "lake.sqlite")), other, SQL) == NEWEST
     # and through the command line, with the settings in the environment
-    out = ipetl("query", SQL, "--home", str(other), "--format", "csv",
-                env={**s3_server.env, "IPETL_CATALOG": str(other / "lake.sqlite"), "IPETL_DATA": f"{s3_server.url}lake-a/"})
+    out = ipetl(
+        "query",
+        SQL,
+        "--home",
+        str(other),
+        "--format",
+        "csv",
+        env={**s3_server.env, "IPETL_CATALOG": str(other / "lake.sqlite"), "IPETL_DATA": f"{s3_server.url}lake-a/"},
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines()[1:] == [f"{A},ALPHA v2,Registered", f"{C},GAMMA,Pending"]
 
@@ -113,12 +139,24 @@ def test_an_unreachable_catalog_is_one_line_and_nothing_is_published(mirror, hom
     out = ipetl("run", "--source", str(mirror), "--collection", "khtm", "--home", str(home), "--catalog", dsn)
     assert out.returncode == 3  # the run could not finish
     [line] = out.stderr.strip().splitlines()
-    assert line.startswith("ipetl: run stopped: cannot open the lake (catalog postgres:host=127.0.0.1") and f"port={port}" in line
+    assert (
+        line.startswith("ipetl: run stopped: cannot open the lake (catalog postgres:host=127.0.0.1")
+        and f"port={port}" in line
+    )
     assert line.endswith("the deliveries stay pending")
     assert "password=***" in line and "s3cret-pw" not in out.stderr + out.stdout
     assert "Traceback" not in out.stderr
     # the delivery stays pending: with the default lake it is published by the next run
-    again = ipetl("run", "--source", str(mirror), "--collection", "khtm", "--home", str(home), env={"IPETL_CATALOG": "", "IPETL_DATA": ""})
+    again = ipetl(
+        "run",
+        "--source",
+        str(mirror),
+        "--collection",
+        "khtm",
+        "--home",
+        str(home),
+        env={"IPETL_CATALOG": "", "IPETL_DATA": ""},
+    )
     assert again.returncode == 0, again.stderr
     assert query_lake(lake_settings(home, environ={}), home, "select st13 from trademarks") == [("KH50201500673426M",)]
 
@@ -130,13 +168,21 @@ def test_a_missing_bucket_is_one_line_and_the_last_snapshot_stays_readable(mirro
     out = ipetl("run", "--source", str(mirror), "--collection", "khtm", "--home", str(home), env=env)
     assert out.returncode == 3
     [line] = out.stderr.strip().splitlines()
-    assert "no-such-bucket" in line and "Traceback" not in out.stderr and s3_server.env["AWS_SECRET_ACCESS_KEY"] not in line
+    assert (
+        "no-such-bucket" in line
+        and "Traceback" not in out.stderr
+        and s3_server.env["AWS_SECRET_ACCESS_KEY"] not in line
+    )
     assert query_lake(lake, home, SQL) == NEWEST
 
 
 def test_an_unreachable_object_store_is_a_lake_error(home, tmp_path):
-    env = {"AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "secret-value", "AWS_REGION": "us-east-1",
-           "AWS_ENDPOINT_URL": f"http://127.0.0.1:{devservers.free_port()}"}
+    env = {
+        "AWS_ACCESS_KEY_ID": "k",
+        "AWS_SECRET_ACCESS_KEY": "secret-value",
+        "AWS_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{devservers.free_port()}",
+    }
     lake = lake_settings(home, data="s3://bucket/lake/", environ=env)
     with pytest.raises(LakeError) as caught:
         publish(lake, stage(tmp_path, "d1", [record(A, "ALPHA", JAN)]))

@@ -12,7 +12,8 @@ import pytest
 
 from tests.conftest import query_lake
 from transforms.schema import TOMBSTONES, TRADEMARKS, empty_record
-from warehouse import catalog, lake as lakes
+from warehouse import catalog
+from warehouse import lake as lakes
 from warehouse.lake import LakeError
 from warehouse.publish import Delivery, PublishOptions, PublishRefused, PublishRequest, StagedFile, publish
 
@@ -20,10 +21,18 @@ from warehouse.publish import Delivery, PublishOptions, PublishRefused, PublishR
 def record(st13: str, mark_text: str, delivered: dt.date, sequence: int = 0, **changes) -> dict:
     r = empty_record("trademarks")
     r.update(
-        st13=st13, office=st13[:2], collection=f"{st13[:2].lower()}tm", application_number=st13[-6:],
-        application_date=dt.date(2015, 1, 2), status="Pending", mark_feature="Word", mark_text=mark_text,
-        source_file=f"delivery-{delivered:%Y%m%d}.xml", delivery_date=delivered, delivery_sequence=sequence,
-        ingested_at=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc),
+        st13=st13,
+        office=st13[:2],
+        collection=f"{st13[:2].lower()}tm",
+        application_number=st13[-6:],
+        application_date=dt.date(2015, 1, 2),
+        status="Pending",
+        mark_feature="Word",
+        mark_text=mark_text,
+        source_file=f"delivery-{delivered:%Y%m%d}.xml",
+        delivery_date=delivered,
+        delivery_sequence=sequence,
+        ingested_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
     )
     r.update(changes)
     return r
@@ -38,15 +47,25 @@ def stage(tmp: Path, name: str, rows: list[dict], tombstones: list[dict] = ()) -
     if tombstones:
         path = tmp / f"{name}-tombstones.parquet"
         pq.write_table(pa.Table.from_pylist(list(tombstones), schema=TOMBSTONES), path)
-        request.staged.append(StagedFile(tombstones[0]["collection"], "trademarks", path, name, len(tombstones), tombstones=True))
+        request.staged.append(
+            StagedFile(tombstones[0]["collection"], "trademarks", path, name, len(tombstones), tombstones=True)
+        )
     request.deliveries.append(Delivery(request.collections[0], name, name, 1))
     return request
 
 
 def tombstone(st13: str, delivered: dt.date, reason: str = "626") -> dict:
-    return {"table_name": "trademarks", "st13": st13, "design_number": None, "collection": f"{st13[:2].lower()}tm",
-            "office": st13[:2], "reason": reason, "source_file": f"delivery-{delivered:%Y%m%d}.xml",
-            "delivery_date": delivered, "delivery_sequence": 0}
+    return {
+        "table_name": "trademarks",
+        "st13": st13,
+        "design_number": None,
+        "collection": f"{st13[:2].lower()}tm",
+        "office": st13[:2],
+        "reason": reason,
+        "source_file": f"delivery-{delivered:%Y%m%d}.xml",
+        "delivery_date": delivered,
+        "delivery_sequence": 0,
+    }
 
 
 def rows(lake, home: Path, sql: str = "select st13, mark_text, status from trademarks order by st13", snapshot=None):
@@ -100,9 +119,15 @@ def test_the_same_delivery_again_changes_nothing(lake, home, tmp_path):
 
 def test_a_collection_losing_too_much_is_refused_and_the_snapshot_kept(lake, home, tmp_path, monkeypatch):
     monkeypatch.setattr("warehouse.publish.MIN_RECORDS_FOR_DROP_RULE", 3)
-    before = publish(lake, stage(tmp_path, "d1", [record(A, "ALPHA", JAN), record(B, "BETA", JAN), record(C, "GAMMA", JAN)]))
+    before = publish(
+        lake, stage(tmp_path, "d1", [record(A, "ALPHA", JAN), record(B, "BETA", JAN), record(C, "GAMMA", JAN)])
+    )
     with pytest.raises(PublishRefused, match="ustm would drop from 3 to 1 records"):
-        publish(lake, stage(tmp_path, "d2", [], tombstones=[tombstone(A, FEB), tombstone(B, FEB)]), PublishOptions(max_row_drop_share=0.2))
+        publish(
+            lake,
+            stage(tmp_path, "d2", [], tombstones=[tombstone(A, FEB), tombstone(B, FEB)]),
+            PublishOptions(max_row_drop_share=0.2),
+        )
     con = lakes.connect(lake, read_only=True)
     try:
         assert lakes.current_snapshot(con) == before.snapshot_id
@@ -125,14 +150,25 @@ def test_older_snapshots_stay_queryable_until_vacuumed(lake, home, tmp_path):
 
 def test_vacuum_merges_many_small_files(lake, home, tmp_path):
     for day in range(1, 8):
-        publish(lake, stage(tmp_path, f"d{day}", [record(A, f"ALPHA {day}", dt.date(2026, 1, day)),
-                                                   record(f"US5020150000{day:04d}9B", "X", dt.date(2026, 1, day))]))
+        publish(
+            lake,
+            stage(
+                tmp_path,
+                f"d{day}",
+                [
+                    record(A, f"ALPHA {day}", dt.date(2026, 1, day)),
+                    record(f"US5020150000{day:04d}9B", "X", dt.date(2026, 1, day)),
+                ],
+            ),
+        )
+
     def data_files():
         con = lakes.connect(lake, read_only=True)
         try:
             return con.execute("select count(*) from ducklake_list_files('lake', 'trademarks')").fetchone()[0]
         finally:
             con.close()
+
     assert data_files() == 7
     lakes.vacuum(lake, keep=1)
     assert data_files() == 1
@@ -147,7 +183,9 @@ def test_export_since_a_snapshot_holds_exactly_the_changes(lake, home, tmp_path)
 
     from warehouse.export import export_changes, export_full
 
-    first = publish(lake, stage(tmp_path, "d1", [record(A, "ALPHA", JAN), record(B, "BETA", JAN), record(C, "GAMMA", JAN)]))
+    first = publish(
+        lake, stage(tmp_path, "d1", [record(A, "ALPHA", JAN), record(B, "BETA", JAN), record(C, "GAMMA", JAN)])
+    )
     second = publish(lake, stage(tmp_path, "d2", [record(A, "ALPHA v2", FEB)], tombstones=[tombstone(B, FEB)]))
     manifest = export_changes(lake, first.snapshot_id, tmp_path / "out", jsonl=True)
     out = Path(manifest["directory"])
@@ -164,7 +202,11 @@ def test_export_since_a_snapshot_holds_exactly_the_changes(lake, home, tmp_path)
     everything = export_changes(lake, 0, tmp_path / "all")
     assert {f["name"]: f["rows"] for f in everything["files"]}["trademarks.parquet"] == 2
     nothing = export_changes(lake, second.snapshot_id, tmp_path / "none")
-    assert {f["name"]: f["rows"] for f in nothing["files"]} == {"trademarks.parquet": 0, "designs.parquet": 0, "deleted.parquet": 0}
+    assert {f["name"]: f["rows"] for f in nothing["files"]} == {
+        "trademarks.parquet": 0,
+        "designs.parquet": 0,
+        "deleted.parquet": 0,
+    }
     # the whole current snapshot as plain Parquet: one row per key, readable by any engine
     full = Path(export_full(lake, tmp_path / "full")["directory"])
     plain = pq.read_table(full / "trademarks.parquet").to_pylist()

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from warehouse.search_keys import (
-    deletion_keys, latin_forms, loose_form, max_edits, phonetic_keys, plural_variants, script_of,
+    deletion_keys,
+    latin_forms,
+    loose_form,
+    max_edits,
+    phonetic_keys,
+    plural_variants,
+    script_of,
 )
 
 
@@ -43,7 +49,17 @@ def test_plural_variants():
 
 def test_script_of():
     assert [script_of(t) for t in ["Sonya", "Соня", "삼성", "コカ", "東京", "ไทย", "שלום", "سلام", "Νίκη", "2024"]] == [
-        "Latin", "Cyrillic", "Hangul", "Kana", "Han", "Thai", "Hebrew", "Arabic", "Greek", ""]
+        "Latin",
+        "Cyrillic",
+        "Hangul",
+        "Kana",
+        "Han",
+        "Thai",
+        "Hebrew",
+        "Arabic",
+        "Greek",
+        "",
+    ]
 
 
 def test_phonetic_keys_double_metaphone_with_l_and_r_merged():

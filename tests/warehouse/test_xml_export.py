@@ -27,8 +27,8 @@ from transforms.rules import ST66_FEATURE, CollectionRules
 from transforms.schema import empty_record
 from transforms.st13 import ST13Rule
 from transforms.values import ST3_CODES
-from warehouse import xml_export
 from warehouse import lake as lakes
+from warehouse import xml_export
 from warehouse.catalog import open_catalog
 from warehouse.xml_export import export_xml, write_st66, write_st86
 
@@ -112,16 +112,27 @@ def test_st66_export_of_published_records_validates_against_the_st66_schema(publ
     # <TransactionCode>Madrid Designated</TransactionCode>: the record designates IR 673426
     assert kh.findtext(f"{TM}InternationalMarkKey/{TM}Identifier") == "673426"
     verbal = kh.find(f"{TM}WordMarkSpecification/{TM}MarkVerbalElementText")
-    assert (verbal.text, verbal.get("languageCode")) == ("ZomaJet", "en")  # <wo:MarkVerbalElementText languageCode="en">
+    assert (verbal.text, verbal.get("languageCode")) == (
+        "ZomaJet",
+        "en",
+    )  # <wo:MarkVerbalElementText languageCode="en">
     [description] = kh.iter(f"{TM}ClassDescription")
     assert description.findtext(f"{TM}ClassNumber") == "10"
     goods = description.find(f"{TM}GoodsServicesDescription")
-    assert goods.get("languageCode") == "en" and goods.text.startswith("Surgical, medical, dental and veterinary apparatus")
+    assert goods.get("languageCode") == "en" and goods.text.startswith(
+        "Surgical, medical, dental and veterinary apparatus"
+    )
     assert kh.findtext(f"{TM}PublicationDetails/{TM}Publication/{TM}PublicationDate") == "2016-07-29"
     applicant = kh.find(f"{TM}ApplicantDetails/{TM}Applicant/{TM}ApplicantAddressBook/{TM}FormattedNameAddress")
-    assert applicant.findtext(f"{TM}Name/{TM}FreeFormatName/{TM}FreeFormatNameDetails/{TM}FreeFormatNameLine") == "Ferring B.V."
+    assert (
+        applicant.findtext(f"{TM}Name/{TM}FreeFormatName/{TM}FreeFormatNameDetails/{TM}FreeFormatNameLine")
+        == "Ferring B.V."
+    )
     assert applicant.findtext(f"{TM}Address/{TM}AddressCountryCode") == "NL"
-    assert applicant.findtext(f"{TM}Address/{TM}FreeFormatAddress/{TM}FreeFormatAddressLine") == "Polarisavenue 144 NL-2132 JX Hoofddorp"
+    assert (
+        applicant.findtext(f"{TM}Address/{TM}FreeFormatAddress/{TM}FreeFormatAddressLine")
+        == "Polarisavenue 144 NL-2132 JX Hoofddorp"
+    )
     assert "Novagraaf Nederland BV" in "".join(kh.find(f"{TM}RepresentativeDetails").itertext())
 
     # samples/mirror/mytm/mytm.xml: <Priority><PriorityCountryCode>US ... 85651317 ... 2012-06-13
@@ -151,7 +162,10 @@ def test_st66_export_filtered_and_st86_export_of_no_designs(published, snapshot,
     designs = parse(str(export_xml(pipeline.lake_settings(published), "st86", tmp_path)))
     assert designs.getroot().tag == f"{DS}Transaction"
     assert designs.find(f".//{DS}TransactionData") is not None and designs.find(f".//{DS}DesignApplication") is None
-    assert sorted(p.name for p in tmp_path.iterdir()) == [f"designs-st86-{snapshot:08d}.xml", f"trademarks-st66-{snapshot:08d}.xml"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        f"designs-st86-{snapshot:08d}.xml",
+        f"trademarks-st66-{snapshot:08d}.xml",
+    ]
 
 
 def test_st66_export_reads_back_to_the_published_records(published, tmp_path):
@@ -223,7 +237,10 @@ def test_st66_values_the_schema_constrains_are_valid_or_left_out(st66_schema):
 
 def test_st66_code_lists_and_status_values_match_the_schema():
     assert ST3_CODES - set(enumeration("WIPOST3CodeType-V2007.xsd", "WIPOST3CodeType")) == xml_export._NOT_ST66_ST3
-    assert ST3_CODES - set(enumeration("ISOCountryCodeType-V2006.xsd", "ISOCountryCodeType")) == xml_export._NOT_ST66_ADDRESS_COUNTRIES
+    assert (
+        ST3_CODES - set(enumeration("ISOCountryCodeType-V2006.xsd", "ISOCountryCodeType"))
+        == xml_export._NOT_ST66_ADDRESS_COUNTRIES
+    )
     assert list(xml_export.MARK_CURRENT_STATUS_CODES) == enumeration("st66.xsd", "MarkCurrentStatusCodeType")
     codes = xml_export.ST66_STATUS_CODES
     assert codes.code("Registered", "Registered", "1") == "Registration published"
@@ -231,7 +248,9 @@ def test_st66_code_lists_and_status_values_match_the_schema():
     assert codes.code("Pending", "Published", None) == "Application published"
     assert codes.code("Ended", "Withdrawn", None) == "Application withdrawn"
     assert codes.code("Ended", "Surrendered", "7") == "Registration surrendered"
-    assert codes.code("Ended", "Suspended", "7") == "Registration cancelled"  # no ST.66 word for it: registered, so cancelled
+    assert (
+        codes.code("Ended", "Suspended", "7") == "Registration cancelled"
+    )  # no ST.66 word for it: registered, so cancelled
     assert codes.code("Ended", "Suspended", None) == "Application withdrawn"
     # an office table filing "Published" as Registered: the category wins over the word
     assert codes.code("Registered", "Published", "7") == "Registration published"
@@ -317,7 +336,12 @@ def design(**values) -> dict:
     return record
 
 
-BOTTLE = dict(st13="KH702022000000245", application_number="KH/D/2022/000245", application_date=D(2022, 3, 9), designated_countries=["KH"])
+BOTTLE = dict(
+    st13="KH702022000000245",
+    application_number="KH/D/2022/000245",
+    application_date=D(2022, 3, 9),
+    designated_countries=["KH"],
+)
 DESIGNS = [
     design(
         **BOTTLE,
@@ -333,9 +357,13 @@ DESIGNS = [
         product_indication_language="en",
         locarno_classes=["09-01"],
         locarno_edition="13",
-        applicants=[{"name": "Angkor Beverages Co., Ltd.", "country_code": "KH", "address": "No. 12, Street 271, Phnom Penh"}],
+        applicants=[
+            {"name": "Angkor Beverages Co., Ltd.", "country_code": "KH", "address": "No. 12, Street 271, Phnom Penh"}
+        ],
         designers=[{"name": "SOK Dara", "country_code": "KH", "address": "Siem Reap"}],
-        representatives=[{"name": "Mekong IP Law Office", "country_code": "KH", "address": "No. 5, Preah Norodom Blvd, Phnom Penh"}],
+        representatives=[
+            {"name": "Mekong IP Law Office", "country_code": "KH", "address": "No. 5, Preah Norodom Blvd, Phnom Penh"}
+        ],
         priorities=[{"country_code": "TH", "number": "2101001234", "date": D(2021, 10, 1)}],
         representation_uris=["KHD2022000245-1.jpg"],
     ),
@@ -349,7 +377,9 @@ DESIGNS = [
         product_indication_language="en",
         locarno_classes=["09-07"],
         locarno_edition="13",
-        applicants=[{"name": "Angkor Beverages Co., Ltd.", "country_code": "KH", "address": "No. 12, Street 271, Phnom Penh"}],
+        applicants=[
+            {"name": "Angkor Beverages Co., Ltd.", "country_code": "KH", "address": "No. 12, Street 271, Phnom Penh"}
+        ],
     ),
     design(
         st13="KH702023000000512",
@@ -372,12 +402,22 @@ def test_st86_export_groups_designs_by_application_on_the_mapping_tables_paths()
     assert write_st86(DESIGNS, out) == 2
     root = parse(io.BytesIO(out.getvalue())).getroot()
     applications = list(root.iter(f"{DS}DesignApplication"))
-    assert [a.findtext(f"{DS}DesignApplicationNumber") for a in applications] == ["KH/D/2022/000245", "KH/D/2023/000512"]
-    assert [[d.findtext(f"{DS}DesignIdentifier") for d in a.iter(f"{DS}Design")] for a in applications] == [["1", "2"], ["1"]]
+    assert [a.findtext(f"{DS}DesignApplicationNumber") for a in applications] == [
+        "KH/D/2022/000245",
+        "KH/D/2023/000512",
+    ]
+    assert [[d.findtext(f"{DS}DesignIdentifier") for d in a.iter(f"{DS}Design")] for a in applications] == [
+        ["1", "2"],
+        ["1"],
+    ]
     first = applications[0].find(f"{DS}DesignDetails/{DS}Design")
     assert first.findtext(f"{DS}DesignTitle") == "Bottle" and first.find(f"{DS}DesignTitle").get("languageCode") == "en"
     assert [c.text for c in first.iter(f"{DS}ClassNumber")] == ["09-01"]
-    assert [d.findtext(f"{DS}DesignCurrentStatusCode") for d in root.iter(f"{DS}Design")] == ["Registered", "Withdrawn", "Filed"]
+    assert [d.findtext(f"{DS}DesignCurrentStatusCode") for d in root.iter(f"{DS}Design")] == [
+        "Registered",
+        "Withdrawn",
+        "Filed",
+    ]
 
     types, codes = mapping_table()
     bases: dict[str, list[str]] = {}  # named complex type → the paths spelling out its content
@@ -398,27 +438,40 @@ def test_st86_export_groups_designs_by_application_on_the_mapping_tables_paths()
         design_ + "IndicationProductDetails/IndicationProduct/ClassificationKindCode",
         design_ + "IndicationProductDetails/IndicationProduct/ClassDescriptionDetails/ClassDescription/ClassNumber",
         design_ + "DesignRepresentationSheetDetails/DesignRepresentationSheet/RepresentationSheetFilename",
-        *(design_ + f"{r}Details/{r}/{r}AddressBook/FormattedNameAddress/Address/AddressCountryCode" for r in ("Applicant", "Designer", "Representative")),
+        *(
+            design_ + f"{r}Details/{r}/{r}AddressBook/FormattedNameAddress/Address/AddressCountryCode"
+            for r in ("Applicant", "Designer", "Representative")
+        ),
     }
     assert outside <= tree_paths("khid") | tree_paths("sgid")
-    assert {p for p in paths if p.endswith("/@languageCode")} and all(in_table(p, types, bases) for p in paths if "@" in p)
+    assert {p for p in paths if p.endswith("/@languageCode")} and all(
+        in_table(p, types, bases) for p in paths if "@" in p
+    )
 
     # children in the table's order (its rows follow the schema's sequences)
     design_rows = "Transaction/DesignTransactionBody/TransactionContentDetails/TransactionData/DesignDetails/Design/"
-    order = [t[len(design_rows):].split("/")[0] for t in types if t.startswith(design_rows)]
+    order = [t[len(design_rows) :].split("/")[0] for t in types if t.startswith(design_rows)]
     for elem in root.iter(f"{DS}Design"):
         positions = [order.index(local(c.tag)) for c in elem]
         assert positions == sorted(positions), [local(c.tag) for c in elem]
 
     assert root.findtext(f".//{DS}TransactionCode") in codes["TransactionCode"]
-    assert {d.findtext(f"{DS}DesignCurrentStatusCode") for d in root.iter(f"{DS}Design")} <= set(codes["DesignCurrentStatusCode"])
-    assert set(xml_export.ST86_STATUS_CODES.words.values()) | set(xml_export.ST86_STATUS_CODES.categories.values()) <= set(codes["DesignCurrentStatusCode"])
+    assert {d.findtext(f"{DS}DesignCurrentStatusCode") for d in root.iter(f"{DS}Design")} <= set(
+        codes["DesignCurrentStatusCode"]
+    )
+    assert set(xml_export.ST86_STATUS_CODES.words.values()) | set(
+        xml_export.ST86_STATUS_CODES.categories.values()
+    ) <= set(codes["DesignCurrentStatusCode"])
 
 
 def test_st86_export_reads_back_to_the_records():
     out = io.BytesIO()
     write_st86(DESIGNS, out)
-    rows = [row for record in st86_connector.iter_office_records(io.BytesIO(out.getvalue())) for row in st86_transform.to_canonical(record, KHID)]
+    rows = [
+        row
+        for record in st86_connector.iter_office_records(io.BytesIO(out.getvalue()))
+        for row in st86_transform.to_canonical(record, KHID)
+    ]
     assert [{k: v for k, v in r.items() if k not in NOT_EXPORTED} for r in rows] == [
         {k: v for k, v in r.items() if k not in NOT_EXPORTED} for r in DESIGNS
     ]
