@@ -73,7 +73,7 @@ def rows(lake, home: Path, sql: str = "select st13, mark_text, status from trade
     return query_lake(lake, home, sql, snapshot)
 
 
-A, B, C = "US50201500000001A", "US50201500000002A", "US50201500000003A"
+A, B, C, D = "US50201500000001A", "US50201500000002A", "US50201500000003A", "US50201500000004A"
 JAN, FEB, MAR = dt.date(2026, 1, 5), dt.date(2026, 2, 5), dt.date(2026, 3, 5)
 
 
@@ -134,6 +134,17 @@ def test_a_collection_losing_too_much_is_refused_and_the_snapshot_kept(lake, hom
     finally:
         con.close()
     assert [r[0] for r in rows(lake, home)] == [A, B, C]
+
+
+def test_the_drop_share_counts_records_added_by_the_same_delivery(lake, home, tmp_path, monkeypatch):
+    # 3 records; a delivery adds D and deletes A and B: 3 before, 2 after, 2 of 3 removed (67%)
+    monkeypatch.setattr("warehouse.publish.MIN_RECORDS_FOR_DROP_RULE", 3)
+    publish(lake, stage(tmp_path, "d1", [record(A, "ALPHA", JAN), record(B, "BETA", JAN), record(C, "GAMMA", JAN)]))
+    d2 = stage(tmp_path, "d2", [record(D, "DELTA", FEB)], tombstones=[tombstone(A, FEB), tombstone(B, FEB)])
+    with pytest.raises(PublishRefused, match="ustm would drop from 3 to 2 records, more than 50%"):
+        publish(lake, d2, PublishOptions(max_row_drop_share=0.5))
+    publish(lake, d2, PublishOptions(max_row_drop_share=0.7))
+    assert [r[0] for r in rows(lake, home)] == [C, D]
 
 
 def test_older_snapshots_stay_queryable_until_vacuumed(lake, home, tmp_path):
