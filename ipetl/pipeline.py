@@ -321,7 +321,7 @@ def normalize_delivery(
         )
     else:
         try:
-            result = normalize_file(path, collection.fmt, collection.rules(), spool, ingested_at=now)
+            result = normalize_file(path, collection.fmt, collection.rules(), spool, ingested_at=now, today=now.date())
         except ResourceError:
             count_attempt(home, collection.id, path.name, -1)  # not the delivery's doing
             raise
@@ -534,7 +534,12 @@ class _Parts:
                 r.discard()
             results = [
                 normalize_file(
-                    self.path, self.collection.fmt, self.collection.rules(), self.spool, ingested_at=self.now
+                    self.path,
+                    self.collection.fmt,
+                    self.collection.rules(),
+                    self.spool,
+                    ingested_at=self.now,
+                    today=self.now.date(),
                 )
             ]
         else:
@@ -547,7 +552,7 @@ class _Parts:
 
 def _normalize_part(collection_id: str, part: Path, spool: Path, now: dt.datetime) -> FileResult:
     collection = COLLECTIONS[collection_id]
-    return normalize_file(part, collection.fmt, collection.rules(), spool, ingested_at=now)
+    return normalize_file(part, collection.fmt, collection.rules(), spool, ingested_at=now, today=now.date())
 
 
 def _with_delivery(batch: pa.RecordBatch, date: dt.date, sequence: int) -> pa.RecordBatch:

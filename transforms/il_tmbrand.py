@@ -18,6 +18,8 @@ have no place in the contract and are not mapped.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from connectors import il_tmbrand as connector
 from transforms.rules import CollectionRules
 from transforms.schema import empty_record
@@ -78,7 +80,7 @@ def _mark_feature(has_text: bool, has_image: bool, has_figurative_codes: bool) -
     return "Figurative" if has_image or has_figurative_codes else "Undefined"
 
 
-def to_canonical(record: dict, rules: CollectionRules) -> dict:
+def to_canonical(record: dict, rules: CollectionRules, today: dt.date) -> dict:
     """Map one TMBRAND record; raises ST13Error when no record key can be built."""
     out = empty_record("trademarks")
     application_number = clean_text(record.get("OFFICENUMBER"))

@@ -2,12 +2,12 @@
 → canonical trademark record.
 
 What the API does not give stays null: applicant countries and addresses, the status date,
-the mark feature unless Vienna
-codes show a figurative element. The kind comes from the right code that begins the
-application number (40 trademark, 41 service mark, 45 both), looked up in the collection's
-table. The expiry date, which the search service does not give, follows from the Korean
-Trademark Act (art. 83): a right lasts 10 years from registration and each renewal adds 10, so a
-mark KIPO calls registered is in the 10-year term that contains today. Goods: the designated terms of a class, in KIPO's order, joined with "; ", one row per
+the mark feature unless Vienna codes show a figurative element. The kind comes from the right
+code that begins the application number (40 trademark, 41 service mark, 45 both), looked up in
+the collection's table. The expiry date, which the search service does not give, follows from
+the Korean Trademark Act (art. 83): a right lasts 10 years from registration and each renewal
+adds 10, so a mark KIPO calls registered is in the 10-year term that contains the caller's
+`today`. Goods: the designated terms of a class, in KIPO's order, joined with "; ", one row per
 class and language (`ko` from the Hangul names, `en` from the English ones).
 """
 
@@ -60,14 +60,14 @@ def _named(value: str | None) -> list[dict]:
     return [{"name": name, "country_code": None, "address": None}] if name else []
 
 
-def _current_term_end(registration_date: dt.date) -> dt.date:
+def _current_term_end(registration_date: dt.date, today: dt.date) -> dt.date:
     years = 10
-    while add_years(registration_date, years) <= dt.date.today():
+    while add_years(registration_date, years) <= today:
         years += 10
     return add_years(registration_date, years)
 
 
-def to_canonical(record: dict, rules: CollectionRules) -> dict:
+def to_canonical(record: dict, rules: CollectionRules, today: dt.date) -> dict:
     """Map one joined record; raises ST13Error when no record key can be built."""
     out = empty_record("trademarks")
     application_number = clean_text(record.get("ApplicationNumber"))
@@ -80,7 +80,7 @@ def to_canonical(record: dict, rules: CollectionRules) -> dict:
     if status == "Expired" and registration_number is None and registration_date is None:
         status = "Ended"  # extinguished before it was ever registered: it ended, it did not expire
 
-    expiry_date = _current_term_end(registration_date) if status == "Registered" and registration_date else None
+    expiry_date = _current_term_end(registration_date, today) if status == "Registered" and registration_date else None
     classes, goods = _goods(record["goods"])
     classes += [nice_class(c) for c in _listed(record.get("GoodClassificationCode"))]
     vienna = sorted_unique(vienna_code(c) for c in _listed(record.get("ViennaCode")))

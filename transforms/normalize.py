@@ -126,14 +126,21 @@ def normalize_file(
     rules: CollectionRules,
     spool_dir: str | os.PathLike,
     ingested_at: dt.datetime | None = None,
+    today: dt.date | None = None,
 ) -> FileResult:
-    """Parse and map one delivery file (plain, .gz, .zip, .tar) into a spool of canonical rows."""
-    with _fewer_collections():
-        return _normalize_file(path, fmt, rules, spool_dir, ingested_at)
+    """Parse and map one delivery file (plain, .gz, .zip, .tar) into a spool of canonical rows.
 
-
-def _normalize_file(path, fmt: Format, rules: CollectionRules, spool_dir, ingested_at) -> FileResult:
+    The clock is read here, by the caller, not by the transforms: records are stamped
+    `ingested_at` (default now) and mapped as of `today` (default the date of `ingested_at`).
+    """
     ingested_at = ingested_at or dt.datetime.now(dt.UTC)
+    with _fewer_collections():
+        return _normalize_file(path, fmt, rules, spool_dir, ingested_at, today or ingested_at.date())
+
+
+def _normalize_file(
+    path, fmt: Format, rules: CollectionRules, spool_dir, ingested_at: dt.datetime, today: dt.date
+) -> FileResult:
     schema = TABLES[fmt.table]
     result = FileResult(path=str(path), table=fmt.table)
     fd, spool = tempfile.mkstemp(suffix=".arrow", dir=spool_dir)
@@ -145,7 +152,7 @@ def _normalize_file(path, fmt: Format, rules: CollectionRules, spool_dir, ingest
             for member_name, office_record in _office_records(path, fmt, result.checksums):
                 try:
                     with collecting_invalid() as invalid:
-                        mapped = fmt.to_canonical(office_record, rules)
+                        mapped = fmt.to_canonical(office_record, rules, today)
                 except ST13Error as exc:
                     result.quarantined.append(
                         quarantine_row(rules, member_name, None, "st13.buildable", exc.number, str(exc), ingested_at)

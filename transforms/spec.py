@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO
@@ -18,12 +19,13 @@ class Format:
     `read_delivery` instead: it gets every member of the delivery as (name, stream) pairs and
     yields (member name, office record); each stream can be read only until the next member is
     asked for. `to_canonical` returns one canonical record, or a list
-    (an application holding several designs gives one row per design).
+    (an application holding several designs gives one row per design); it gets the date to map
+    as of from its caller (a term of protection is running or has run out), never from the clock.
     """
 
     name: str
     table: str  # "trademarks" or "designs"
-    to_canonical: Callable[[dict, CollectionRules], dict | list[dict]]
+    to_canonical: Callable[[dict, CollectionRules, dt.date], dict | list[dict]]
     description: str
     read: Callable[[IO[bytes]], Iterator[dict]] | None = None
     read_delivery: Callable[[Iterable[tuple[str, IO[bytes]]]], Iterator[tuple[str, dict]]] | None = None

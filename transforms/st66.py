@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from connectors import st66 as connector
 from transforms.rules import DELETE, CollectionRules
 from transforms.schema import empty_record
@@ -83,7 +85,7 @@ def _is_madrid(record: dict) -> bool:
     )
 
 
-def to_canonical(record: dict, rules: CollectionRules) -> dict:
+def to_canonical(record: dict, rules: CollectionRules, today: dt.date) -> dict:
     """Map one office record; raises ST13Error when no record key can be built.
 
     A deletion notice of a differential delivery (`operationCode="Delete"`) gives a record of

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from connectors import st86 as connector
 from transforms.rules import CollectionRules
 from transforms.schema import empty_record
@@ -121,7 +123,7 @@ def rows_per_design(record: dict, rules: CollectionRules, filing_date: str, desi
     return [design_row(record, design, position, rules, st13) for position, design in enumerate(record["designs"], 1)]
 
 
-def to_canonical(record: dict, rules: CollectionRules) -> list[dict]:
+def to_canonical(record: dict, rules: CollectionRules, today: dt.date) -> list[dict]:
     return rows_per_design(record, rules, "DesignApplicationDate", _design_row)
 
 

@@ -3,6 +3,8 @@ Design of the application."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from connectors import st96_design as connector
 from transforms.rules import CollectionRules
 from transforms.schema import empty_record
@@ -65,7 +67,7 @@ def _design_row(record: dict, design: dict, position: int, rules: CollectionRule
     return out
 
 
-def to_canonical(record: dict, rules: CollectionRules) -> list[dict]:
+def to_canonical(record: dict, rules: CollectionRules, today: dt.date) -> list[dict]:
     """One row per Design of the DesignBag."""
     return rows_per_design(record, rules, "ApplicationDate", _design_row)
 

@@ -3,7 +3,7 @@
 A US design patent claims one design: one row, design_number `1`. The grant is the first
 publication of a US design, so publication_date is the grant date. The grant XML carries no
 status: the patent is Registered until its term (us-term-of-grant / B474, in years from grant)
-has run, then Expired.
+has run by the caller's `today`, then Expired.
 """
 
 from __future__ import annotations
@@ -37,14 +37,14 @@ def _term_years(record: dict, application_date: dt.date | None) -> int:
     return 15 if application_date and application_date >= TERM_CHANGE else 14
 
 
-def to_canonical(record: dict, rules: CollectionRules) -> dict:
+def to_canonical(record: dict, rules: CollectionRules, today: dt.date) -> dict:
     """Map one design grant; raises ST13Error when no record key can be built."""
     out = empty_record("designs")
     application_number = clean_text(record.get("ApplicationNumber"))
     application_date = parse_date(record.get("ApplicationDate"))
     grant_date = parse_date(record.get("GrantDate"))
     expiry_date = grant_date + relativedelta(years=_term_years(record, application_date)) if grant_date else None
-    expired = expiry_date is not None and expiry_date < dt.date.today()
+    expired = expiry_date is not None and expiry_date < today
     title = clean_text(record.get("Title"))
     out.update(
         # design application numbers are series code + serial (29/116,510 → 29116510): both are

@@ -220,7 +220,7 @@ def _kinds(header: dict) -> list[str]:
     return list(dict.fromkeys(kinds)) if kinds else ["Individual"]
 
 
-def to_canonical(record: dict, rules: CollectionRules) -> dict:
+def to_canonical(record: dict, rules: CollectionRules, today: dt.date) -> dict:
     """Map one case-file; raises ST13Error when it has no serial number."""
     out = _new_record()
     header = record["header"]

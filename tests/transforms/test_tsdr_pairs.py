@@ -232,5 +232,5 @@ def test_uspto_codes_outside_the_status_categories(code, status):
     Other, which is no status category; a code it lacks is Unknown."""
     [record] = st66.FORMAT.read((TSDR / "rn2178784-ST66.xml").open("rb"))
     record["MarkCurrentStatusCode"] = code
-    r = st66.to_canonical(record, USTM_TSDR.rules())
+    r = st66.to_canonical(record, USTM_TSDR.rules(), D(2026, 1, 1))
     assert (r["status"], r["office_status"]) == (status, code)

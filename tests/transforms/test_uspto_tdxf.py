@@ -48,7 +48,7 @@ def variant(office_records, serial: str, **header) -> dict:
     """A fixture record with some header elements rewritten, mapped."""
     record = copy.deepcopy(office_records[serial])
     record["header"].update(header)
-    return to_canonical(record, RULES)
+    return to_canonical(record, RULES, D(2026, 1, 1))
 
 
 def test_collection_declaration():
@@ -237,7 +237,7 @@ def test_certification_mark(office_records):
 def test_owner_country_codes(office_records, nationality, country):
     record = copy.deepcopy(office_records["78901234"])
     record["owners"][0]["nationality"] = nationality
-    assert to_canonical(record, RULES)["applicants"][0]["country_code"] == country
+    assert to_canonical(record, RULES, D(2026, 1, 1))["applicants"][0]["country_code"] == country
 
 
 def test_a_registration_never_renewed_runs_its_statutory_first_term(office_records):
