@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from transforms.normalize import quarantine_row
 from transforms.rules import CollectionRules
-from transforms.schema import KEYS
+from transforms.schema import KEYS, KINDS
 from transforms.values import ST3_CODES
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -32,7 +32,6 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 SUITES = resources.files("expectations") / "suites"
 MAX_QUARANTINE_SHARE = float(os.environ.get("IPETL_MAX_QUARANTINE_SHARE", "0.5"))
 MIN_BATCH_FOR_SHARE_RULE = 20  # a share of a handful of records says nothing
-KINDS = ("Individual", "Collective", "Certificate", "Defensive", "Membership", "Slogan", "Other")
 
 # Dates go to the frame as days since 1970-01-01: numeric comparisons are vectorized in pandas,
 # datetime ones are not (5x slower on a 1M-row batch). _failing_value turns them back into dates.

@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 
 from connectors import il_tmbrand as connector
-from transforms.rules import CollectionRules
+from transforms.rules import CollectionRules, ended_if_never_registered
 from transforms.schema import empty_record
 from transforms.spec import Format
 from transforms.values import (
@@ -99,10 +99,8 @@ def to_canonical(record: dict, rules: CollectionRules, today: dt.date) -> dict:
         return [date for category, date, _ in events if category in categories and date]
 
     office_status = clean_text(record.get("STATUS"))
-    status = rules.lookup("status", office_status) or "Unknown"
     registration_date = parse_date(record.get("REGISTRATIONDATE")) or min(event_dates({"Registered"}), default=None)
-    if status == "Expired" and registration_date is None:
-        status = "Ended"  # removed before it was ever registered: it ended, it did not expire
+    status = ended_if_never_registered(rules.status_category(office_status), registered=registration_date is not None)
     registered = registration_date is not None or status in ("Registered", "Expired")
     registration_number = application_number if registered and rules.registration_number_is_application_number else None
     status_date = max(event_dates(_CLOSED if status in _CLOSED else {status}), default=None)

@@ -17,9 +17,10 @@ import datetime as dt
 import re
 
 from connectors import kipris as connector
-from transforms.rules import CollectionRules
+from transforms.rules import CollectionRules, ended_if_never_registered
 from transforms.schema import empty_record
 from transforms.spec import Format
+from transforms.st66 import priority
 from transforms.values import add_years, clean_text, nice_class, parse_date, sorted_unique, vienna_code
 
 _GOODS_NAMES = (("DesignationGoodsHangeulName", "ko"), ("DesignationGoodsEnglishsentenceName", "en"))
@@ -76,9 +77,10 @@ def to_canonical(record: dict, rules: CollectionRules, today: dt.date) -> dict:
     registration_date = parse_date(record.get("RegistrationDate"))
 
     office_status = clean_text(record.get("ApplicationStatus"))
-    status = rules.lookup("status", office_status) or "Unknown"
-    if status == "Expired" and registration_number is None and registration_date is None:
-        status = "Ended"  # extinguished before it was ever registered: it ended, it did not expire
+    status = ended_if_never_registered(
+        rules.status_category(office_status),
+        registered=registration_number is not None or registration_date is not None,
+    )
 
     expiry_date = _current_term_end(registration_date, today) if status == "Registered" and registration_date else None
     classes, goods = _goods(record["goods"])
@@ -91,8 +93,7 @@ def to_canonical(record: dict, rules: CollectionRules, today: dt.date) -> dict:
         feature = "Undefined"
     kind = rules.lookup("kind", application_number[:2]) if application_number else None
 
-    priority_number = clean_text(record.get("PriorityClaimNumber"))
-    priority_date = parse_date(record.get("PriorityClaimDate"))
+    claim = priority(None, record.get("PriorityClaimNumber"), record.get("PriorityClaimDate"))
     image = clean_text(record.get("ImagePath"))
     out.update(
         st13=rules.st13.build(application_number, application_date),
@@ -116,11 +117,7 @@ def to_canonical(record: dict, rules: CollectionRules, today: dt.date) -> dict:
         # the registered right holder once there is one, else the applicant
         applicants=_named(record.get("RegistrationRightholderName")) or _named(record.get("ApplicantName")),
         representatives=_named(record.get("AgentName")),
-        priorities=(
-            [{"country_code": None, "number": priority_number, "date": priority_date}]
-            if priority_number or priority_date
-            else []
-        ),
+        priorities=[claim] if claim["number"] or claim["date"] else [],
         mark_image_uris=[image] if image else [],
     )
     return out

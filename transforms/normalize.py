@@ -30,18 +30,6 @@ from transforms.values import collecting_invalid
 
 BATCH_ROWS = 5000
 
-QUARANTINE = pa.schema(
-    [
-        pa.field("collection", pa.string()),
-        pa.field("source_file", pa.string()),
-        pa.field("st13", pa.string()),
-        pa.field("rule_id", pa.string()),
-        pa.field("value", pa.string()),
-        pa.field("reason", pa.string()),
-        pa.field("quarantined_at", pa.timestamp("us", tz="UTC")),
-    ]
-)
-
 
 @dataclass
 class FileResult:

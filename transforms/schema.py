@@ -11,6 +11,10 @@ import pyarrow as pa
 
 SCHEMA_VERSION = "1.1"  # 1.1: table `deliveries`; `deleted` described here
 
+# The contract's vocabularies: the values `status` and `kind` may hold.
+STATUS_CATEGORIES = ("Registered", "Pending", "Ended", "Expired", "Unknown")
+KINDS = ("Individual", "Collective", "Certificate", "Defensive", "Membership", "Slogan", "Other")
+
 
 def _field(name: str, type_: pa.DataType, description: str) -> pa.Field:
     return pa.field(name, type_, nullable=True, metadata={"description": description})
@@ -48,7 +52,7 @@ _KEY_AND_DATES = [
     ("expiry_date", pa.date32(), "date the current term of protection ends"),
 ]
 _STATUS = [
-    ("status", pa.string(), "status category: Registered, Pending, Ended, Expired or Unknown"),
+    ("status", pa.string(), f"status category: {', '.join(STATUS_CATEGORIES[:-1])} or {STATUS_CATEGORIES[-1]}"),
     ("office_status", pa.string(), "the office's own status code or text, unchanged"),
     ("status_date", pa.date32(), "date of the current status"),
 ]
@@ -76,7 +80,7 @@ TRADEMARKS = pa.schema(
         _field(
             "kind",
             pa.list_(pa.string()),
-            "mark kinds: Individual, Collective, Certificate, Defensive, Membership, Slogan, Other",
+            f"mark kinds: {', '.join(KINDS)}",
         ),
         _field("mark_text", pa.string(), "the mark's verbal element (MarkVerbalElementText)"),
         _field("mark_text_language", pa.string(), "ISO 639-1 language of mark_text where known"),
@@ -165,6 +169,19 @@ DELIVERIES = pa.schema(
         _field("published_at", pa.timestamp("us", tz="UTC"), "when the publish that took it committed"),
     ],
     metadata={"table": "deliveries", "key": "collection,name,sha256", "schema_version": SCHEMA_VERSION},
+)
+
+# Records the normalizer or the quality gate held back, with the rule they broke.
+QUARANTINE = pa.schema(
+    [
+        pa.field("collection", pa.string()),
+        pa.field("source_file", pa.string()),
+        pa.field("st13", pa.string()),
+        pa.field("rule_id", pa.string()),
+        pa.field("value", pa.string()),
+        pa.field("reason", pa.string()),
+        pa.field("quarantined_at", pa.timestamp("us", tz="UTC")),
+    ]
 )
 
 DATE_FIELDS: dict[str, tuple[str, ...]] = {

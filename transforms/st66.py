@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from connectors import st66 as connector
-from transforms.rules import DELETE, CollectionRules
+from transforms.rules import DELETE, CollectionRules, ipas_inactive
 from transforms.schema import empty_record
 from transforms.spec import Format
 from transforms.values import (
@@ -28,6 +28,11 @@ def party(raw: dict) -> dict:
         "country_code": country_code(raw.get("country")),
         "address": clean_text(raw.get("address")),
     }
+
+
+def priority(country: str | None, number: str | None, date: str | None) -> dict:
+    """A Paris Convention priority claim from the office's country code, number and date."""
+    return {"country_code": country_code(country), "number": clean_text(number), "date": parse_date(date)}
 
 
 def parties(raws: list[dict]) -> list[dict]:
@@ -115,9 +120,7 @@ def to_canonical(record: dict, rules: CollectionRules, today: dt.date) -> dict:
     else:
         office_status = clean_text(record.get("MarkCurrentStatusCode"))
         status = rules.status_category(office_status)
-    if status == "Expired" and office_status and office_status.casefold() == "inactive":
-        # IPAS writes "Inactive" both for lapsed registrations and dead applications.
-        status = "Expired" if record.get("ExpiryDate") else "Ended"
+    status = ipas_inactive(status, office_status, has_expiry_date=bool(record.get("ExpiryDate")))
     status_date = parse_date(record.get("MarkCurrentStatusDate"))
 
     if (
@@ -180,11 +183,7 @@ def to_canonical(record: dict, rules: CollectionRules, today: dt.date) -> dict:
         applicants=parties(record["applicants"]),
         representatives=parties(record["representatives"]),
         priorities=[
-            {
-                "country_code": country_code(p.get("PriorityCountryCode")),
-                "number": clean_text(p.get("PriorityNumber")),
-                "date": parse_date(p.get("PriorityDate")),
-            }
+            priority(p.get("PriorityCountryCode"), p.get("PriorityNumber"), p.get("PriorityDate"))
             for p in record["priorities"]
         ],
         international_registration=international_registration,

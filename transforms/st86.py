@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 from connectors import st86 as connector
-from transforms.rules import CollectionRules
+from transforms.rules import CollectionRules, ipas_inactive
 from transforms.schema import empty_record
 from transforms.spec import Format
-from transforms.st66 import party
+from transforms.st66 import party, priority
 from transforms.values import (
     clean_text,
     country_code,
@@ -35,11 +35,8 @@ def _event_date(events: list[dict], code: str | None):
 
 def _status(design: dict, rules: CollectionRules) -> tuple[str, str | None]:
     office_status = clean_text(design.get("DesignCurrentStatusCode"))
-    status = rules.lookup("status", office_status) or "Unknown"
-    if status == "Expired" and office_status.casefold() == "inactive":
-        # IPAS writes "Inactive" both for lapsed registrations and for dead applications.
-        status = "Expired" if design.get("ExpiryDate") else "Ended"
-    return status, office_status
+    status = rules.status_category(office_status)
+    return ipas_inactive(status, office_status, has_expiry_date=bool(design.get("ExpiryDate"))), office_status
 
 
 def _product(design: dict, application_language: str | None) -> tuple[str | None, str | None]:
@@ -101,11 +98,7 @@ def _design_row(record: dict, design: dict, position: int, rules: CollectionRule
         designers=[party(p) for p in design["designers"]],
         representatives=[party(p) for p in design["representatives"]],
         priorities=[
-            {
-                "country_code": country_code(p.get("PriorityCountryCode")),
-                "number": clean_text(p.get("PriorityNumber")),
-                "date": parse_date(p.get("PriorityDate")),
-            }
+            priority(p.get("PriorityCountryCode"), p.get("PriorityNumber"), p.get("PriorityDate"))
             for p in design["priorities"]
         ],
         designated_countries=sorted_unique(country_code(c) for c in record["designated_countries"]),

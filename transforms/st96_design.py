@@ -9,7 +9,7 @@ from connectors import st96_design as connector
 from transforms.rules import CollectionRules
 from transforms.schema import empty_record
 from transforms.spec import Format
-from transforms.st66 import party
+from transforms.st66 import party, priority
 from transforms.st86 import rows_per_design
 from transforms.values import (
     clean_text,
@@ -40,7 +40,7 @@ def _design_row(record: dict, design: dict, position: int, rules: CollectionRule
         registration_date=parse_date(design.get("RegistrationDate")),
         expiry_date=parse_date(design.get("ExpiryDate")),
         publication_date=min(publication_dates) if publication_dates else None,
-        status=rules.lookup("status", office_status) or "Unknown",
+        status=rules.status_category(office_status),
         office_status=office_status,
         status_date=parse_date(status_date),
         product_indication=clean_text(title),
@@ -53,11 +53,7 @@ def _design_row(record: dict, design: dict, position: int, rules: CollectionRule
         designers=[party(p) for p in design["designers"]],
         representatives=[party(p) for p in design["representatives"] or record["representatives"]],
         priorities=[
-            {
-                "country_code": country_code(p["PriorityCountryCode"]),
-                "number": clean_text(p["ApplicationNumber"]),
-                "date": parse_date(p["PriorityApplicationFilingDate"]),
-            }
+            priority(p["PriorityCountryCode"], p["ApplicationNumber"], p["PriorityApplicationFilingDate"])
             for p in design["priorities"]
         ],
         international_registration=clean_text(record.get("InternationalRegistrationNumber")),

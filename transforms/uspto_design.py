@@ -16,10 +16,9 @@ from connectors import uspto_design as connector
 from transforms.rules import CollectionRules
 from transforms.schema import empty_record
 from transforms.spec import Format
-from transforms.st66 import party
+from transforms.st66 import party, priority
 from transforms.values import (
     clean_text,
-    country_code,
     language,
     locarno_class,
     parse_date,
@@ -69,14 +68,7 @@ def to_canonical(record: dict, rules: CollectionRules, today: dt.date) -> dict:
         applicants=[party(p) for p in record["assignees"] or record["applicants"] or record["inventors"]],
         designers=[party(p) for p in record["inventors"]],
         representatives=[party(p) for p in record["agents"]],
-        priorities=[
-            {
-                "country_code": country_code(p["country"]),
-                "number": clean_text(p["number"]),
-                "date": parse_date(p["date"]),
-            }
-            for p in record["priorities"]
-        ],
+        priorities=[priority(p["country"], p["number"], p["date"]) for p in record["priorities"]],
         international_registration=clean_text(record.get("InternationalRegistrationNumber")),
         representation_uris=record["drawings"],
     )
