@@ -17,6 +17,7 @@ import datetime as dt
 import re
 
 from connectors import kipris as connector
+from transforms.records import GoodsServices, OfficeRecord, Party, TrademarkRecord
 from transforms.rules import CollectionRules, ended_if_never_registered
 from transforms.schema import empty_record
 from transforms.spec import Format
@@ -33,12 +34,12 @@ def _listed(value: str | None) -> list[str]:
     return [item for item in _LIST_SEPARATORS.split(value or "") if item]
 
 
-def _serial(row: dict) -> int:
+def _serial(row: OfficeRecord) -> int:
     number = (row.get("DesignationGoodsSerialNumber") or "").strip()
     return int(number) if number.isdigit() else 0
 
 
-def _goods(rows: list[dict]) -> tuple[list[int | None], list[dict]]:
+def _goods(rows: list[OfficeRecord]) -> tuple[list[int | None], list[GoodsServices]]:
     classes: list[int | None] = []
     terms: dict[tuple[int, str], list[str]] = {}
     for row in sorted(rows, key=_serial):
@@ -50,13 +51,13 @@ def _goods(rows: list[dict]) -> tuple[list[int | None], list[dict]]:
                 seen = terms.setdefault((number, lang), [])
                 if term not in seen:
                     seen.append(term)
-    goods = [
+    goods: list[GoodsServices] = [
         {"class_number": number, "language": lang, "text": "; ".join(texts)} for (number, lang), texts in terms.items()
     ]
     return classes, goods
 
 
-def _named(value: str | None) -> list[dict]:
+def _named(value: str | None) -> list[Party]:
     name = clean_text(value)
     return [{"name": name, "country_code": None, "address": None}] if name else []
 
@@ -68,7 +69,7 @@ def _current_term_end(registration_date: dt.date, today: dt.date) -> dt.date:
     return add_years(registration_date, years)
 
 
-def to_canonical(record: dict, rules: CollectionRules, today: dt.date) -> dict:
+def to_canonical(record: OfficeRecord, rules: CollectionRules, today: dt.date) -> TrademarkRecord:
     """Map one joined record; raises ST13Error when no record key can be built."""
     out = empty_record("trademarks")
     application_number = clean_text(record.get("ApplicationNumber"))
@@ -96,29 +97,31 @@ def to_canonical(record: dict, rules: CollectionRules, today: dt.date) -> dict:
     claim = priority(None, record.get("PriorityClaimNumber"), record.get("PriorityClaimDate"))
     image = clean_text(record.get("ImagePath"))
     out.update(
-        st13=rules.st13.build(application_number, application_date),
-        office=rules.office,
-        collection=rules.collection,
-        application_number=application_number,
-        application_date=application_date,
-        registration_number=registration_number,
-        registration_date=registration_date,
-        expiry_date=expiry_date,
-        publication_date=parse_date(record.get("PublicDate")),
-        status=status,
-        office_status=office_status,
-        mark_feature=feature,
-        kind=[kind] if kind else [],
-        mark_text=title,
-        mark_text_language="ko" if title and _HANGUL.search(title) else None,
-        nice_classes=sorted_unique(classes),
-        goods_services=goods,
-        vienna_codes=vienna,
-        # the registered right holder once there is one, else the applicant
-        applicants=_named(record.get("RegistrationRightholderName")) or _named(record.get("ApplicantName")),
-        representatives=_named(record.get("AgentName")),
-        priorities=[claim] if claim["number"] or claim["date"] else [],
-        mark_image_uris=[image] if image else [],
+        {
+            "st13": rules.st13.build(application_number, application_date),
+            "office": rules.office,
+            "collection": rules.collection,
+            "application_number": application_number,
+            "application_date": application_date,
+            "registration_number": registration_number,
+            "registration_date": registration_date,
+            "expiry_date": expiry_date,
+            "publication_date": parse_date(record.get("PublicDate")),
+            "status": status,
+            "office_status": office_status,
+            "mark_feature": feature,
+            "kind": [kind] if kind else [],
+            "mark_text": title,
+            "mark_text_language": "ko" if title and _HANGUL.search(title) else None,
+            "nice_classes": sorted_unique(classes),
+            "goods_services": goods,
+            "vienna_codes": vienna,
+            # the registered right holder once there is one, else the applicant
+            "applicants": _named(record.get("RegistrationRightholderName")) or _named(record.get("ApplicantName")),
+            "representatives": _named(record.get("AgentName")),
+            "priorities": [claim] if claim["number"] or claim["date"] else [],
+            "mark_image_uris": [image] if image else [],
+        }
     )
     return out
 

@@ -7,7 +7,11 @@ SCHEMA_VERSION bump; adding one is not.
 
 from __future__ import annotations
 
+from typing import Any, Literal, cast, overload
+
 import pyarrow as pa
+
+from transforms.records import CanonicalRecord, DesignRecord, TrademarkRecord
 
 SCHEMA_VERSION = "1.1"  # 1.1: table `deliveries`; `deleted` described here
 
@@ -190,19 +194,23 @@ DATE_FIELDS: dict[str, tuple[str, ...]] = {
 
 
 def description(field: pa.Field) -> str:
-    return (field.metadata or {}).get(b"description", b"").decode()
+    return str((field.metadata or {}).get(b"description", b"").decode())
 
 
 _LIST_FIELDS = {name: [f.name for f in schema if pa.types.is_list(f.type)] for name, schema in TABLES.items()}
 _TEMPLATES = {name: dict.fromkeys(schema.names) for name, schema in TABLES.items()}
 
 
-def empty_record(table: str) -> dict:
+@overload
+def empty_record(table: Literal["trademarks"]) -> TrademarkRecord: ...
+@overload
+def empty_record(table: Literal["designs"]) -> DesignRecord: ...
+def empty_record(table: str) -> CanonicalRecord:
     """A record with every field of the table: lists empty, scalars null."""
-    record = _TEMPLATES[table].copy()
+    record: dict[str, Any] = _TEMPLATES[table].copy()
     for name in _LIST_FIELDS[table]:
         record[name] = []
-    return record
+    return cast("CanonicalRecord", record)  # every field, checked by tests/transforms/test_records.py
 
 
 def _type_name(type_: pa.DataType) -> str:

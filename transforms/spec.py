@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO
 
+from transforms.records import CanonicalRecord, OfficeRecord
 from transforms.rules import CollectionRules
 
 
@@ -25,10 +26,23 @@ class Format:
 
     name: str
     table: str  # "trademarks" or "designs"
-    to_canonical: Callable[[dict, CollectionRules, dt.date], dict | list[dict]]
+    to_canonical: Callable[[OfficeRecord, CollectionRules, dt.date], CanonicalRecord | Sequence[CanonicalRecord]]
     description: str
-    read: Callable[[IO[bytes]], Iterator[dict]] | None = None
-    read_delivery: Callable[[Iterable[tuple[str, IO[bytes]]]], Iterator[tuple[str, dict]]] | None = None
+    read: Callable[[IO[bytes]], Iterator[OfficeRecord]] | None = None
+    read_delivery: Callable[[Iterable[tuple[str, IO[bytes]]]], Iterator[tuple[str, OfficeRecord]]] | None = None
     # The record element at which one big plain XML delivery may be cut into parts normalized in
     # parallel (connectors/split.py); None: the format's records depend on what surrounds them.
     split_tag: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.read is None) == (self.read_delivery is None):
+            raise ValueError(f"format {self.name}: give one of read and read_delivery")
+
+    def office_records(self, members: Iterable[tuple[str, IO[bytes]]]) -> Iterator[tuple[str, OfficeRecord]]:
+        """(member name, office record) for every record of a delivery's members, in order."""
+        if self.read_delivery is not None:
+            yield from self.read_delivery(members)
+        elif self.read is not None:
+            for name, stream in members:
+                for record in self.read(stream):
+                    yield name, record
