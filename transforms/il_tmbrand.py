@@ -19,7 +19,6 @@ have no place in the contract and are not mapped.
 from __future__ import annotations
 
 import datetime as dt
-
 from collections.abc import Collection, Mapping
 
 from connectors import il_tmbrand as connector

@@ -105,10 +105,10 @@ CanonicalRecord = TrademarkRecord | DesignRecord
 class QuarantineRow(TypedDict):
     """A record held back (schema.QUARANTINE): by the normalizer or by the quality gate."""
 
-    collection: str | None
-    source_file: str | None
+    collection: str
+    source_file: str
     st13: str | None
-    rule_id: str | None
+    rule_id: str
     value: str | None
-    reason: str | None
-    quarantined_at: dt.datetime | None
+    reason: str
+    quarantined_at: dt.datetime

@@ -16,6 +16,7 @@ from connectors.uspto_tdxf import iter_office_records
 from ipetl.collections.uspto import COLLECTIONS
 from tests.conftest import FIXTURES, sample
 from transforms.normalize import normalize_file
+from transforms.records import TrademarkRecord
 from transforms.uspto_tdxf import FORMAT, to_canonical
 
 D = dt.date
@@ -44,7 +45,7 @@ def office_records() -> dict[str, dict]:
         return {r["serial-number"]: r for r in iter_office_records(stream)}
 
 
-def variant(office_records, serial: str, **header) -> dict:
+def variant(office_records, serial: str, **header) -> TrademarkRecord:
     """A fixture record with some header elements rewritten, mapped."""
     record = copy.deepcopy(office_records[serial])
     record["header"].update(header)
