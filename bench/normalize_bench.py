@@ -33,6 +33,7 @@ size. Generated files and outputs go under bench/out/ (gitignored).
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import itertools
 import os
 import re
@@ -275,8 +276,9 @@ def breakdown(bench: Bench, path: Path) -> None:
 
     def canonical() -> list:
         rows = []
+        today = dt.date.today()
         for record in office:
-            mapped = fmt.to_canonical(record, rules)
+            mapped = fmt.to_canonical(record, rules, today)
             rows.extend(mapped if isinstance(mapped, list) else (mapped,))
         return rows
 

@@ -31,21 +31,45 @@ VENDOR = "static/vendor"  # the vendored assets inside the site
 _GX_WEB_ASSETS = "https://great-expectations-web-assets.s3.us-east-2.amazonaws.com/"
 # Every remote file GX 1.24's page templates load, and what replaces it (a path in the site).
 LOCAL_COPIES = {
-    "https://maxcdn.bootstrapcdn.com/bootstrap/4.3.1/css/bootstrap.min.css": f"{VENDOR}/bootstrap-4.3.1/dist/css/bootstrap.min.css",
-    "https://stackpath.bootstrapcdn.com/bootstrap/4.3.1/js/bootstrap.min.js": f"{VENDOR}/bootstrap-4.3.1/dist/js/bootstrap.min.js",
-    "https://cdn.jsdelivr.net/npm/@forevolve/bootstrap-dark@1.1.0/dist/css/bootstrap-prefers-dark.css": f"{VENDOR}/forevolve-bootstrap-dark-1.1.0/dist/css/bootstrap-prefers-dark.min.css",
-    "https://cdnjs.cloudflare.com/ajax/libs/bootstrap-datepicker/1.9.0/css/bootstrap-datepicker.min.css": f"{VENDOR}/bootstrap-datepicker-1.9.0/dist/css/bootstrap-datepicker.min.css",
-    "https://cdnjs.cloudflare.com/ajax/libs/bootstrap-datepicker/1.9.0/js/bootstrap-datepicker.min.js": f"{VENDOR}/bootstrap-datepicker-1.9.0/dist/js/bootstrap-datepicker.min.js",
-    "https://cdnjs.cloudflare.com/ajax/libs/font-awesome/6.6.0/css/all.min.css": f"{VENDOR}/fortawesome-fontawesome-free-6.6.0/css/all.min.css",
-    "https://unpkg.com/bootstrap-table@1.19.1/dist/bootstrap-table.min.css": f"{VENDOR}/bootstrap-table-1.19.1/dist/bootstrap-table.min.css",
-    "https://unpkg.com/bootstrap-table@1.19.1/dist/bootstrap-table.min.js": f"{VENDOR}/bootstrap-table-1.19.1/dist/bootstrap-table.min.js",
-    "https://unpkg.com/bootstrap-table@1.19.1/dist/extensions/filter-control/bootstrap-table-filter-control.min.js": f"{VENDOR}/bootstrap-table-1.19.1/dist/extensions/filter-control/bootstrap-table-filter-control.min.js",
-    "https://unpkg.com/bootstrap-table@1.19.0/dist/extensions/filter-control/bootstrap-table-filter-control.css": f"{VENDOR}/bootstrap-table-1.19.0/dist/extensions/filter-control/bootstrap-table-filter-control.css",
-    "https://unpkg.com/bootstrap-table@1.19.0/dist/extensions/filter-control/bootstrap-table-filter-control.min.css": f"{VENDOR}/bootstrap-table-1.19.0/dist/extensions/filter-control/bootstrap-table-filter-control.min.css",
+    "https://maxcdn.bootstrapcdn.com/bootstrap/4.3.1/css/bootstrap.min.css": (
+        f"{VENDOR}/bootstrap-4.3.1/dist/css/bootstrap.min.css"
+    ),
+    "https://stackpath.bootstrapcdn.com/bootstrap/4.3.1/js/bootstrap.min.js": (
+        f"{VENDOR}/bootstrap-4.3.1/dist/js/bootstrap.min.js"
+    ),
+    "https://cdn.jsdelivr.net/npm/@forevolve/bootstrap-dark@1.1.0/dist/css/bootstrap-prefers-dark.css": (
+        f"{VENDOR}/forevolve-bootstrap-dark-1.1.0/dist/css/bootstrap-prefers-dark.min.css"
+    ),
+    "https://cdnjs.cloudflare.com/ajax/libs/bootstrap-datepicker/1.9.0/css/bootstrap-datepicker.min.css": (
+        f"{VENDOR}/bootstrap-datepicker-1.9.0/dist/css/bootstrap-datepicker.min.css"
+    ),
+    "https://cdnjs.cloudflare.com/ajax/libs/bootstrap-datepicker/1.9.0/js/bootstrap-datepicker.min.js": (
+        f"{VENDOR}/bootstrap-datepicker-1.9.0/dist/js/bootstrap-datepicker.min.js"
+    ),
+    "https://cdnjs.cloudflare.com/ajax/libs/font-awesome/6.6.0/css/all.min.css": (
+        f"{VENDOR}/fortawesome-fontawesome-free-6.6.0/css/all.min.css"
+    ),
+    "https://unpkg.com/bootstrap-table@1.19.1/dist/bootstrap-table.min.css": (
+        f"{VENDOR}/bootstrap-table-1.19.1/dist/bootstrap-table.min.css"
+    ),
+    "https://unpkg.com/bootstrap-table@1.19.1/dist/bootstrap-table.min.js": (
+        f"{VENDOR}/bootstrap-table-1.19.1/dist/bootstrap-table.min.js"
+    ),
+    "https://unpkg.com/bootstrap-table@1.19.1/dist/extensions/filter-control/bootstrap-table-filter-control.min.js": (
+        f"{VENDOR}/bootstrap-table-1.19.1/dist/extensions/filter-control/bootstrap-table-filter-control.min.js"
+    ),
+    "https://unpkg.com/bootstrap-table@1.19.0/dist/extensions/filter-control/bootstrap-table-filter-control.css": (
+        f"{VENDOR}/bootstrap-table-1.19.0/dist/extensions/filter-control/bootstrap-table-filter-control.css"
+    ),
+    "https://unpkg.com/bootstrap-table@1.19.0/dist/extensions/filter-control/bootstrap-table-filter-control.min.css": (
+        f"{VENDOR}/bootstrap-table-1.19.0/dist/extensions/filter-control/bootstrap-table-filter-control.min.css"
+    ),
     "https://cdn.jsdelivr.net/npm/vega@5": f"{VENDOR}/vega-5.33.1/build/vega.min.js",
     "https://cdn.jsdelivr.net/npm/vega-lite@5": f"{VENDOR}/vega-lite-5.23.0/build/vega-lite.min.js",
     "https://cdn.jsdelivr.net/npm/vega-embed@6": f"{VENDOR}/vega-embed-6.29.0/build/vega-embed.min.js",
-    "https://cdnjs.cloudflare.com/ajax/libs/popper.js/1.12.9/umd/popper.min.js": f"{VENDOR}/popper.js-1.12.9/dist/umd/popper.min.js",
+    "https://cdnjs.cloudflare.com/ajax/libs/popper.js/1.12.9/umd/popper.min.js": (
+        f"{VENDOR}/popper.js-1.12.9/dist/umd/popper.min.js"
+    ),
     "https://code.jquery.com/jquery-3.7.1.min.js": f"{VENDOR}/jquery-3.7.1/dist/jquery.min.js",
     _GX_WEB_ASSETS + "logo-long.png": "static/images/logo-long.png",
     _GX_WEB_ASSETS + "full_logo_dark.png": "static/images/logo-long.png",  # dark-mode logo: the site ships no dark one
@@ -100,15 +124,16 @@ def _is_remote(url: str) -> bool:
 def localize_page(page: Path, site: Path) -> None:
     """Rewrite one page of the site so that everything it loads is a file of the site."""
     document = lxml.html.document_fromstring(page.read_bytes(), parser=_PARSER)
-    doctype = document.getroottree().docinfo.doctype
+    doctype = document.getroottree().docinfo.doctype  # type: ignore[attr-defined]  # lxml-stubs lack it
     _drop_remote_links(document)
     for element in document.iter(lxml.etree.Element):
         for name in URL_ATTRIBUTES:
             value = element.get(name)
             if value is not None:
                 element.set(name, _localize_attribute(element, name, value, page, site))
-        if element.get("style"):
-            element.set("style", _localize_css(element.get("style"), page.parent, site, page))
+        inline = element.get("style")
+        if inline:
+            element.set("style", _localize_css(inline, page.parent, site, page))
     for style in document.iter("style"):
         if style.text:
             style.text = _localize_css(style.text, page.parent, site, page)

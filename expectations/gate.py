@@ -13,18 +13,21 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import math
 import os
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
+from typing import Any
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 
 from transforms.normalize import quarantine_row
+from transforms.records import QuarantineRow
 from transforms.rules import CollectionRules
-from transforms.schema import KEYS
+from transforms.schema import KEYS, KINDS
 from transforms.values import ST3_CODES
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -32,7 +35,6 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 SUITES = resources.files("expectations") / "suites"
 MAX_QUARANTINE_SHARE = float(os.environ.get("IPETL_MAX_QUARANTINE_SHARE", "0.5"))
 MIN_BATCH_FOR_SHARE_RULE = 20  # a share of a handful of records says nothing
-KINDS = ("Individual", "Collective", "Certificate", "Defensive", "Membership", "Slogan", "Other")
 
 # Dates go to the frame as days since 1970-01-01: numeric comparisons are vectorized in pandas,
 # datetime ones are not (5x slower on a 1M-row batch). _failing_value turns them back into dates.
@@ -48,25 +50,30 @@ _COMMON_COLUMNS = "st13, office, collection, application_number, registration_nu
     f"{_days(c)} AS {c}" for c in DATE_COLUMNS[:4]
 )
 _COMMON_DERIVED = f"""
-    CASE WHEN st13 IS NOT NULL AND office IS NOT NULL AND NOT starts_with(st13, office) THEN st13 END AS _st13_office_mismatch,
-    {_days("least(application_date, list_min(list_transform(priorities, p -> p.date)))")} AS _earliest_filing_date,
+    CASE WHEN st13 IS NOT NULL AND office IS NOT NULL AND NOT starts_with(st13, office) THEN st13 END
+        AS _st13_office_mismatch,
+    {_days("least(application_date, list_min(list_transform(priorities, p -> p.date)))")}
+        AS _earliest_filing_date,
     len(list_filter(applicants, a -> a.name IS NOT NULL)) AS _applicants_named,
-    list_filter(list_concat({{parties}}, list_transform(priorities, p -> p.country_code), designated_countries),
+    list_filter(list_concat(list_transform(list_concat({{parties}}), a -> a.country_code),
+                            list_transform(priorities, p -> p.country_code), designated_countries),
                 c -> c IS NOT NULL AND NOT list_contains($st3, c))[1] AS _country_invalid
 """
 FRAMES = {
     "trademarks": f"""
         SELECT _row, {_COMMON_COLUMNS}, mark_feature, mark_text,
-        {_COMMON_DERIVED.format(parties="list_transform(list_concat(applicants, representatives), a -> a.country_code)")},
+        {_COMMON_DERIVED.format(parties="applicants, representatives")},
         list_filter(kind, k -> NOT list_contains($kinds, k))[1] AS _kind_invalid,
         list_filter(nice_classes, c -> c < 1 OR c > 45)[1] AS _nice_invalid,
-        list_filter(vienna_codes, v -> NOT regexp_full_match(v, '\\d{{2}}\\.\\d{{2}}\\.\\d{{2}}'))[1] AS _vienna_invalid,
+        list_filter(vienna_codes, v -> NOT regexp_full_match(v, '\\d{{2}}\\.\\d{{2}}\\.\\d{{2}}'))[1]
+            AS _vienna_invalid,
         coalesce(list_max(list_transform(goods_services, g -> length(g.text))), 0) AS _goods_services_max_length
         FROM batch""",
     "designs": f"""
         SELECT _row, {_COMMON_COLUMNS}, design_number, product_indication,
-        {_COMMON_DERIVED.format(parties="list_transform(list_concat(applicants, designers, representatives), a -> a.country_code)")},
-        list_filter(locarno_classes, c -> NOT regexp_full_match(c, '(0[1-9]|[12][0-9]|3[0-2])-\\d{{2}}'))[1] AS _locarno_invalid
+        {_COMMON_DERIVED.format(parties="applicants, designers, representatives")},
+        list_filter(locarno_classes, c -> NOT regexp_full_match(c, '(0[1-9]|[12][0-9]|3[0-2])-\\d{{2}}'))[1]
+            AS _locarno_invalid
         FROM batch""",
 }
 UNIQUE_RULE = {"trademarks": "TM-ST13-UNIQUE", "designs": "DS-KEY-UNIQUE"}
@@ -75,7 +82,7 @@ UNIQUE_RULE = {"trademarks": "TM-ST13-UNIQUE", "designs": "DS-KEY-UNIQUE"}
 @dataclass
 class GateResult:
     passed: pa.Table
-    quarantine: list[dict] = field(default_factory=list)
+    quarantine: list[QuarantineRow] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)  # table-level: the batch must not be published
     validation: dict = field(default_factory=dict)
 
@@ -136,16 +143,17 @@ def _frame(table: str, batch: pa.Table):
         con.close()
 
 
-def _failing_value(entry: dict) -> str | None:
+def _failing_value(entry: dict[str, Any]) -> str | None:
     values = []
     for column, value in entry.items():
-        if column == "_row" or value is None or value != value:  # None / NaN
+        if column == "_row" or value is None or (isinstance(value, float) and math.isnan(value)):
             continue
         if column in DATE_COLUMNS:
-            value = EPOCH + dt.timedelta(days=int(value))
+            values.append(str(EPOCH + dt.timedelta(days=int(value))))
         elif isinstance(value, float) and value.is_integer():
-            value = int(value)
-        values.append(str(value))
+            values.append(str(int(value)))
+        else:
+            values.append(str(value))
     return ", ".join(values) or None
 
 
@@ -175,7 +183,6 @@ def validate(
         },
         result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["_row"]},
     )
-    superseded: set[int] | None = None
     failed: dict[int, list[tuple[str, str | None, str]]] = {}
     for outcome in result.results:
         if outcome.success:
@@ -186,12 +193,12 @@ def validate(
             raise RuntimeError(
                 f"expectation {rule_id} could not run: {outcome.exception_info.get('exception_message')}"
             )
-        if rule_id == UNIQUE_RULE[table] and superseded is None:
+        entries = outcome.result.get("unexpected_index_list") or []
+        if rule_id == UNIQUE_RULE[table]:  # the last record of a duplicated key is the one kept
             superseded = _superseded_rows(batch, table)
-        for entry in outcome.result.get("unexpected_index_list") or []:
+            entries = [entry for entry in entries if int(entry["_row"]) in superseded]
+        for entry in entries:
             row = int(entry["_row"])
-            if rule_id == UNIQUE_RULE[table] and row not in superseded:
-                continue  # the last record of a duplicated key is the one kept
             failed.setdefault(row, []).append((rule_id, _failing_value(entry), meta.get("description", "")))
 
     rows = sorted(failed)
@@ -223,7 +230,8 @@ def _superseded_rows(batch: pa.Table, table: str) -> set[int]:
     try:
         con.register("batch", batch.select([*KEYS[table], "_row"]))
         found = con.execute(
-            f"SELECT _row FROM (SELECT _row, max(_row) OVER (PARTITION BY {keys}) AS _last FROM batch) WHERE _row < _last"
+            f"SELECT _row FROM (SELECT _row, max(_row) OVER (PARTITION BY {keys}) AS _last FROM batch)"
+            " WHERE _row < _last"
         ).fetchall()
     finally:
         con.close()

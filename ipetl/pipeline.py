@@ -44,8 +44,9 @@ from connectors.state import FINAL_STATUSES, open_state
 from expectations import gate
 from expectations.datadocs import build_data_docs
 from ipetl.registry import COLLECTIONS, Collection, Source
-from transforms.normalize import QUARANTINE, FileResult, normalize_file, quarantine_row
-from transforms.schema import TABLES, TOMBSTONES
+from transforms.normalize import FileResult, normalize_file, quarantine_row
+from transforms.rules import DELETE
+from transforms.schema import QUARANTINE, TABLES, TOMBSTONES
 from warehouse import catalog
 from warehouse.lake import REMOTE_SCHEMES, LakeError, LakeSettings, S3Credentials, failpoint
 from warehouse.lake import connect as connect_lake
@@ -321,7 +322,7 @@ def normalize_delivery(
         )
     else:
         try:
-            result = normalize_file(path, collection.fmt, collection.rules(), spool, ingested_at=now)
+            result = normalize_file(path, collection.fmt, collection.rules(), spool, ingested_at=now, today=now.date())
         except ResourceError:
             count_attempt(home, collection.id, path.name, -1)  # not the delivery's doing
             raise
@@ -397,7 +398,7 @@ def validate_and_stage(collection: Collection, normalized: list[dict], home: Pat
         quarantine.extend(pq.read_table(Path(n["spool"]) / "quarantine.parquet").to_pylist())
         tables.append(pq.read_table(Path(n["spool"]) / "records.parquet"))
     table = pa.concat_tables(tables)
-    deleted = pc.equal(table.column("status"), "Delete")
+    deleted = pc.equal(table.column("status"), DELETE)
     tombstones = _tombstones(collection, table.filter(deleted))
     table = table.filter(pc.invert(deleted))
     summary.deleted = tombstones.num_rows
@@ -534,7 +535,12 @@ class _Parts:
                 r.discard()
             results = [
                 normalize_file(
-                    self.path, self.collection.fmt, self.collection.rules(), self.spool, ingested_at=self.now
+                    self.path,
+                    self.collection.fmt,
+                    self.collection.rules(),
+                    self.spool,
+                    ingested_at=self.now,
+                    today=self.now.date(),
                 )
             ]
         else:
@@ -547,7 +553,7 @@ class _Parts:
 
 def _normalize_part(collection_id: str, part: Path, spool: Path, now: dt.datetime) -> FileResult:
     collection = COLLECTIONS[collection_id]
-    return normalize_file(part, collection.fmt, collection.rules(), spool, ingested_at=now)
+    return normalize_file(part, collection.fmt, collection.rules(), spool, ingested_at=now, today=now.date())
 
 
 def _with_delivery(batch: pa.RecordBatch, date: dt.date, sequence: int) -> pa.RecordBatch:

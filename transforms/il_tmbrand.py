@@ -18,8 +18,12 @@ have no place in the contract and are not mapped.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Collection, Mapping
+
 from connectors import il_tmbrand as connector
-from transforms.rules import CollectionRules
+from transforms.records import GoodsServices, OfficeRecord, Party, TrademarkRecord
+from transforms.rules import CollectionRules, ended_if_never_registered
 from transforms.schema import empty_record
 from transforms.spec import Format
 from transforms.values import (
@@ -38,7 +42,7 @@ PARTY_LANGUAGES = ("en", "he")
 _CLOSED = frozenset({"Ended", "Expired"})
 
 
-def _pick(texts: dict, languages: tuple[str, ...]) -> tuple[str | None, str | None]:
+def _pick(texts: Mapping[str, str | None], languages: tuple[str, ...]) -> tuple[str | None, str | None]:
     """(language, text) in the order of `languages`, then any other language the office used."""
     ordered = [*(lang for lang in languages if lang in texts), *(lang for lang in texts if lang not in languages)]
     for lang in ordered:
@@ -48,7 +52,7 @@ def _pick(texts: dict, languages: tuple[str, ...]) -> tuple[str | None, str | No
     return None, None
 
 
-def party(raw: dict) -> dict:
+def party(raw: OfficeRecord) -> Party:
     lang, name = _pick(raw["names"], PARTY_LANGUAGES)
     address = clean_text(raw["addresses"].get(lang)) or _pick(raw["addresses"], PARTY_LANGUAGES)[1]
     country = next(
@@ -58,11 +62,11 @@ def party(raw: dict) -> dict:
     return {"name": name, "country_code": country, "address": address}
 
 
-def _priority_country(names: dict) -> str | None:
+def _priority_country(names: Mapping[str, str | None]) -> str | None:
     return next((c for c in (country_code(v) or country_from_name(v) for v in names.values()) if c), None)
 
 
-def _vienna(codes: list) -> list[str]:
+def _vienna(codes: list[str | None]) -> list[str]:
     """Full codes (CC.SS.EE) only: ILPO classifies down to the section (`24.13`, `26.2`),
     which the contract's three-level codes cannot hold."""
     return sorted_unique(vienna_code(c) for c in codes if c and len(c.split(".")) == 3)
@@ -78,7 +82,7 @@ def _mark_feature(has_text: bool, has_image: bool, has_figurative_codes: bool) -
     return "Figurative" if has_image or has_figurative_codes else "Undefined"
 
 
-def to_canonical(record: dict, rules: CollectionRules) -> dict:
+def to_canonical(record: OfficeRecord, rules: CollectionRules, today: dt.date) -> TrademarkRecord:
     """Map one TMBRAND record; raises ST13Error when no record key can be built."""
     out = empty_record("trademarks")
     application_number = clean_text(record.get("OFFICENUMBER"))
@@ -93,70 +97,70 @@ def to_canonical(record: dict, rules: CollectionRules) -> dict:
         for e in record["events"]
     ]
 
-    def event_dates(categories) -> list:
+    def event_dates(categories: Collection[str | None]) -> list[dt.date]:
         return [date for category, date, _ in events if category in categories and date]
 
     office_status = clean_text(record.get("STATUS"))
-    status = rules.lookup("status", office_status) or "Unknown"
     registration_date = parse_date(record.get("REGISTRATIONDATE")) or min(event_dates({"Registered"}), default=None)
-    if status == "Expired" and registration_date is None:
-        status = "Ended"  # removed before it was ever registered: it ended, it did not expire
+    status = ended_if_never_registered(rules.status_category(office_status), registered=registration_date is not None)
     registered = registration_date is not None or status in ("Registered", "Expired")
     registration_number = application_number if registered and rules.registration_number_is_application_number else None
     status_date = max(event_dates(_CLOSED if status in _CLOSED else {status}), default=None)
     publications = [published for category, _, published in events if category == "Pending" and published]
 
     mark_language, mark_text = _pick(record["BRAND"], MARK_LANGUAGES)
-    goods = []
+    goods: list[GoodsServices] = []
     classes = []
     for nice in record["classes"]:
         number = nice_class(nice["TYPE"])
         classes.append(number)
-        for lang, value in nice["LIST"].items():
-            value = clean_text(value)
+        for lang, text in nice["LIST"].items():
+            value = clean_text(text)
             if number is not None and value:
                 goods.append({"class_number": number, "language": language(lang), "text": value})
 
     brand_type = clean_text(record.get("BRANDTYPE"))
     internationality = (clean_text(record.get("Internationality")) or "").casefold()
     out.update(
-        st13=rules.st13.build(application_number, application_date),
-        office=rules.office,
-        collection=rules.collection,
-        application_number=application_number,
-        application_date=application_date,
-        registration_number=registration_number,
-        registration_date=registration_date,
-        expiry_date=parse_date(record.get("EXPIRATIONDATE")),
-        termination_date=status_date if status in _CLOSED else None,
-        publication_date=min(publications, default=None),
-        status=status,
-        office_status=office_status,
-        status_date=status_date,
-        mark_feature=_mark_feature(
-            mark_text is not None, bool(clean_text(record.get("IMAGEFILE"))), any(record["vienna"])
-        ),
-        kind=[rules.lookup("kind", brand_type) or "Other"] if brand_type else [],
-        mark_text=mark_text,
-        mark_text_language=language(mark_language) if mark_text else None,
-        nice_classes=sorted_unique(classes),
-        goods_services=goods,
-        vienna_codes=_vienna(record["vienna"]),
-        applicants=[party(p) for p in record["applicants"]],
-        representatives=[party(p) for p in record["representatives"]],
-        priorities=[
-            {
-                "country_code": _priority_country(p["COUNTRY"]),
-                "number": clean_text(p["NUMBER"]),
-                "date": parse_date(p["DATE"]),
-            }
-            for p in record["priorities"]
-        ],
-        # "International": a Madrid designation of Israel; "Base for International": the
-        # national mark an international registration is based on, which designates nothing.
-        international_registration=clean_text(record.get("INTERNATIONALNUMBER"))
-        if internationality == "international"
-        else None,
+        {
+            "st13": rules.st13.build(application_number, application_date),
+            "office": rules.office,
+            "collection": rules.collection,
+            "application_number": application_number,
+            "application_date": application_date,
+            "registration_number": registration_number,
+            "registration_date": registration_date,
+            "expiry_date": parse_date(record.get("EXPIRATIONDATE")),
+            "termination_date": status_date if status in _CLOSED else None,
+            "publication_date": min(publications, default=None),
+            "status": status,
+            "office_status": office_status,
+            "status_date": status_date,
+            "mark_feature": _mark_feature(
+                mark_text is not None, bool(clean_text(record.get("IMAGEFILE"))), any(record["vienna"])
+            ),
+            "kind": [rules.lookup("kind", brand_type) or "Other"] if brand_type else [],
+            "mark_text": mark_text,
+            "mark_text_language": language(mark_language) if mark_text else None,
+            "nice_classes": sorted_unique(classes),
+            "goods_services": goods,
+            "vienna_codes": _vienna(record["vienna"]),
+            "applicants": [party(p) for p in record["applicants"]],
+            "representatives": [party(p) for p in record["representatives"]],
+            "priorities": [
+                {
+                    "country_code": _priority_country(p["COUNTRY"]),
+                    "number": clean_text(p["NUMBER"]),
+                    "date": parse_date(p["DATE"]),
+                }
+                for p in record["priorities"]
+            ],
+            # "International": a Madrid designation of Israel; "Base for International": the
+            # national mark an international registration is based on, which designates nothing.
+            "international_registration": clean_text(record.get("INTERNATIONALNUMBER"))
+            if internationality == "international"
+            else None,
+        }
     )
     return out
 

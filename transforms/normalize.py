@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO, cast
 
 import pyarrow as pa
 from pyarrow import ipc
@@ -22,6 +23,7 @@ from pyarrow import ipc
 from connectors.files import open_members
 from connectors.resources import resource_error
 from connectors.xml import DeliveryError
+from transforms.records import CanonicalRecord, OfficeRecord, QuarantineRow
 from transforms.rules import CollectionRules
 from transforms.schema import TABLES
 from transforms.spec import Format
@@ -29,18 +31,6 @@ from transforms.st13 import ST13Error
 from transforms.values import collecting_invalid
 
 BATCH_ROWS = 5000
-
-QUARANTINE = pa.schema(
-    [
-        pa.field("collection", pa.string()),
-        pa.field("source_file", pa.string()),
-        pa.field("st13", pa.string()),
-        pa.field("rule_id", pa.string()),
-        pa.field("value", pa.string()),
-        pa.field("reason", pa.string()),
-        pa.field("quarantined_at", pa.timestamp("us", tz="UTC")),
-    ]
-)
 
 
 @dataclass
@@ -52,7 +42,7 @@ class FileResult:
     records: int = 0
     spool: Path | None = None
     rejected: str | None = None
-    quarantined: list[dict] = field(default_factory=list)
+    quarantined: list[QuarantineRow] = field(default_factory=list)
     checksums: dict[str, str] = field(default_factory=dict)
 
     def batches(self) -> Iterator[pa.RecordBatch]:
@@ -77,7 +67,15 @@ class FileResult:
             self.spool = None
 
 
-def quarantine_row(rules: CollectionRules, source_file: str, st13, rule_id: str, value, reason: str, at) -> dict:
+def quarantine_row(
+    rules: CollectionRules,
+    source_file: str,
+    st13: str | None,
+    rule_id: str,
+    value: object,
+    reason: str,
+    at: dt.datetime,
+) -> QuarantineRow:
     return {
         "collection": rules.collection,
         "source_file": source_file,
@@ -89,28 +87,23 @@ def quarantine_row(rules: CollectionRules, source_file: str, st13, rule_id: str,
     }
 
 
-def _office_records(path, fmt: Format, checksums: dict[str, str]) -> Iterator[tuple[str, dict]]:
+def _office_records(
+    path: str | os.PathLike[str], fmt: Format, checksums: dict[str, str]
+) -> Iterator[tuple[str, OfficeRecord]]:
     """(member name, office record) for every record of a delivery; fills `checksums` as each
     member is finished (drained to its end, so the checksum covers the whole member)."""
-    if fmt.read_delivery is None:
-        for member in open_members(path):
-            for office_record in fmt.read(member.stream):
-                yield member.name, office_record
-            member.stream.drain()
-            checksums[member.name] = member.stream.hexdigest()
-        return
 
-    def members():
+    def members() -> Iterator[tuple[str, IO[bytes]]]:
         for member in open_members(path):
-            yield member.name, member.stream
+            yield member.name, cast(IO[bytes], member.stream)  # a binary stream (io.RawIOBase)
             member.stream.drain()
             checksums[member.name] = member.stream.hexdigest()
 
-    yield from fmt.read_delivery(members())
+    yield from fmt.office_records(members())
 
 
 @contextmanager
-def _fewer_collections(first_generation: int = 50_000):
+def _fewer_collections(first_generation: int = 50_000) -> Iterator[None]:
     """Millions of short-lived dicts make the cyclic GC run constantly; records hold no cycles."""
     before = gc.get_threshold()
     gc.set_threshold(first_generation, *before[1:])
@@ -121,31 +114,43 @@ def _fewer_collections(first_generation: int = 50_000):
 
 
 def normalize_file(
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     fmt: Format,
     rules: CollectionRules,
-    spool_dir: str | os.PathLike,
+    spool_dir: str | os.PathLike[str],
     ingested_at: dt.datetime | None = None,
+    today: dt.date | None = None,
 ) -> FileResult:
-    """Parse and map one delivery file (plain, .gz, .zip, .tar) into a spool of canonical rows."""
-    with _fewer_collections():
-        return _normalize_file(path, fmt, rules, spool_dir, ingested_at)
+    """Parse and map one delivery file (plain, .gz, .zip, .tar) into a spool of canonical rows.
 
-
-def _normalize_file(path, fmt: Format, rules: CollectionRules, spool_dir, ingested_at) -> FileResult:
+    The clock is read here, by the caller, not by the transforms: records are stamped
+    `ingested_at` (default now) and mapped as of `today` (default the date of `ingested_at`).
+    """
     ingested_at = ingested_at or dt.datetime.now(dt.UTC)
+    with _fewer_collections():
+        return _normalize_file(path, fmt, rules, spool_dir, ingested_at, today or ingested_at.date())
+
+
+def _normalize_file(
+    path: str | os.PathLike[str],
+    fmt: Format,
+    rules: CollectionRules,
+    spool_dir: str | os.PathLike[str],
+    ingested_at: dt.datetime,
+    today: dt.date,
+) -> FileResult:
     schema = TABLES[fmt.table]
     result = FileResult(path=str(path), table=fmt.table)
     fd, spool = tempfile.mkstemp(suffix=".arrow", dir=spool_dir)
     os.close(fd)
     result.spool = Path(spool)
-    buffer: list[dict] = []
+    buffer: list[CanonicalRecord] = []
     try:
         with pa.OSFile(spool, "wb") as sink, ipc.new_file(sink, schema) as writer:
             for member_name, office_record in _office_records(path, fmt, result.checksums):
                 try:
                     with collecting_invalid() as invalid:
-                        mapped = fmt.to_canonical(office_record, rules)
+                        mapped = fmt.to_canonical(office_record, rules, today)
                 except ST13Error as exc:
                     result.quarantined.append(
                         quarantine_row(rules, member_name, None, "st13.buildable", exc.number, str(exc), ingested_at)
@@ -179,7 +184,7 @@ def _normalize_file(path, fmt: Format, rules: CollectionRules, spool_dir, ingest
                         )
                     )
                     continue
-                for record in mapped if isinstance(mapped, list) else (mapped,):
+                for record in [mapped] if isinstance(mapped, dict) else mapped:
                     record["source_file"] = member_name
                     record["ingested_at"] = ingested_at
                     buffer.append(record)
@@ -203,5 +208,5 @@ def _normalize_file(path, fmt: Format, rules: CollectionRules, spool_dir, ingest
         if resource is not None:  # the machine's problem, not the delivery's: the run fails
             raise resource from exc
         result.records = 0
-        result.rejected = f"cannot read: {exc.strerror or exc}"
+        result.rejected = f"cannot read: {(exc.strerror if isinstance(exc, OSError) else None) or exc}"
     return result

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
 
+from transforms.schema import STATUS_CATEGORIES
 from transforms.st13 import ST13Rule
 from transforms.values import load_vocab
 
 _ST66 = load_vocab("st66-values.json")
-STATUS_CATEGORIES = frozenset({"Registered", "Pending", "Ended", "Expired", "Unknown"})
 # The status of a record a delivery withdraws; ipetl/pipeline.py turns it into a tombstone.
 DELETE = "Delete"
 
@@ -27,6 +27,19 @@ def _folded(table: Mapping[str, str]) -> Mapping[str, str]:
 ST66_STATUS = _folded(_ST66["status"])
 ST66_FEATURE = _folded(_ST66["feature"])
 ST66_KIND = _folded(_ST66["kind"])
+
+
+def ended_if_never_registered(status: str, registered: bool) -> str:
+    """A right extinguished before it was ever registered ended; it did not expire."""
+    return "Ended" if status == "Expired" and not registered else status
+
+
+def ipas_inactive(status: str, office_status: str | None, has_expiry_date: bool) -> str:
+    """IPAS writes "Inactive" both for lapsed registrations and for dead applications; only a
+    registration has an expiry date."""
+    if office_status is not None and office_status.casefold() == "inactive":
+        return ended_if_never_registered(status, registered=has_expiry_date)
+    return status
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,17 @@ SCHEMA_VERSION bump; adding one is not.
 
 from __future__ import annotations
 
+from typing import Any, Literal, cast, overload
+
 import pyarrow as pa
 
+from transforms.records import CanonicalRecord, DesignRecord, TrademarkRecord
+
 SCHEMA_VERSION = "1.1"  # 1.1: table `deliveries`; `deleted` described here
+
+# The contract's vocabularies: the values `status` and `kind` may hold.
+STATUS_CATEGORIES = ("Registered", "Pending", "Ended", "Expired", "Unknown")
+KINDS = ("Individual", "Collective", "Certificate", "Defensive", "Membership", "Slogan", "Other")
 
 
 def _field(name: str, type_: pa.DataType, description: str) -> pa.Field:
@@ -48,7 +56,7 @@ _KEY_AND_DATES = [
     ("expiry_date", pa.date32(), "date the current term of protection ends"),
 ]
 _STATUS = [
-    ("status", pa.string(), "status category: Registered, Pending, Ended, Expired or Unknown"),
+    ("status", pa.string(), f"status category: {', '.join(STATUS_CATEGORIES[:-1])} or {STATUS_CATEGORIES[-1]}"),
     ("office_status", pa.string(), "the office's own status code or text, unchanged"),
     ("status_date", pa.date32(), "date of the current status"),
 ]
@@ -76,7 +84,7 @@ TRADEMARKS = pa.schema(
         _field(
             "kind",
             pa.list_(pa.string()),
-            "mark kinds: Individual, Collective, Certificate, Defensive, Membership, Slogan, Other",
+            f"mark kinds: {', '.join(KINDS)}",
         ),
         _field("mark_text", pa.string(), "the mark's verbal element (MarkVerbalElementText)"),
         _field("mark_text_language", pa.string(), "ISO 639-1 language of mark_text where known"),
@@ -167,25 +175,42 @@ DELIVERIES = pa.schema(
     metadata={"table": "deliveries", "key": "collection,name,sha256", "schema_version": SCHEMA_VERSION},
 )
 
+# Records the normalizer or the quality gate held back, with the rule they broke.
+QUARANTINE = pa.schema(
+    [
+        pa.field("collection", pa.string()),
+        pa.field("source_file", pa.string()),
+        pa.field("st13", pa.string()),
+        pa.field("rule_id", pa.string()),
+        pa.field("value", pa.string()),
+        pa.field("reason", pa.string()),
+        pa.field("quarantined_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
+
 DATE_FIELDS: dict[str, tuple[str, ...]] = {
     name: tuple(f.name for f in schema if f.type == pa.date32()) for name, schema in TABLES.items()
 }
 
 
 def description(field: pa.Field) -> str:
-    return (field.metadata or {}).get(b"description", b"").decode()
+    return str((field.metadata or {}).get(b"description", b"").decode())
 
 
 _LIST_FIELDS = {name: [f.name for f in schema if pa.types.is_list(f.type)] for name, schema in TABLES.items()}
 _TEMPLATES = {name: dict.fromkeys(schema.names) for name, schema in TABLES.items()}
 
 
-def empty_record(table: str) -> dict:
+@overload
+def empty_record(table: Literal["trademarks"]) -> TrademarkRecord: ...
+@overload
+def empty_record(table: Literal["designs"]) -> DesignRecord: ...
+def empty_record(table: str) -> CanonicalRecord:
     """A record with every field of the table: lists empty, scalars null."""
-    record = _TEMPLATES[table].copy()
+    record: dict[str, Any] = _TEMPLATES[table].copy()
     for name in _LIST_FIELDS[table]:
         record[name] = []
-    return record
+    return cast("CanonicalRecord", record)  # every field, checked by tests/transforms/test_records.py
 
 
 def _type_name(type_: pa.DataType) -> str:

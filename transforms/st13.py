@@ -35,7 +35,7 @@ class ST13Rule:
 
 
 @cache
-def _compiled(masks: tuple[str, ...]) -> tuple[re.Pattern, ...]:
+def _compiled(masks: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
     return tuple(re.compile(m) for m in masks)
 
 

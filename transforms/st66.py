@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from connectors import st66 as connector
-from transforms.rules import DELETE, CollectionRules
+from transforms.records import GoodsServices, OfficeRecord, Party, Priority, TrademarkRecord
+from transforms.rules import DELETE, CollectionRules, ipas_inactive
 from transforms.schema import empty_record
 from transforms.spec import Format
 from transforms.values import (
@@ -20,7 +23,7 @@ from transforms.values import (
 INTERNATIONAL_OFFICE = "WO"
 
 
-def party(raw: dict) -> dict:
+def party(raw: OfficeRecord) -> Party:
     return {
         "name": clean_text(raw.get("name")),
         "country_code": country_code(raw.get("country")),
@@ -28,10 +31,15 @@ def party(raw: dict) -> dict:
     }
 
 
-def parties(raws: list[dict]) -> list[dict]:
+def priority(country: str | None, number: str | None, date: str | None) -> Priority:
+    """A Paris Convention priority claim from the office's country code, number and date."""
+    return {"country_code": country_code(country), "number": clean_text(number), "date": parse_date(date)}
+
+
+def parties(raws: list[OfficeRecord]) -> list[Party]:
     """Canonical parties in the office's order, each once (USPTO lists the same owner at every
     stage of the case: original applicant, owner at publication, registrant ...)."""
-    found: list[dict] = []
+    found: list[Party] = []
     for raw in raws:
         mapped = party(raw)
         if mapped not in found:
@@ -39,14 +47,13 @@ def parties(raws: list[dict]) -> list[dict]:
     return found
 
 
-def _event_date(events: list[dict], *codes: str):
+def _event_date(events: list[OfficeRecord], *codes: str) -> dt.date | None:
     wanted = {c.casefold() for c in codes}
     dates = [parse_date(e.get("MarkEventDate")) for e in events if (e.get("MarkEventCode") or "").casefold() in wanted]
-    dates = [d for d in dates if d]
-    return max(dates) if dates else None
+    return max((d for d in dates if d), default=None)
 
 
-def _kinds(record: dict, rules: CollectionRules) -> list[str]:
+def _kinds(record: OfficeRecord, rules: CollectionRules) -> list[str]:
     """The office's kind values mapped (in order, each once); else the transaction sub-code's."""
     values = [v for v in map(clean_text, record["KindMark"]) if v]
     kinds: list[str] = []
@@ -63,7 +70,7 @@ def _kinds(record: dict, rules: CollectionRules) -> list[str]:
     return ["Other"] if values else []
 
 
-def _feature(record: dict, rules: CollectionRules) -> str:
+def _feature(record: OfficeRecord, rules: CollectionRules) -> str:
     """ST.66 MarkFeature; where the office's text is not in the tables, its national code
     (USPTO's mark drawing code, given in both TSDR formats)."""
     feature = clean_text(record.get("MarkFeature"))
@@ -74,7 +81,7 @@ def _feature(record: dict, rules: CollectionRules) -> str:
     return "Other" if feature or code else "Undefined"
 
 
-def _is_madrid(record: dict) -> bool:
+def _is_madrid(record: OfficeRecord) -> bool:
     codes = " ".join(filter(None, (record.get("TransactionCode"), record.get("TransactionSubCode"))))
     return "madrid" in codes.casefold() or (record.get("InternationalMarkIndicator") or "").casefold() in (
         "true",
@@ -83,7 +90,7 @@ def _is_madrid(record: dict) -> bool:
     )
 
 
-def to_canonical(record: dict, rules: CollectionRules) -> dict:
+def to_canonical(record: OfficeRecord, rules: CollectionRules, today: dt.date) -> TrademarkRecord:
     """Map one office record; raises ST13Error when no record key can be built.
 
     A deletion notice of a differential delivery (`operationCode="Delete"`) gives a record of
@@ -108,14 +115,13 @@ def to_canonical(record: dict, rules: CollectionRules) -> dict:
         st13 = rules.st13.build(application_number, application_date)
     events = record["events"]
 
+    office_status: str | None
     if record.get("operationCode") == DELETE:
         office_status = status = DELETE
     else:
         office_status = clean_text(record.get("MarkCurrentStatusCode"))
         status = rules.status_category(office_status)
-    if status == "Expired" and office_status and office_status.casefold() == "inactive":
-        # IPAS writes "Inactive" both for lapsed registrations and dead applications.
-        status = "Expired" if record.get("ExpiryDate") else "Ended"
+    status = ipas_inactive(status, office_status, has_expiry_date=bool(record.get("ExpiryDate")))
     status_date = parse_date(record.get("MarkCurrentStatusDate"))
 
     if (
@@ -133,8 +139,7 @@ def to_canonical(record: dict, rules: CollectionRules) -> dict:
     if termination_date is None and status == "Ended":
         termination_date = status_date
 
-    publication_dates = [parse_date(p.get("PublicationDate")) for p in record["publications"]]
-    publication_dates = [d for d in publication_dates if d]
+    publication_dates = [d for d in (parse_date(p.get("PublicationDate")) for p in record["publications"]) if d]
 
     verbal = record["verbal"]
     mark_text = clean_text(verbal[0][1]) if verbal else None
@@ -142,12 +147,12 @@ def to_canonical(record: dict, rules: CollectionRules) -> dict:
         language(record.get("ApplicationLanguageCode")) if mark_text else None
     )
 
-    goods = []
+    goods: list[GoodsServices] = []
     classes = []
-    for number, lang, value in record["goods_services"]:
+    for number, lang, text in record["goods_services"]:
         cls = nice_class(number)
         classes.append(cls)
-        value = clean_text(value)
+        value = clean_text(text)
         if cls is not None and value:
             goods.append({"class_number": cls, "language": language(lang), "text": value})
 
@@ -155,39 +160,37 @@ def to_canonical(record: dict, rules: CollectionRules) -> dict:
     if international_registration is None and (office == INTERNATIONAL_OFFICE or _is_madrid(record)):
         international_registration = registration_number
     out.update(
-        st13=st13,
-        office=office,
-        collection=rules.collection,
-        application_number=application_number,
-        application_date=application_date,
-        registration_number=registration_number,
-        registration_date=registration_date,
-        expiry_date=expiry_date,
-        termination_date=termination_date,
-        publication_date=min(publication_dates) if publication_dates else None,
-        status=status,
-        office_status=office_status,
-        status_date=status_date,
-        mark_feature=_feature(record, rules),
-        kind=_kinds(record, rules),
-        mark_text=mark_text,
-        mark_text_language=mark_language,
-        nice_classes=sorted_unique(classes),
-        goods_services=goods,
-        vienna_codes=sorted_unique(vienna_code(v) for v in record["vienna"]),
-        applicants=parties(record["applicants"]),
-        representatives=parties(record["representatives"]),
-        priorities=[
-            {
-                "country_code": country_code(p.get("PriorityCountryCode")),
-                "number": clean_text(p.get("PriorityNumber")),
-                "date": parse_date(p.get("PriorityDate")),
-            }
-            for p in record["priorities"]
-        ],
-        international_registration=international_registration,
-        designated_countries=sorted_unique(country_code(c) for c in record["designated"]),
-        mark_image_uris=record["MarkImageURI"],
+        {
+            "st13": st13,
+            "office": office,
+            "collection": rules.collection,
+            "application_number": application_number,
+            "application_date": application_date,
+            "registration_number": registration_number,
+            "registration_date": registration_date,
+            "expiry_date": expiry_date,
+            "termination_date": termination_date,
+            "publication_date": min(publication_dates) if publication_dates else None,
+            "status": status,
+            "office_status": office_status,
+            "status_date": status_date,
+            "mark_feature": _feature(record, rules),
+            "kind": _kinds(record, rules),
+            "mark_text": mark_text,
+            "mark_text_language": mark_language,
+            "nice_classes": sorted_unique(classes),
+            "goods_services": goods,
+            "vienna_codes": sorted_unique(vienna_code(v) for v in record["vienna"]),
+            "applicants": parties(record["applicants"]),
+            "representatives": parties(record["representatives"]),
+            "priorities": [
+                priority(p.get("PriorityCountryCode"), p.get("PriorityNumber"), p.get("PriorityDate"))
+                for p in record["priorities"]
+            ],
+            "international_registration": international_registration,
+            "designated_countries": sorted_unique(country_code(c) for c in record["designated"]),
+            "mark_image_uris": record["MarkImageURI"],
+        }
     )
     return out
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from connectors import uspto_tdxf as connector
+from transforms.records import GoodsServices, OfficeRecord, Party, Priority, TrademarkRecord
 from transforms.rules import CollectionRules
 from transforms.schema import empty_record
 from transforms.spec import Format
@@ -47,19 +48,6 @@ TEN_YEAR_RENEWALS_FROM = dt.date(1989, 11, 16)
 TWENTY_YEAR_TERMS_FROM = dt.date(1905, 4, 1)  # the Trade-Mark Act of 1905 took effect
 
 
-# empty_record() walks the pyarrow schema on every call, a third of this transform's time on a
-# daily file: records start from one copy of its result, with fresh lists.
-_EMPTY = empty_record("trademarks")
-_LIST_FIELDS = tuple(name for name, value in _EMPTY.items() if value == [])
-
-
-def _new_record() -> dict:
-    record = _EMPTY.copy()
-    for name in _LIST_FIELDS:
-        record[name] = []
-    return record
-
-
 def _is_true(value: str | None) -> bool:
     return value == "T"
 
@@ -88,7 +76,7 @@ def _state_country(code: str | None) -> str | None:
     return "US" if len(code) == 2 else _place_country(code)
 
 
-def _owner_country(owner: dict) -> str | None:
+def _owner_country(owner: OfficeRecord) -> str | None:
     nationality = owner.get("nationality") or {}
     return (
         _place_country(owner.get("country"))
@@ -103,7 +91,7 @@ def _owner_country(owner: dict) -> str | None:
 ADDRESS_FIELDS = ("address-1", "address-2", "city", "state", "postcode")
 
 
-def _party(owner: dict) -> dict:
+def _party(owner: OfficeRecord) -> Party:
     address = [owner[k] for k in ADDRESS_FIELDS if owner.get(k)]
     return {
         "name": clean_text(owner.get("party-name")),
@@ -112,22 +100,22 @@ def _party(owner: dict) -> dict:
     }
 
 
-def _party_rank(owner: dict) -> int:
+def _party_rank(owner: OfficeRecord) -> int:
     value = owner.get("party-type")
     rank = int(value) if value and value.isdigit() else -1
     return rank if rank in OWNER_PARTY_TYPES else -1
 
 
-def _current_owners(owners: list[dict]) -> list[dict]:
+def _current_owners(owners: list[OfficeRecord]) -> list[OfficeRecord]:
     """The owners of the latest party type: each change of owner adds a higher party type."""
     if len(owners) < 2:
         return owners
     ranks = [_party_rank(owner) for owner in owners]
     latest = max(ranks)
-    return [owner for owner, rank in zip(owners, ranks) if rank == latest]
+    return [owner for owner, rank in zip(owners, ranks, strict=True) if rank == latest]
 
 
-def _representatives(header: dict) -> list[dict]:
+def _representatives(header: OfficeRecord) -> list[Party]:
     names = []
     for key in ("attorney-name", "domestic-representative-name"):
         name = clean_text(header.get(key))
@@ -136,7 +124,7 @@ def _representatives(header: dict) -> list[dict]:
     return [{"name": name, "country_code": None, "address": None} for name in names]
 
 
-def _classes(classifications: list[dict]) -> tuple[list[int], dict[str, int]]:
+def _classes(classifications: list[OfficeRecord]) -> tuple[list[int], dict[str, int]]:
     """Nice classes, and the Nice class of each primary code that stands for exactly one.
 
     Statements name their class by the primary code, which is a US class for filings before
@@ -157,14 +145,16 @@ def _classes(classifications: list[dict]) -> tuple[list[int], dict[str, int]]:
     return sorted(nice), by_primary
 
 
-def _goods_services(statements, nice: list[int], by_primary: dict[str, int]) -> list[dict]:
+def _goods_services(
+    statements: list[tuple[str | None, str | None]], nice: list[int], by_primary: dict[str, int]
+) -> list[GoodsServices]:
     """GS statements (type-code `GS` + primary class + kind, p. 19-20); kind 2 holds only goods
     deleted from the registration, so it is left out."""
-    goods = []
-    for type_code, value in statements:
+    goods: list[GoodsServices] = []
+    for type_code, text in statements:
         if not type_code or not type_code.startswith("GS") or type_code[5:6] == "2":
             continue
-        value = clean_text(value)
+        value = clean_text(text)
         if not value:
             continue
         primary = type_code[2:5]
@@ -176,7 +166,7 @@ def _goods_services(statements, nice: list[int], by_primary: dict[str, int]) -> 
     return goods
 
 
-def _priorities(foreign_applications: list[dict]) -> list[dict]:
+def _priorities(foreign_applications: list[OfficeRecord]) -> list[Priority]:
     """Foreign applications whose priority is claimed (foreign-priority-claim-in, p. 25); the
     others are Sec. 44(e) registrations the US filing is based on."""
     return [
@@ -190,7 +180,7 @@ def _priorities(foreign_applications: list[dict]) -> list[dict]:
     ]
 
 
-def _expiry(header: dict, international: dict, registration_date: dt.date | None) -> dt.date | None:
+def _expiry(header: OfficeRecord, international: OfficeRecord, registration_date: dt.date | None) -> dt.date | None:
     """End of the current term: the international registration's renewal date for a Sec. 66(a)
     extension (p. 34), else the last renewal plus its term (p. 15), else the statutory first
     term from registration (15 U.S.C. 1058: 10 years for registrations from 1989-11-16, when
@@ -208,21 +198,21 @@ def _expiry(header: dict, international: dict, registration_date: dt.date | None
     return add_years(registration_date, 20 if registration_date >= TWENTY_YEAR_TERMS_FROM else 30)
 
 
-def _mark_feature(header: dict) -> str:
+def _mark_feature(header: OfficeRecord) -> str:
     if _is_true(header.get("drawing-3d-current-in")):
         return "Three dimensional"
     drawing = header.get("mark-drawing-code")
     return DRAWING_FEATURES.get(drawing[0], "Other") if drawing else "Undefined"
 
 
-def _kinds(header: dict) -> list[str]:
+def _kinds(header: OfficeRecord) -> list[str]:
     kinds = [kind for flag, kind in KIND_FLAGS if _is_true(header.get(flag))]
     return list(dict.fromkeys(kinds)) if kinds else ["Individual"]
 
 
-def to_canonical(record: dict, rules: CollectionRules) -> dict:
+def to_canonical(record: OfficeRecord, rules: CollectionRules, today: dt.date) -> TrademarkRecord:
     """Map one case-file; raises ST13Error when it has no serial number."""
-    out = _new_record()
+    out = empty_record("trademarks")
     header = record["header"]
     international = record["international-registration"] or {}
     serial = record["serial-number"]
@@ -240,30 +230,34 @@ def to_canonical(record: dict, rules: CollectionRules) -> dict:
     nice, by_primary = _classes(record["classifications"])
 
     out.update(
-        st13=rules.st13.build(serial, application_date),
-        office=rules.office,
-        collection=rules.collection,
-        application_number=serial,
-        application_date=application_date,
-        # seven digits; zeros when there is no registration (p. 5)
-        registration_number=registration_number if registration_number and registration_number.strip("0") else None,
-        registration_date=registration_date,
-        expiry_date=_expiry(header, international, registration_date),
-        termination_date=termination_date,
-        publication_date=parse_date(header.get("published-for-opposition-date")),
-        status=status,
-        office_status=office_status,
-        status_date=status_date,
-        mark_feature=_mark_feature(header),
-        kind=_kinds(header),
-        mark_text=clean_text(header.get("mark-identification")),
-        nice_classes=nice,
-        goods_services=_goods_services(record["statements"], nice, by_primary),
-        vienna_codes=sorted_unique(vienna_code(c) for c in record["design-codes"]),
-        applicants=[_party(o) for o in _current_owners(record["owners"])],
-        representatives=_representatives(header),
-        priorities=_priorities(record["foreign-applications"]),
-        international_registration=international.get("international-registration-number"),
+        {
+            "st13": rules.st13.build(serial, application_date),
+            "office": rules.office,
+            "collection": rules.collection,
+            "application_number": serial,
+            "application_date": application_date,
+            # seven digits; zeros when there is no registration (p. 5)
+            "registration_number": registration_number
+            if registration_number and registration_number.strip("0")
+            else None,
+            "registration_date": registration_date,
+            "expiry_date": _expiry(header, international, registration_date),
+            "termination_date": termination_date,
+            "publication_date": parse_date(header.get("published-for-opposition-date")),
+            "status": status,
+            "office_status": office_status,
+            "status_date": status_date,
+            "mark_feature": _mark_feature(header),
+            "kind": _kinds(header),
+            "mark_text": clean_text(header.get("mark-identification")),
+            "nice_classes": nice,
+            "goods_services": _goods_services(record["statements"], nice, by_primary),
+            "vienna_codes": sorted_unique(vienna_code(c) for c in record["design-codes"]),
+            "applicants": [_party(o) for o in _current_owners(record["owners"])],
+            "representatives": _representatives(header),
+            "priorities": _priorities(record["foreign-applications"]),
+            "international_registration": international.get("international-registration-number"),
+        }
     )
     return out
 

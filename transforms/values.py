@@ -11,21 +11,24 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import lru_cache
 from importlib import resources
+from typing import Any, TypeVar
 
 _VOCAB = resources.files("transforms") / "vocab"
+Sortable = TypeVar("Sortable", str, int)  # the values of the contract's sorted lists
 
 # Dates offices write when they have none (IPAS exports 1900-01-01 for "no publication").
 PLACEHOLDER_DATES = {dt.date(1900, 1, 1), dt.date(1, 1, 1), dt.date(9999, 12, 31)}
 _ISO_DATE = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})")
 
 
-def load_vocab(name: str) -> dict:
-    return json.loads((_VOCAB / name).read_text(encoding="utf-8"))
+def load_vocab(name: str) -> dict[str, Any]:
+    vocab: dict[str, Any] = json.loads((_VOCAB / name).read_text(encoding="utf-8"))
+    return vocab
 
 
 # Values an office wrote that cannot be read as what the field holds (`2019-02-30`, class `9a`):
@@ -168,7 +171,7 @@ def language(text: str | None) -> str | None:
     return code if len(code) == 2 and code.isalpha() else None
 
 
-def sorted_unique(values) -> list:
+def sorted_unique(values: Iterable[Sortable | None]) -> list[Sortable]:
     return sorted({v for v in values if v is not None})
 
 

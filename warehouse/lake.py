@@ -25,8 +25,7 @@ from typing import TypeVar
 import duckdb
 import pyarrow as pa
 
-from transforms.normalize import QUARANTINE
-from transforms.schema import DELIVERIES, KEYS, SCHEMA_VERSION, TABLES, TOMBSTONES
+from transforms.schema import DELIVERIES, KEYS, QUARANTINE, SCHEMA_VERSION, TABLES, TOMBSTONES
 from warehouse import extensions
 
 ALIAS = "lake"

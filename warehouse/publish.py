@@ -25,8 +25,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from transforms.normalize import QUARANTINE
-from transforms.schema import DELIVERIES, KEYS, SCHEMA_VERSION, TABLES
+from transforms.schema import DELIVERIES, KEYS, QUARANTINE, SCHEMA_VERSION, TABLES
 from warehouse import lake
 from warehouse.lake import ALIAS, LakeError, LakeSettings
 

@@ -28,7 +28,8 @@ from typing import IO
 
 from lxml import etree
 
-from transforms.rules import ST66_STATUS, STATUS_CATEGORIES
+from transforms.rules import ST66_STATUS
+from transforms.schema import STATUS_CATEGORIES
 from transforms.values import country_code, language
 from warehouse import catalog, lake
 from warehouse.lake import LakeSettings

@@ -33,7 +33,7 @@ def test_the_main_name_wins_and_every_language_is_kept():
 
 
 def test_madrid_designation_with_a_priority_and_no_verbal_element():
-    r = to_canonical(records()[0], ILTM.rules())
+    r = to_canonical(records()[0], ILTM.rules(), dt.date(2026, 1, 1))
     assert r["international_registration"] == "1500001"  # <Internationality>International
     assert r["priorities"] == [{"country_code": "DE", "number": "30 2019 000 001", "date": dt.date(2019, 8, 15)}]
     assert r["kind"] == ["Collective"]  # <BRANDTYPE>Collective mark
@@ -49,7 +49,7 @@ def test_madrid_designation_with_a_priority_and_no_verbal_element():
 
 
 def test_a_deleted_application_that_never_was_registered_ended():
-    r = to_canonical(records()[1], ILTM.rules())
+    r = to_canonical(records()[1], ILTM.rules(), dt.date(2026, 1, 1))
     assert (r["status"], r["office_status"]) == ("Ended", "deleted")
     assert r["registration_number"] is None and r["registration_date"] is None
     assert r["status_date"] is None and r["termination_date"] is None  # no event dates it

@@ -96,7 +96,8 @@ def test_every_local_reference_resolves_to_a_file_of_the_site(site):
             assert target.is_relative_to(site.resolve()), (page, url)
             if target.suffix == ".css":
                 stylesheets.add(target)
-    # bootstrap, bootstrap-dark, datepicker, font-awesome, bootstrap-table, filter-control .css (pages) and .min.css (index)
+    # bootstrap, bootstrap-dark, datepicker, font-awesome, bootstrap-table, filter-control .css (pages)
+    # and .min.css (index)
     assert len(stylesheets) == 7
     for stylesheet in sorted(stylesheets | set((site / "static" / "styles").glob("*.css"))):
         for url in stylesheet_loads(stylesheet):

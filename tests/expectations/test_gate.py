@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+from typing import Any
 
 import pyarrow as pa
 import pytest
@@ -118,23 +119,22 @@ def test_a_batch_mostly_bad_fails_as_a_whole(kh_record, gx_root):
     assert not result.ok and "15 of 20 records" in result.failures[0]
 
 
-def design(st13: str, number: str = "1", **changes) -> dict:
-    record = empty_record("designs")
-    record.update(
-        st13=st13,
-        design_number=number,
-        office="KH",
-        collection="khtm",
-        application_number="KH/D/2019/1",
-        application_date=dt.date(2019, 1, 2),
-        status="Pending",
-        product_indication="Bottle",
-        locarno_classes=["09-01"],
-        applicants=[{"name": "A", "country_code": "KH", "address": None}],
-        source_file=f"{st13}-{number}.xml",
-    )
-    record.update(changes)
-    return record
+def design(st13: str, number: str = "1", **changes: Any) -> dict[str, Any]:
+    return {
+        **empty_record("designs"),
+        "st13": st13,
+        "design_number": number,
+        "office": "KH",
+        "collection": "khtm",
+        "application_number": "KH/D/2019/1",
+        "application_date": dt.date(2019, 1, 2),
+        "status": "Pending",
+        "product_indication": "Bottle",
+        "locarno_classes": ["09-01"],
+        "applicants": [{"name": "A", "country_code": "KH", "address": None}],
+        "source_file": f"{st13}-{number}.xml",
+        **changes,
+    }
 
 
 def test_design_defects(gx_root):

@@ -134,8 +134,10 @@ def write() -> None:
         with open(RECORDS / f"{case.name}.jsonl", "w", encoding="utf-8") as out:
             for record in records:
                 out.write(json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n")
+        outcome = outcomes[case.name]
         print(
-            f"{case.name}: {len(records)} records, rejected={outcomes[case.name]['rejected']!r}, quarantined={len(outcomes[case.name]['quarantined'])}"
+            f"{case.name}: {len(records)} records, rejected={outcome['rejected']!r}, "
+            f"quarantined={len(outcome['quarantined'])}"
         )
     OUTCOMES.write_text(json.dumps(outcomes, ensure_ascii=False, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 

@@ -20,7 +20,7 @@ def _differences(expected: list[dict], actual: list[dict]) -> list[str]:
     if len(expected) != len(actual):
         return [f"{len(actual)} records, golden has {len(expected)}"]
     lines = []
-    for number, (want, got) in enumerate(zip(expected, actual)):
+    for number, (want, got) in enumerate(zip(expected, actual, strict=True)):
         for name in sorted(set(want) | set(got)):
             if want.get(name, "<absent>") != got.get(name, "<absent>"):
                 lines.append(

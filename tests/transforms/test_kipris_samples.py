@@ -16,10 +16,13 @@ from transforms.normalize import normalize_file
 from transforms.schema import TRADEMARKS
 
 D = dt.date
+TODAY = D(2026, 1, 1)  # the date the records are mapped as of: inside the first 10-year term
 
 
 def test_registered_korean_mark_with_its_designated_goods(tmp_path):
-    result = normalize_file(MIRROR / "krtm" / "kipris-4020190000011.zip", kipris.FORMAT, KRTM.rules(), tmp_path)
+    result = normalize_file(
+        MIRROR / "krtm" / "kipris-4020190000011.zip", kipris.FORMAT, KRTM.rules(), tmp_path, today=TODAY
+    )
     assert result.rejected is None and result.quarantined == []
     [r] = [row for batch in result.batches() for row in batch.to_pylist()]
     result.discard()
@@ -63,7 +66,7 @@ def test_written_responses_map_vienna_priority_agent_and_english_goods():
         ("4120150000001/goods.xml", io.BytesIO((FIXTURES / "krtm" / "goods-with-english.xml").read_bytes())),
         ("marks.xml", io.BytesIO((FIXTURES / "krtm" / "two-marks.xml").read_bytes())),
     ]
-    first, second = (kipris.to_canonical(record, KRTM.rules()) for _, record in read_delivery(members))
+    first, second = (kipris.to_canonical(record, KRTM.rules(), TODAY) for _, record in read_delivery(members))
 
     assert first["st13"] == "KR502015410000001"
     # <ApplicationStatus>소멸 with no registration: it ended, it did not expire

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 
+from connectors import st96_design as st96_design_connector
 from tests.conftest import FIXTURES
 from transforms import st96_design
 from transforms.normalize import normalize_file
@@ -94,8 +95,8 @@ def test_application_inside_a_design_transaction_and_structured_locarno():
   </dgn:DesignApplication>
  </dgn:DesignApplicationBag></dgn:TransactionData></dgn:TransactionContentBag></dgn:DesignTransactionBody>
 </dgn:DesignTransaction>"""
-    [record] = st96_design.connector.iter_office_records(io.BytesIO(xml))
-    [row] = st96_design.to_canonical(record, CollectionRules("caid", "CA", ST13Rule("CA", "70")))
+    [record] = st96_design_connector.iter_office_records(io.BytesIO(xml))
+    [row] = st96_design.to_canonical(record, CollectionRules("caid", "CA", ST13Rule("CA", "70")), D(2026, 1, 1))
     assert row["st13"] == "CA702021000201234"  # ApplicationNumberText 201234, ApplicationDate 2021-04-01
     assert row["locarno_classes"] == ["14-02", "14-03"]
     assert row["locarno_edition"] == "14"

@@ -14,11 +14,13 @@ import datetime as dt
 
 import pytest
 
+from connectors import st66 as st66_connector
 from ipetl.collection import Collection, Source
 from ipetl.collections.st96 import USPTO_TSDR
 from tests.conftest import MIRROR
 from transforms import st66, st96_trademark
 from transforms.normalize import normalize_file
+from transforms.records import Party
 
 D = dt.date
 TSDR = MIRROR / "ustm-tsdr"
@@ -83,7 +85,10 @@ def test_both_formats_give_the_same_record(mark, tmp_path):
     from_st66, from_st96 = pair(mark, tmp_path)
     for field in SAME_FIELDS:
         assert from_st66[field] == from_st96[field], field
-    key = lambda p: (p["name"] or "", p["address"] or "")
+
+    def key(p: Party) -> tuple[str, str]:
+        return p["name"] or "", p["address"] or ""
+
     assert sorted(from_st66["representatives"], key=key) == sorted(from_st96["representatives"], key=key)
     assert from_st66["st13"].startswith("US50") and from_st66["status"] != "Unknown"
     assert from_st66["applicants"] and from_st66["nice_classes"]
@@ -230,7 +235,7 @@ def test_wipo_st96_v6_example(tmp_path):
 def test_uspto_codes_outside_the_status_categories(code, status):
     """The ustm table files 000 and 626 as Delete (a withdrawn record: a tombstone) and 622 as
     Other, which is no status category; a code it lacks is Unknown."""
-    [record] = st66.FORMAT.read((TSDR / "rn2178784-ST66.xml").open("rb"))
+    [record] = st66_connector.iter_office_records((TSDR / "rn2178784-ST66.xml").open("rb"))
     record["MarkCurrentStatusCode"] = code
-    r = st66.to_canonical(record, USTM_TSDR.rules())
+    r = st66.to_canonical(record, USTM_TSDR.rules(), D(2026, 1, 1))
     assert (r["status"], r["office_status"]) == (status, code)

@@ -16,6 +16,7 @@ from connectors.uspto_tdxf import iter_office_records
 from ipetl.collections.uspto import COLLECTIONS
 from tests.conftest import FIXTURES, sample
 from transforms.normalize import normalize_file
+from transforms.records import TrademarkRecord
 from transforms.uspto_tdxf import FORMAT, to_canonical
 
 D = dt.date
@@ -44,11 +45,11 @@ def office_records() -> dict[str, dict]:
         return {r["serial-number"]: r for r in iter_office_records(stream)}
 
 
-def variant(office_records, serial: str, **header) -> dict:
+def variant(office_records, serial: str, **header) -> TrademarkRecord:
     """A fixture record with some header elements rewritten, mapped."""
     record = copy.deepcopy(office_records[serial])
     record["header"].update(header)
-    return to_canonical(record, RULES)
+    return to_canonical(record, RULES, D(2026, 1, 1))
 
 
 def test_collection_declaration():
@@ -237,7 +238,7 @@ def test_certification_mark(office_records):
 def test_owner_country_codes(office_records, nationality, country):
     record = copy.deepcopy(office_records["78901234"])
     record["owners"][0]["nationality"] = nationality
-    assert to_canonical(record, RULES)["applicants"][0]["country_code"] == country
+    assert to_canonical(record, RULES, D(2026, 1, 1))["applicants"][0]["country_code"] == country
 
 
 def test_a_registration_never_renewed_runs_its_statutory_first_term(office_records):

@@ -176,7 +176,7 @@ def test_st66_export_reads_back_to_the_published_records(published, tmp_path):
     assert len(office_records) == 6
     for office_record in office_records:
         original = published_by_number[office_record["ApplicationNumber"]]
-        again = st66_transform.to_canonical(office_record, registry.get(original["collection"]).rules())
+        again = st66_transform.to_canonical(office_record, registry.get(original["collection"]).rules(), D(2026, 1, 1))
         assert {k: v for k, v in again.items() if k not in NOT_EXPORTED} == {
             k: v for k, v in original.items() if k not in NOT_EXPORTED
         }, original["st13"]
@@ -470,7 +470,7 @@ def test_st86_export_reads_back_to_the_records():
     rows = [
         row
         for record in st86_connector.iter_office_records(io.BytesIO(out.getvalue()))
-        for row in st86_transform.to_canonical(record, KHID)
+        for row in st86_transform.to_canonical(record, KHID, D(2026, 1, 1))
     ]
     assert [{k: v for k, v in r.items() if k not in NOT_EXPORTED} for r in rows] == [
         {k: v for k, v in r.items() if k not in NOT_EXPORTED} for r in DESIGNS
