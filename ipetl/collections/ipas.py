@@ -4,6 +4,7 @@ similar): their element trees in reference/formats/brands begin /Transaction/Tra
 from __future__ import annotations
 
 from ipetl.collection import Collection, Source
+from transforms import st66
 
 IPAS_ST66_OFFICES = {
     "AE": "United Arab Emirates",
@@ -92,7 +93,7 @@ def _ipas(office: str, name: str) -> Collection:
         office=office,
         office_name=name,
         kind="trademark",
-        format="st66",
+        format=st66.FORMAT,
         source=Source("local", f"{{mirror}}/{cid}", "*.xml*"),
         licence="Public register data of the office; reuse under the office's terms of use."
         + (" " + WIPO_GBD_FIXTURE if office in SAMPLED else ""),

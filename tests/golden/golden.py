@@ -41,7 +41,7 @@ _TSDR = Collection(
     office="US",
     office_name="USPTO",
     kind="trademark",
-    format="st66",
+    format=FORMATS["st66"],
     source=Source("local", "unused"),
     **USPTO_TSDR,
 )
@@ -58,7 +58,7 @@ class Case:
 
 def _collection_case(name: str, path: Path, collection_id: str) -> Case:
     collection = get(collection_id)
-    return Case(name, path, collection.fmt, collection.rules())
+    return Case(name, path, collection.format, collection.rules())
 
 
 def cases() -> list[Case]:

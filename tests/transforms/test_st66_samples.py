@@ -19,7 +19,7 @@ D = dt.date
 
 def normalize(collection: str, tmp_path) -> list[dict]:
     c = COLLECTIONS[collection]
-    result = normalize_file(sample(collection), c.fmt, c.rules(), tmp_path)
+    result = normalize_file(sample(collection), c.format, c.rules(), tmp_path)
     assert result.rejected is None
     assert result.quarantined == []
     rows = [row for batch in result.batches() for row in batch.to_pylist()]

@@ -28,7 +28,7 @@ USTM_TSDR = Collection(
     office="US",
     office_name="United States Patent and Trademark Office",
     kind="trademark",
-    format="st66",
+    format=st66.FORMAT,
     source=Source("local", str(TSDR), "*-ST66.xml"),
     description="USPTO TSDR case-status records (test collection).",
     **USPTO_TSDR,

@@ -52,7 +52,7 @@ def variant(office_records, serial: str, **header) -> dict:
 
 
 def test_collection_declaration():
-    assert (USTM.office, USTM.kind, USTM.format, USTM.schedule) == ("US", "trademark", "uspto-tdxf", "@daily")
+    assert (USTM.office, USTM.kind, USTM.format.name, USTM.schedule) == ("US", "trademark", "uspto-tdxf", "@daily")
     assert USTM.source.kind == "https" and USTM.source.pattern == "apc*"
     # reference/vocab/brands-office-code-maps.json ustm.status_map: 167 codes
     assert len(USTM.status) == 167
