@@ -11,7 +11,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: install demo lint format test test-fast fuzz bench airflow cluster cluster-stop clean
+.PHONY: install demo lint format readme test test-fast fuzz bench airflow cluster cluster-stop clean
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -38,6 +38,10 @@ lint: install
 format: install
 	$(VENV)/bin/ruff format $(LINT_PATHS)
 	$(VENV)/bin/ruff check --fix $(LINT_PATHS)
+
+# The README's coverage table, generated from the collection registry (tests/test_registry.py checks it).
+readme: install
+	$(PY) -m ipetl.registry README.md
 
 test: install
 	$(PY) -m pytest -q

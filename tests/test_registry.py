@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ipetl.registry import COLLECTIONS
+from ipetl.registry import COLLECTIONS, with_coverage
 
 FORMATS = Path(__file__).resolve().parent.parent / "reference" / "formats" / "brands"
 
@@ -39,6 +39,14 @@ def test_every_collection_declares_what_the_registry_promises():
 def test_offices_with_masks_use_them():
     assert COLLECTIONS["khtm"].st13_rule.masks[1] == "KH/(.*)/(M)"
     assert COLLECTIONS["brtm"].st13_rule.masks == ()  # none listed: the number itself
+
+
+def test_the_readme_coverage_table_is_the_registrys():
+    readme = Path(__file__).resolve().parent.parent / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    assert text == with_coverage(text), (
+        "README.md's coverage table differs from the registry's: run `make readme` to rewrite it"
+    )
 
 
 def test_a_format_is_the_object_itself():
