@@ -1,7 +1,9 @@
-"""Shared fixtures: the bundled sample mirror and throw-away homes."""
+"""Shared fixtures and helpers: the bundled sample mirror, throw-away homes, one delivery file
+through the normalizer."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,6 +11,9 @@ from pathlib import Path
 import pytest
 
 from ipetl import devservers
+from transforms.normalize import FileResult, normalize_file
+from transforms.rules import CollectionRules
+from transforms.spec import Format
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
@@ -62,6 +67,25 @@ def sample(collection: str) -> Path:
     files = sorted((MIRROR / collection).iterdir())
     assert len(files) == 1, files
     return files[0]
+
+
+def normalized(
+    path: Path, fmt: Format, rules: CollectionRules, spool: Path | str, ingested_at: dt.datetime | None = None
+) -> tuple[list[dict], FileResult]:
+    """The rows the normalizer spooled for one delivery file, and its result (rejection,
+    quarantined records); the spool is removed."""
+    result = normalize_file(path, fmt, rules, spool, ingested_at=ingested_at)
+    rows = [row for batch in result.batches() for row in batch.to_pylist()]
+    result.discard()
+    return rows, result
+
+
+def clean_rows(path: Path, fmt: Format, rules: CollectionRules, spool: Path | str) -> list[dict]:
+    """The rows of a delivery file the normalizer neither rejects nor quarantines anything of."""
+    rows, result = normalized(path, fmt, rules, spool)
+    assert result.rejected is None
+    assert result.quarantined == []
+    return rows
 
 
 @pytest.fixture

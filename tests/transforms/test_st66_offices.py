@@ -10,8 +10,7 @@ import datetime as dt
 import pytest
 
 from ipetl.collections.st66_offices import COLLECTIONS
-from tests.conftest import FIXTURES
-from transforms.normalize import normalize_file
+from tests.conftest import FIXTURES, normalized
 from transforms.schema import TRADEMARKS
 from transforms.st13 import ST13Error, ST13Rule
 
@@ -21,10 +20,8 @@ OFFICES = {c.id: c for c in COLLECTIONS}
 
 def normalize(collection: str, tmp_path, name: str | None = None):
     c = OFFICES[collection]
-    result = normalize_file(FIXTURES / collection / (name or f"{collection}.xml"), c.format, c.rules(), tmp_path)
+    rows, result = normalized(FIXTURES / collection / (name or f"{collection}.xml"), c.format, c.rules(), tmp_path)
     assert result.rejected is None
-    rows = [row for batch in result.batches() for row in batch.to_pylist()]
-    result.discard()
     return rows, result.quarantined
 
 

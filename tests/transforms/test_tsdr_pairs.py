@@ -16,9 +16,8 @@ import pytest
 
 from ipetl.collection import Collection, Source
 from ipetl.collections.st96 import USPTO_TSDR
-from tests.conftest import MIRROR
+from tests.conftest import MIRROR, clean_rows
 from transforms import st66, st96_trademark
-from transforms.normalize import normalize_file
 
 D = dt.date
 TSDR = MIRROR / "ustm-tsdr"
@@ -63,11 +62,7 @@ SAME_FIELDS = (
 
 
 def normalize(path, fmt, tmp_path) -> dict:
-    result = normalize_file(path, fmt, USTM_TSDR.rules(), tmp_path)
-    assert result.rejected is None
-    assert result.quarantined == []
-    [row] = [row for batch in result.batches() for row in batch.to_pylist()]
-    result.discard()
+    [row] = clean_rows(path, fmt, USTM_TSDR.rules(), tmp_path)
     return row
 
 

@@ -14,8 +14,7 @@ import pytest
 
 from connectors.uspto_tdxf import iter_office_records
 from ipetl.collections.uspto import COLLECTIONS
-from tests.conftest import FIXTURES, sample
-from transforms.normalize import normalize_file
+from tests.conftest import FIXTURES, clean_rows, sample
 from transforms.uspto_tdxf import FORMAT, to_canonical
 
 D = dt.date
@@ -25,12 +24,7 @@ FIXTURE = FIXTURES / "ustm" / "case-files.xml"
 
 
 def normalize(path, tmp_path) -> list[dict]:
-    result = normalize_file(path, FORMAT, RULES, tmp_path)
-    assert result.rejected is None
-    assert result.quarantined == []
-    rows = [row for batch in result.batches() for row in batch.to_pylist()]
-    result.discard()
-    return rows
+    return clean_rows(path, FORMAT, RULES, tmp_path)
 
 
 @pytest.fixture(scope="module")
