@@ -9,6 +9,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
 from transforms.rules import CollectionRules
 from transforms.spec import Format
@@ -49,6 +50,16 @@ class Source:
     def resolved(self) -> str:
         mirror = os.environ.get("IPETL_MIRROR", str(SAMPLE_MIRROR))
         return self.location.replace("{mirror}", mirror)
+
+
+class OfficeTables(TypedDict, total=False):
+    """The Collection fields that say how an office writes its values: shared by several
+    declarations (ST66_OVERRIDES, USPTO_TSDR) and spread into Collection(...)."""
+
+    status: Mapping[str, str]
+    feature: Mapping[str, str]
+    mark_kind: Mapping[str, str]
+    registration_number_is_application_number: bool
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@ similar): their element trees in reference/formats/brands begin /Transaction/Tra
 
 from __future__ import annotations
 
-from ipetl.collection import Collection, Source
+from ipetl.collection import Collection, OfficeTables, Source
 from transforms import st66
 
 IPAS_ST66_OFFICES = {
@@ -72,7 +72,7 @@ IPAS_ST66_OFFICES = {
 }
 
 # Office quirks, as the offices write them (see transforms/vocab/st66-values.json for the shared table).
-ST66_OVERRIDES: dict[str, dict] = {
+ST66_OVERRIDES: dict[str, OfficeTables] = {
     "MY": {"registration_number_is_application_number": True},
     "EG": {"feature": {"M": "Combined", "F": "Figurative"}},
     "RS": {"feature": {"F": "Figurative"}},
