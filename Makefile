@@ -46,6 +46,11 @@ readme: install
 test: install
 	$(PY) -m pytest -q
 
+# Unit tests only (under a minute): the modules marked `slow` (tests/conftest.py SLOW_MODULES:
+# Airflow, the cluster, servers, whole runs, the lake) are left out; 60 s at most per test.
+test-fast: install
+	$(PY) -m pytest -q -m "not slow" --timeout 60
+
 # Fuzzing the connectors and value readers (hypothesis): damaged real deliveries of every format.
 # `make test` runs the same properties with 25 examples each; CI runs this with FUZZ_EXAMPLES=2000.
 FUZZ_EXAMPLES ?= 20000

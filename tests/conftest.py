@@ -17,9 +17,35 @@ from transforms.spec import Format
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
-ROOT = Path(__file__).resolve().parent.parent
+TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent
 MIRROR = ROOT / "samples" / "mirror"
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FIXTURES = TESTS / "fixtures"
+
+# Modules that start servers or Airflow, run whole pipelines or publish to a lake: marked `slow`
+# (as are modules with `pytestmark = pytest.mark.slow`), left out of `make test-fast`
+# (`pytest -m "not slow"`), still run by `make test` and CI.
+SLOW_MODULES = {
+    "test_dags.py",
+    "test_devservers.py",
+    "test_honest_failure.py",
+    "test_jobs.py",
+    "test_pipeline.py",
+    "test_readme_readers.py",
+    "test_resources.py",
+    "warehouse/test_concurrent_publish.py",
+    "warehouse/test_crash.py",
+    "warehouse/test_lake.py",
+    "warehouse/test_publish.py",
+    "warehouse/test_search.py",
+    "warehouse/test_xml_export.py",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.relative_to(TESTS).as_posix() in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
