@@ -11,7 +11,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: install demo lint format test test-fast fuzz bench airflow cluster cluster-stop clean
+.PHONY: install demo lint format readme test test-fast fuzz bench airflow cluster cluster-stop clean
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -39,8 +39,17 @@ format: install
 	$(VENV)/bin/ruff format $(LINT_PATHS)
 	$(VENV)/bin/ruff check --fix $(LINT_PATHS)
 
+# The README's coverage table, generated from the collection registry (tests/test_registry.py checks it).
+readme: install
+	$(PY) -m ipetl.registry README.md
+
 test: install
 	$(PY) -m pytest -q
+
+# Unit tests only (under a minute): the modules marked `slow` (tests/conftest.py SLOW_MODULES:
+# Airflow, the cluster, servers, whole runs, the lake) are left out; 60 s at most per test.
+test-fast: install
+	$(PY) -m pytest -q -m "not slow" --timeout 60
 
 # Fuzzing the connectors and value readers (hypothesis): damaged real deliveries of every format.
 # `make test` runs the same properties with 25 examples each; CI runs this with FUZZ_EXAMPLES=2000.

@@ -263,7 +263,7 @@ def breakdown(bench: Bench, path: Path) -> None:
     from transforms.schema import TABLES
 
     collection = get(bench.collection)
-    fmt, rules, schema = collection.fmt, collection.rules(), TABLES[collection.table]
+    fmt, rules, schema = collection.format, collection.rules(), TABLES[collection.table]
     pa.RecordBatch.from_pylist([], schema=schema)  # its first call imports pandas: part of the fixed cost
 
     def timed(step):

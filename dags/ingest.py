@@ -39,7 +39,7 @@ def build(collection: Collection) -> DAG:
         catchup=_settings.catchup(cid),
         max_active_runs=1,
         default_args=_settings.DEFAULT_ARGS,
-        tags=[collection.office, collection.kind, collection.format],
+        tags=[collection.office, collection.kind, collection.format.name],
         doc_md=_settings.doc_md(collection),
     )
     def ingest_dag():

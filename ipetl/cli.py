@@ -110,7 +110,7 @@ def collections(kind):
     rows = [c for c in COLLECTIONS.values() if kind in (None, c.kind)]
     _print_table(
         ["collection", "office", "kind", "format", "schedule", "source", "office name"],
-        [(c.id, c.office, c.kind, c.format, c.schedule, c.source.kind, c.office_name) for c in rows],
+        [(c.id, c.office, c.kind, c.format.name, c.schedule, c.source.kind, c.office_name) for c in rows],
     )
 
 
@@ -167,7 +167,7 @@ def normalize(paths, collection_id, output):
             out = open(output, "w", encoding="utf-8") if output else sys.stdout
         with tempfile.TemporaryDirectory(prefix="ipetl-") as work:
             for path in paths:
-                result = normalize_file(path, collection.fmt, rules, work)
+                result = normalize_file(path, collection.format, rules, work)
                 if result.rejected:
                     failed = True
                     click.echo(f"ipetl: rejected {path}: {result.rejected}", err=True)
@@ -175,7 +175,7 @@ def normalize(paths, collection_id, output):
                 if not (result.records or result.quarantined):
                     failed = True
                     click.echo(
-                        f"ipetl: {path}: no {collection.fmt.name} records in it (a delivery of another collection?)",
+                        f"ipetl: {path}: no {collection.format.name} records in it (a delivery of another collection?)",
                         err=True,
                     )
                 for q in result.quarantined:

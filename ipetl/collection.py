@@ -9,9 +9,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
-from transforms.formats import FORMATS, Format
 from transforms.rules import CollectionRules
+from transforms.spec import Format
 from transforms.st13 import ST13Rule
 from transforms.values import load_vocab
 
@@ -51,13 +52,23 @@ class Source:
         return self.location.replace("{mirror}", mirror)
 
 
+class OfficeTables(TypedDict, total=False):
+    """The Collection fields that say how an office writes its values: shared by several
+    declarations (ST66_OVERRIDES, USPTO_TSDR) and spread into Collection(...)."""
+
+    status: Mapping[str, str]
+    feature: Mapping[str, str]
+    mark_kind: Mapping[str, str]
+    registration_number_is_application_number: bool
+
+
 @dataclass(frozen=True)
 class Collection:
     id: str
     office: str
     office_name: str
     kind: str  # "trademark" or "design"
-    format: str
+    format: Format  # the object itself (transforms/<format>.py FORMAT): a misspelt name fails at import
     source: Source
     schedule: str = "@weekly"
     licence: str = "Public register data of the office; reuse under the office's terms of use."
@@ -72,13 +83,13 @@ class Collection:
     # wins). Groups: `date` (YYYYMMDD, or YYMMDD) and optionally `seq`. No match: the file's mtime.
     delivery_pattern: str = r"(?P<date>(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]))(?:\D+(?P<seq>\d+))?"
 
-    @property
-    def fmt(self) -> Format:
-        return FORMATS[self.format]
+    def __post_init__(self) -> None:
+        if not isinstance(self.format, Format):
+            raise TypeError(f"collection {self.id}: format is {self.format!r}, not a transforms.spec.Format")
 
     @property
     def table(self) -> str:
-        return self.fmt.table
+        return self.format.table
 
     @property
     def st13_rule(self) -> ST13Rule:

@@ -116,7 +116,7 @@ def publish_options(home: Path, environ: dict[str, str] | None = None) -> Publis
 
 def registry_rows() -> list[dict]:
     return [
-        {"collection": c.id, "office": c.office, "kind": c.kind, "format": c.format, "office_name": c.office_name}
+        {"collection": c.id, "office": c.office, "kind": c.kind, "format": c.format.name, "office_name": c.office_name}
         for c in COLLECTIONS.values()
     ]
 
@@ -322,7 +322,9 @@ def normalize_delivery(
         )
     else:
         try:
-            result = normalize_file(path, collection.fmt, collection.rules(), spool, ingested_at=now, today=now.date())
+            result = normalize_file(
+                path, collection.format, collection.rules(), spool, ingested_at=now, today=now.date()
+            )
         except ResourceError:
             count_attempt(home, collection.id, path.name, -1)  # not the delivery's doing
             raise
@@ -472,7 +474,7 @@ def _normalize_all(collection, paths, home, run_id, force, pool: Executor, jobs:
     published = {} if force else _published(lake, collection.id)
     pending = []
     for path in map(Path, paths):
-        parts = min(jobs, path.stat().st_size // SPLIT_PART_BYTES) if collection.fmt.split_tag else 1
+        parts = min(jobs, path.stat().st_size // SPLIT_PART_BYTES) if collection.format.split_tag else 1
         cut = parts >= 2 and (force or not _already_published(path, published)) and not _compressed(path)
         # counted like normalize_delivery's readings; one that never finished goes the whole-file way, set aside there
         if cut and count_attempt(home, collection.id, path.name, +1) <= max_attempts():
@@ -523,7 +525,7 @@ class _Parts:
         shutil.rmtree(self.spool, ignore_errors=True)
         self.spool.mkdir(parents=True)
         self.now = dt.datetime.now(dt.UTC)
-        files = split_xml(path, collection.fmt.split_tag, parts, self.spool / "parts")
+        files = split_xml(path, collection.format.split_tag, parts, self.spool / "parts")
         self.sha256 = pool.submit(sha256_file, path)
         self.futures = [pool.submit(_normalize_part, collection.id, part, self.spool, self.now) for part in files]
 
@@ -536,7 +538,7 @@ class _Parts:
             results = [
                 normalize_file(
                     self.path,
-                    self.collection.fmt,
+                    self.collection.format,
                     self.collection.rules(),
                     self.spool,
                     ingested_at=self.now,
@@ -553,7 +555,7 @@ class _Parts:
 
 def _normalize_part(collection_id: str, part: Path, spool: Path, now: dt.datetime) -> FileResult:
     collection = COLLECTIONS[collection_id]
-    return normalize_file(part, collection.fmt, collection.rules(), spool, ingested_at=now, today=now.date())
+    return normalize_file(part, collection.format, collection.rules(), spool, ingested_at=now, today=now.date())
 
 
 def _with_delivery(batch: pa.RecordBatch, date: dt.date, sequence: int) -> pa.RecordBatch:

@@ -1,7 +1,9 @@
-"""Shared fixtures: the bundled sample mirror and throw-away homes."""
+"""Shared fixtures and helpers: the bundled sample mirror, throw-away homes, one delivery file
+through the normalizer."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,12 +11,41 @@ from pathlib import Path
 import pytest
 
 from ipetl import devservers
+from transforms.normalize import FileResult, normalize_file
+from transforms.rules import CollectionRules
+from transforms.spec import Format
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
-ROOT = Path(__file__).resolve().parent.parent
+TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent
 MIRROR = ROOT / "samples" / "mirror"
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FIXTURES = TESTS / "fixtures"
+
+# Modules that start servers or Airflow, run whole pipelines or publish to a lake: marked `slow`
+# (as are modules with `pytestmark = pytest.mark.slow`), left out of `make test-fast`
+# (`pytest -m "not slow"`), still run by `make test` and CI.
+SLOW_MODULES = {
+    "test_dags.py",
+    "test_devservers.py",
+    "test_honest_failure.py",
+    "test_jobs.py",
+    "test_pipeline.py",
+    "test_readme_readers.py",
+    "test_resources.py",
+    "warehouse/test_concurrent_publish.py",
+    "warehouse/test_crash.py",
+    "warehouse/test_lake.py",
+    "warehouse/test_publish.py",
+    "warehouse/test_search.py",
+    "warehouse/test_xml_export.py",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.relative_to(TESTS).as_posix() in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
@@ -62,6 +93,32 @@ def sample(collection: str) -> Path:
     files = sorted((MIRROR / collection).iterdir())
     assert len(files) == 1, files
     return files[0]
+
+
+def normalized(
+    path: Path,
+    fmt: Format,
+    rules: CollectionRules,
+    spool: Path | str,
+    ingested_at: dt.datetime | None = None,
+    today: dt.date | None = None,
+) -> tuple[list[dict], FileResult]:
+    """The rows the normalizer spooled for one delivery file, and its result (rejection,
+    quarantined records); the spool is removed."""
+    result = normalize_file(path, fmt, rules, spool, ingested_at=ingested_at, today=today)
+    rows = [row for batch in result.batches() for row in batch.to_pylist()]
+    result.discard()
+    return rows, result
+
+
+def clean_rows(
+    path: Path, fmt: Format, rules: CollectionRules, spool: Path | str, today: dt.date | None = None
+) -> list[dict]:
+    """The rows of a delivery file the normalizer neither rejects nor quarantines anything of."""
+    rows, result = normalized(path, fmt, rules, spool, today=today)
+    assert result.rejected is None
+    assert result.quarantined == []
+    return rows
 
 
 @pytest.fixture

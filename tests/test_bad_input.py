@@ -41,7 +41,7 @@ EXTERNAL_DTD = b"""<?xml version="1.0"?>
 
 
 def run(path: Path, tmp_path):
-    result = normalize_file(path, KH.fmt, KH.rules(), tmp_path)
+    result = normalize_file(path, KH.format, KH.rules(), tmp_path)
     rows = [r for b in result.batches() for r in b.to_pylist()]
     result.discard()
     return result, rows

@@ -164,7 +164,7 @@ def test_ingest_dags_shape(bag):
             collection.schedule, timezone="UTC"
         )  # intervals, not instants
         assert (dag.catchup, dag.max_active_runs) == (False, 1)
-        assert dag.tags == {collection.office, collection.kind, collection.format}
+        assert dag.tags == {collection.office, collection.kind, collection.format.name}
         assert collection.description in dag.doc_md and collection.licence in dag.doc_md
         for task_id in INGEST_TASKS:
             task = dag.get_task(task_id)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
-from ipetl.registry import COLLECTIONS
+import pytest
+
+from ipetl.registry import COLLECTIONS, with_coverage
 
 FORMATS = Path(__file__).resolve().parent.parent / "reference" / "formats" / "brands"
 
 
 def _begins_with_transaction(tree: Path) -> bool:
-    lines = [l.strip() for l in tree.read_text(errors="replace").splitlines() if l.strip()]
+    lines = [line.strip() for line in tree.read_text(errors="replace").splitlines() if line.strip()]
     # some trees lost their first characters when they were captured ("ransaction", "Transaction")
     return len(lines) >= 2 and lines[0].lstrip("/").endswith("ransaction") and lines[1] == "__/TradeMarkTransactionBody"
 
@@ -18,7 +21,7 @@ def _begins_with_transaction(tree: Path) -> bool:
 def test_every_st66_transaction_office_is_registered():
     expected = sorted(t.stem for t in FORMATS.glob("*.tree") if _begins_with_transaction(t))
     assert len(expected) == 62
-    registered = sorted(c.id for c in COLLECTIONS.values() if c.format == "st66" and c.kind == "trademark")
+    registered = sorted(c.id for c in COLLECTIONS.values() if c.format.name == "st66" and c.kind == "trademark")
     missing = set(expected) - set(registered)
     assert not missing, missing
 
@@ -36,3 +39,16 @@ def test_every_collection_declares_what_the_registry_promises():
 def test_offices_with_masks_use_them():
     assert COLLECTIONS["khtm"].st13_rule.masks[1] == "KH/(.*)/(M)"
     assert COLLECTIONS["brtm"].st13_rule.masks == ()  # none listed: the number itself
+
+
+def test_the_readme_coverage_table_is_the_registrys():
+    readme = Path(__file__).resolve().parent.parent / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    assert text == with_coverage(text), (
+        "README.md's coverage table differs from the registry's: run `make readme` to rewrite it"
+    )
+
+
+def test_a_format_is_the_object_itself():
+    with pytest.raises(TypeError, match="not a transforms.spec.Format"):
+        replace(COLLECTIONS["altm"], format="st66")  # type: ignore[arg-type]  # the mistake under test

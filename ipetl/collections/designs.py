@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ipetl.collection import Collection, Source
 from ipetl.collections.ipas import IPAS_ST66_OFFICES
+from transforms import st86, uspto_design
 
 IPAS_ST86_OFFICES = (
     "AL",
@@ -42,7 +43,7 @@ def _ipas(office: str) -> Collection:
         office=office,
         office_name=name,
         kind="design",
-        format="st86",
+        format=st86.FORMAT,
         source=Source("local", f"{{mirror}}/{cid}", "*.xml*"),
         description=f"{name} industrial designs, delivered as WIPO ST.86 Transaction XML (IPAS export).",
     )
@@ -53,7 +54,7 @@ USPTO_DESIGNS = Collection(
     office="US",
     office_name="United States of America",
     kind="design",
-    format="uspto-design",
+    format=uspto_design.FORMAT,
     # USPTO Open Data Portal, "Patent Grant Full-Text Data (No Images) - XML": a JSON listing of
     # the weekly ipgYYMMDD.zip files (one concatenated grant XML file per Tuesday issue). The
     # pattern is "*" so that a local mirror may also hold single-grant files (the ST.32 sample).

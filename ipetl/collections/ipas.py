@@ -3,7 +3,8 @@ similar): their element trees in reference/formats/brands begin /Transaction/Tra
 
 from __future__ import annotations
 
-from ipetl.collection import Collection, Source
+from ipetl.collection import Collection, OfficeTables, Source
+from transforms import st66
 
 IPAS_ST66_OFFICES = {
     "AE": "United Arab Emirates",
@@ -71,7 +72,7 @@ IPAS_ST66_OFFICES = {
 }
 
 # Office quirks, as the offices write them (see transforms/vocab/st66-values.json for the shared table).
-ST66_OVERRIDES: dict[str, dict] = {
+ST66_OVERRIDES: dict[str, OfficeTables] = {
     "MY": {"registration_number_is_application_number": True},
     "EG": {"feature": {"M": "Combined", "F": "Figurative"}},
     "RS": {"feature": {"F": "Figurative"}},
@@ -92,7 +93,7 @@ def _ipas(office: str, name: str) -> Collection:
         office=office,
         office_name=name,
         kind="trademark",
-        format="st66",
+        format=st66.FORMAT,
         source=Source("local", f"{{mirror}}/{cid}", "*.xml*"),
         licence="Public register data of the office; reuse under the office's terms of use."
         + (" " + WIPO_GBD_FIXTURE if office in SAMPLED else ""),

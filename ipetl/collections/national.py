@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from ipetl.collection import Collection, Source
 from ipetl.collections.ipas import WIPO_GBD_FIXTURE
+from transforms import il_tmbrand, kipris
 
 ILTM = Collection(
     id="iltm",
     office="IL",
     office_name="Israel",
     kind="trademark",
-    format="il-tmbrand",
+    format=il_tmbrand.FORMAT,
     # ILPO publishes no bulk download we could point at: deliveries are mirrored locally.
     source=Source("local", "{mirror}/iltm", "*.xml*"),
     schedule="@weekly",
@@ -37,7 +38,7 @@ KRTM = Collection(
     office="KR",
     office_name="Republic of Korea",
     kind="trademark",
-    format="kipris",
+    format=kipris.FORMAT,
     # One delivery (.zip) per pull: the trademarkInfoSearchService/applicationNumberSearchInfo
     # response and the trademarkDesignationGoodstInfo response(s) of the same applications.
     source=Source("https", "https://plus.kipris.or.kr/openapi/rest", "*.zip", rate_limit=0.5, downloads=1),

@@ -7,6 +7,7 @@ code maps by collection id.
 from __future__ import annotations
 
 from ipetl.collection import Collection, Source
+from transforms import st66
 
 # id → (office, office name, what the format tree shows about the delivery)
 BARE_ST66_OFFICES = {
@@ -54,7 +55,7 @@ def _bare_st66(cid: str, office: str, name: str, shape: str) -> Collection:
         office=office,
         office_name=name,
         kind="trademark",
-        format="st66",
+        format=st66.FORMAT,
         source=Source("local", f"{{mirror}}/{cid}", "*.xml*"),
         description=f"{name} trademarks: WIPO ST.66 TradeMark {shape}.",
         registration_number_is_application_number=cid in _REGISTERED_UNDER_APPLICATION_NUMBER,

@@ -9,15 +9,16 @@ tables are the `ustm` ones.
 
 from __future__ import annotations
 
-from ipetl.collection import Collection, Source
+from ipetl.collection import Collection, OfficeTables, Source
 from ipetl.collections.uspto import USTM_STATUS
+from transforms import st96_trademark
 from transforms.uspto_tdxf import DRAWING_FEATURES
 
 # KindMark as USPTO's ST.66 writes a mark filed for goods and services (ST.96 gives two
 # MarkCategory elements, Trademark and Service mark, which the shared table knows).
 USPTO_KIND = {"Trademark, Service Mark": "Individual"}
 
-USPTO_TSDR = {"status": USTM_STATUS, "feature": DRAWING_FEATURES, "mark_kind": USPTO_KIND}
+USPTO_TSDR: OfficeTables = {"status": USTM_STATUS, "feature": DRAWING_FEATURES, "mark_kind": USPTO_KIND}
 
 COLLECTIONS = [
     Collection(
@@ -25,7 +26,7 @@ COLLECTIONS = [
         office="CH",
         office_name="Swiss Federal Institute of Intellectual Property",
         kind="trademark",
-        format="st96-trademark",
+        format=st96_trademark.FORMAT,
         source=Source("local", "{mirror}/chtm", "*.xml*"),
         description="Swiss trademarks, delivered as WIPO ST.96 Trademark records (reference/formats/brands/chtm.tree).",
     )

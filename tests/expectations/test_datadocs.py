@@ -29,7 +29,7 @@ SRC_ELEMENTS = ("script", "img", "iframe", "source", "audio", "video", "embed", 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
     c = COLLECTIONS["khtm"]
-    result = normalize_file(sample("khtm"), c.fmt, c.rules(), tmp_path_factory.mktemp("spool"))
+    result = normalize_file(sample("khtm"), c.format, c.rules(), tmp_path_factory.mktemp("spool"))
     [record] = [r for b in result.batches() for r in b.to_pylist()]
     broken = dict(record, st13="KH50201500000101M", nice_classes=[99])  # a failed expectation on the page
     gx_root = tmp_path_factory.mktemp("gx")

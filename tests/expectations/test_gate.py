@@ -22,7 +22,7 @@ TODAY = dt.date(2026, 11, 21)
 @pytest.fixture(scope="module")
 def kh_record(tmp_path_factory) -> dict:
     c = COLLECTIONS["khtm"]
-    result = normalize_file(sample("khtm"), c.fmt, c.rules(), tmp_path_factory.mktemp("spool"))
+    result = normalize_file(sample("khtm"), c.format, c.rules(), tmp_path_factory.mktemp("spool"))
     [record] = [r for b in result.batches() for r in b.to_pylist()]
     return record
 

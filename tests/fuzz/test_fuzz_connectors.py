@@ -66,7 +66,7 @@ def test_any_damaged_delivery_is_read_or_rejected_never_raised(case):
     with tempfile.TemporaryDirectory() as work:
         delivery = Path(work) / ("delivery.xml.gz" if gzipped else "delivery.xml")
         delivery.write_bytes(gzip.compress(data) if gzipped else data)
-        result = normalize_file(delivery, collection.fmt, collection.rules(), work)
+        result = normalize_file(delivery, collection.format, collection.rules(), work)
         assert result.rejected is None or (isinstance(result.rejected, str) and "\n" not in result.rejected)
         if result.rejected:
             assert result.records == 0

@@ -23,9 +23,8 @@ from pathlib import Path
 from ipetl.collection import Collection, Source
 from ipetl.collections.st96 import USPTO_TSDR
 from ipetl.registry import get
-from tests.conftest import FIXTURES, MIRROR
+from tests.conftest import FIXTURES, MIRROR, normalized
 from transforms.formats import FORMATS
-from transforms.normalize import normalize_file
 from transforms.rules import CollectionRules
 from transforms.spec import Format
 from transforms.st13 import ST13Rule
@@ -41,7 +40,7 @@ _TSDR = Collection(
     office="US",
     office_name="USPTO",
     kind="trademark",
-    format="st66",
+    format=FORMATS["st66"],
     source=Source("local", "unused"),
     **USPTO_TSDR,
 )
@@ -58,7 +57,7 @@ class Case:
 
 def _collection_case(name: str, path: Path, collection_id: str) -> Case:
     collection = get(collection_id)
-    return Case(name, path, collection.fmt, collection.rules())
+    return Case(name, path, collection.format, collection.rules())
 
 
 def cases() -> list[Case]:
@@ -101,11 +100,9 @@ def _sort_key(record: dict) -> tuple:
 def normalize(case: Case) -> tuple[list[dict], dict]:
     """(records, outcome) of one case, in the golden files' form."""
     with tempfile.TemporaryDirectory(prefix="golden-") as spool:
-        result = normalize_file(
+        rows, result = normalized(
             case.path, case.fmt, case.rules, spool, ingested_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
         )
-        rows = [row for batch in result.batches() for row in batch.to_pylist()]
-        result.discard()
     records = sorted(
         ({k: _plain(v) for k, v in row.items() if k not in LEFT_OUT} for row in rows),
         key=_sort_key,

@@ -11,9 +11,8 @@ import datetime as dt
 import pytest
 
 from ipetl.collections.national import ILTM
-from tests.conftest import MIRROR
+from tests.conftest import MIRROR, clean_rows
 from transforms import il_tmbrand
-from transforms.normalize import normalize_file
 from transforms.schema import TRADEMARKS
 from transforms.values import country_from_name
 
@@ -21,11 +20,7 @@ D = dt.date
 
 
 def normalize(name: str, tmp_path) -> dict:
-    result = normalize_file(MIRROR / "iltm" / name, il_tmbrand.FORMAT, ILTM.rules(), tmp_path)
-    assert result.rejected is None
-    assert result.quarantined == []
-    [row] = [row for batch in result.batches() for row in batch.to_pylist()]
-    result.discard()
+    [row] = clean_rows(MIRROR / "iltm" / name, il_tmbrand.FORMAT, ILTM.rules(), tmp_path)
     return row
 
 

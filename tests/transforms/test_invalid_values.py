@@ -36,7 +36,7 @@ def test_an_unreadable_value_quarantines_the_record_with_its_text(original, writ
     delivery = tmp_path / "khtm.xml"
     delivery.write_text(KH.replace(original, written), encoding="utf-8")
     collection = get("khtm")
-    result = normalize_file(delivery, collection.fmt, collection.rules(), tmp_path)
+    result = normalize_file(delivery, collection.format, collection.rules(), tmp_path)
     assert result.records == 0 and result.rejected is None
     [row] = result.quarantined
     value = written.split(">")[1].split("<")[0]
@@ -46,5 +46,5 @@ def test_an_unreadable_value_quarantines_the_record_with_its_text(original, writ
 
 def test_the_readable_record_is_published(tmp_path):
     collection = get("khtm")
-    result = normalize_file(MIRROR / "khtm" / "khtm.xml", collection.fmt, collection.rules(), tmp_path)
+    result = normalize_file(MIRROR / "khtm" / "khtm.xml", collection.format, collection.rules(), tmp_path)
     assert (result.records, result.quarantined) == (1, [])

@@ -10,8 +10,7 @@ import datetime as dt
 import pytest
 
 from ipetl.collections.st66_offices import COLLECTIONS
-from tests.conftest import FIXTURES
-from transforms.normalize import normalize_file
+from tests.conftest import FIXTURES, normalized
 from transforms.schema import TRADEMARKS
 from transforms.st13 import ST13Error, ST13Rule
 
@@ -21,10 +20,8 @@ OFFICES = {c.id: c for c in COLLECTIONS}
 
 def normalize(collection: str, tmp_path, name: str | None = None):
     c = OFFICES[collection]
-    result = normalize_file(FIXTURES / collection / (name or f"{collection}.xml"), c.fmt, c.rules(), tmp_path)
+    rows, result = normalized(FIXTURES / collection / (name or f"{collection}.xml"), c.format, c.rules(), tmp_path)
     assert result.rejected is None
-    rows = [row for batch in result.batches() for row in batch.to_pylist()]
-    result.discard()
     return rows, result.quarantined
 
 
@@ -39,7 +36,7 @@ def one(collection: str, tmp_path) -> dict:
 def test_the_offices_are_declared_as_st66_trademark_collections():
     assert sorted(OFFICES) == ["bgtm", "eetm", "emtm", "gbtm", "matm", "mctm", "mdtm", "rotm", "wotm"]
     for c in COLLECTIONS:
-        assert c.format == "st66" and c.kind == "trademark"
+        assert c.format.name == "st66" and c.kind == "trademark"
         assert c.id == f"{c.office.lower()}tm"
         assert c.st13_rule.ip_type == "50"  # wotm: source "international", a registered mark
     assert OFFICES["bgtm"].st13_rule.masks[0] == r"BG/[A-Z]+/(\d{4})/(\d*)"  # from the office code maps

@@ -11,20 +11,14 @@ import datetime as dt
 import pytest
 
 from ipetl.registry import COLLECTIONS
-from tests.conftest import sample
-from transforms.normalize import normalize_file
+from tests.conftest import clean_rows, sample
 
 D = dt.date
 
 
 def normalize(collection: str, tmp_path) -> list[dict]:
     c = COLLECTIONS[collection]
-    result = normalize_file(sample(collection), c.fmt, c.rules(), tmp_path)
-    assert result.rejected is None
-    assert result.quarantined == []
-    rows = [row for batch in result.batches() for row in batch.to_pylist()]
-    result.discard()
-    return rows
+    return clean_rows(sample(collection), c.format, c.rules(), tmp_path)
 
 
 def test_cambodia_madrid_designation(tmp_path):

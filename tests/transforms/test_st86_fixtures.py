@@ -7,9 +7,8 @@ from __future__ import annotations
 import datetime as dt
 
 from ipetl.collections.designs import COLLECTIONS
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, normalized
 from transforms import st86
-from transforms.normalize import normalize_file
 
 D = dt.date
 DESIGN_COLLECTIONS = {c.id: c for c in COLLECTIONS}
@@ -18,10 +17,8 @@ DESIGN_COLLECTIONS = {c.id: c for c in COLLECTIONS}
 def normalize(collection: str, tmp_path):
     c = DESIGN_COLLECTIONS[collection]
     [path] = sorted((FIXTURES / collection).glob("*.xml"))
-    result = normalize_file(path, st86.FORMAT, c.rules(), tmp_path)
+    rows, result = normalized(path, st86.FORMAT, c.rules(), tmp_path)
     assert result.rejected is None
-    rows = [row for batch in result.batches() for row in batch.to_pylist()]
-    result.discard()
     return rows, result.quarantined
 
 

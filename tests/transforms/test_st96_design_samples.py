@@ -12,9 +12,8 @@ import datetime as dt
 import io
 
 from connectors import st96_design as st96_design_connector
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, clean_rows
 from transforms import st96_design
-from transforms.normalize import normalize_file
 from transforms.rules import CollectionRules
 from transforms.st13 import ST13Rule
 
@@ -24,12 +23,7 @@ RULES = CollectionRules(collection="xxid", office="XX", st13=ST13Rule("XX", "70"
 
 
 def normalize(path, tmp_path) -> list[dict]:
-    result = normalize_file(path, st96_design.FORMAT, RULES, tmp_path)
-    assert result.rejected is None
-    assert result.quarantined == []
-    rows = [row for batch in result.batches() for row in batch.to_pylist()]
-    result.discard()
-    return rows
+    return clean_rows(path, st96_design.FORMAT, RULES, tmp_path)
 
 
 def test_wipo_example_design(tmp_path):

@@ -17,7 +17,7 @@ OFFICES = {c.id: c for c in COLLECTIONS}
 
 def test_swiss_st96_record(tmp_path):
     c = OFFICES["chtm"]
-    assert (c.format, c.office, c.st13_rule.masks) == ("st96-trademark", "CH", (r"(\d*)/\d{4}",))
+    assert (c.format.name, c.office, c.st13_rule.masks) == ("st96-trademark", "CH", (r"(\d*)/\d{4}",))
     result = normalize_file(FIXTURES / "chtm" / "chtm.xml", st96_trademark.FORMAT, c.rules(), tmp_path)
     assert result.rejected is None and result.quarantined == []
     [r] = [row for batch in result.batches() for row in batch.to_pylist()]

@@ -17,9 +17,8 @@ import pytest
 from connectors import st66 as st66_connector
 from ipetl.collection import Collection, Source
 from ipetl.collections.st96 import USPTO_TSDR
-from tests.conftest import MIRROR
+from tests.conftest import MIRROR, clean_rows
 from transforms import st66, st96_trademark
-from transforms.normalize import normalize_file
 from transforms.records import Party
 
 D = dt.date
@@ -30,7 +29,7 @@ USTM_TSDR = Collection(
     office="US",
     office_name="United States Patent and Trademark Office",
     kind="trademark",
-    format="st66",
+    format=st66.FORMAT,
     source=Source("local", str(TSDR), "*-ST66.xml"),
     description="USPTO TSDR case-status records (test collection).",
     **USPTO_TSDR,
@@ -65,11 +64,7 @@ SAME_FIELDS = (
 
 
 def normalize(path, fmt, tmp_path) -> dict:
-    result = normalize_file(path, fmt, USTM_TSDR.rules(), tmp_path)
-    assert result.rejected is None
-    assert result.quarantined == []
-    [row] = [row for batch in result.batches() for row in batch.to_pylist()]
-    result.discard()
+    [row] = clean_rows(path, fmt, USTM_TSDR.rules(), tmp_path)
     return row
 
 

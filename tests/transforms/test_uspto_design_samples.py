@@ -8,21 +8,15 @@ import datetime as dt
 import zipfile
 
 from ipetl.collections.designs import USPTO_DESIGNS
-from tests.conftest import FIXTURES, sample
+from tests.conftest import FIXTURES, clean_rows, sample
 from transforms import uspto_design
-from transforms.normalize import normalize_file
 
 D = dt.date
 TODAY = D(2026, 1, 1)  # the date the grants are mapped as of: before the 2039 expiry below
 
 
 def normalize(path, tmp_path) -> list[dict]:
-    result = normalize_file(path, uspto_design.FORMAT, USPTO_DESIGNS.rules(), tmp_path, today=TODAY)
-    assert result.rejected is None
-    assert result.quarantined == []
-    rows = [row for batch in result.batches() for row in batch.to_pylist()]
-    result.discard()
-    return rows
+    return clean_rows(path, uspto_design.FORMAT, USPTO_DESIGNS.rules(), tmp_path, today=TODAY)
 
 
 def test_st32_design_grant_disc_cartridge(tmp_path):

@@ -14,8 +14,7 @@ import pytest
 
 from connectors.uspto_tdxf import iter_office_records
 from ipetl.collections.uspto import COLLECTIONS
-from tests.conftest import FIXTURES, sample
-from transforms.normalize import normalize_file
+from tests.conftest import FIXTURES, clean_rows, sample
 from transforms.records import TrademarkRecord
 from transforms.uspto_tdxf import FORMAT, to_canonical
 
@@ -26,12 +25,7 @@ FIXTURE = FIXTURES / "ustm" / "case-files.xml"
 
 
 def normalize(path, tmp_path) -> list[dict]:
-    result = normalize_file(path, FORMAT, RULES, tmp_path)
-    assert result.rejected is None
-    assert result.quarantined == []
-    rows = [row for batch in result.batches() for row in batch.to_pylist()]
-    result.discard()
-    return rows
+    return clean_rows(path, FORMAT, RULES, tmp_path)
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +47,7 @@ def variant(office_records, serial: str, **header) -> TrademarkRecord:
 
 
 def test_collection_declaration():
-    assert (USTM.office, USTM.kind, USTM.format, USTM.schedule) == ("US", "trademark", "uspto-tdxf", "@daily")
+    assert (USTM.office, USTM.kind, USTM.format.name, USTM.schedule) == ("US", "trademark", "uspto-tdxf", "@daily")
     assert USTM.source.kind == "https" and USTM.source.pattern == "apc*"
     # reference/vocab/brands-office-code-maps.json ustm.status_map: 167 codes
     assert len(USTM.status) == 167
