@@ -24,7 +24,7 @@ with warnings.catch_warnings():
     from pyftpdlib.servers import FTPServer
 
 from connectors.fetch import fetch_new, mark_processed
-from connectors.sources import FetchError, FetchSettings, ftp_connection, list_ftp, list_sftp, sftp_connection
+from connectors.sources import FetchError, FetchSettings, open_transport
 from connectors.state import PartialRecord, open_state, utc_now
 from ipetl.collection import Source
 from tests.conftest import MIRROR
@@ -104,8 +104,8 @@ def ftp_without_mlsd(served, no_netrc):
 
 def test_ftp_mlsd_listing(ftp):
     url, commands = ftp
-    with ftp_connection(url, FAST) as (session, directory):
-        files = list_ftp(session, directory, "*.xml")
+    with open_transport(Source("ftp", url, "*.xml"), FAST) as transport:
+        files = transport.files()
     assert [(f.name, f.url, f.size) for f in files] == [
         ("altm.xml", "/altm.xml", len(AL)),
         ("khtm.xml", "/khtm.xml", len(KH)),
@@ -116,8 +116,8 @@ def test_ftp_mlsd_listing(ftp):
 
 def test_ftp_without_mlsd_falls_back_to_nlst_and_size(ftp_without_mlsd):
     url, commands = ftp_without_mlsd
-    with ftp_connection(url, FAST) as (session, directory):
-        files = list_ftp(session, directory, "*")
+    with open_transport(Source("ftp", url, "*"), FAST) as transport:
+        files = transport.files()
     # README.txt and the 2023 directory are listed by NLST; SIZE drops the directory.
     assert [(f.name, f.size) for f in files] == [("README.txt", 14), ("altm.xml", len(AL)), ("khtm.xml", len(KH))]
     assert any(c.startswith("NLST") for c in commands) and any(c.startswith("SIZE") for c in commands)
@@ -140,8 +140,8 @@ def test_ftp_resumes_an_interrupted_download_with_rest(ftp, home, served):
     incoming = home / "incoming" / "khtm"
     incoming.mkdir(parents=True)
     (incoming / "khtm.xml.part").write_bytes(KH[:1000])  # what an earlier run got before it broke
-    with ftp_connection(url, FAST) as (session, directory):
-        [listed] = list_ftp(session, directory, "khtm.xml")
+    with open_transport(Source("ftp", url, "khtm.xml"), FAST) as transport:
+        [listed] = transport.files()
     with open_state(home, "khtm") as state:
         state.partials["khtm.xml"] = PartialRecord(listed.url, listed.size, listed.modified, None, None, utc_now())
         state.save()
@@ -258,8 +258,8 @@ def sftp(served, host_key, tmp_path, monkeypatch):
 
 
 def test_sftp_listing(sftp):
-    with sftp_connection(sftp, FAST) as (session, directory):
-        files = list_sftp(session, directory, "*.xml")
+    with open_transport(Source("sftp", sftp, "*.xml"), FAST) as transport:
+        files = transport.files()
     assert [(f.name, f.size) for f in files] == [("altm.xml", len(AL)), ("khtm.xml", len(KH))]
     assert all(f.modified for f in files)
 
@@ -269,8 +269,8 @@ def test_sftp_fetch_resume_and_rerun(sftp, home):
     incoming = home / "incoming" / "khtm"
     incoming.mkdir(parents=True)
     (incoming / "khtm.xml.part").write_bytes(KH[:1000])  # an earlier run's half
-    with sftp_connection(sftp, FAST) as (session, directory):
-        listed = {f.name: f for f in list_sftp(session, directory, "*.xml")}
+    with open_transport(source, FAST) as transport:
+        listed = {f.name: f for f in transport.files()}
     with open_state(home, "khtm") as state:
         kh = listed["khtm.xml"]
         state.partials["khtm.xml"] = PartialRecord(kh.url, kh.size, kh.modified, None, None, utc_now())
