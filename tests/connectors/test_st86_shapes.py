@@ -67,7 +67,26 @@ def test_every_ipas_design_tree_is_the_st86_shape_and_registered():
         }
     )
     # the 18 collections designs-office-code-maps.json lists; woid (Hague) and xxid (a template) are not ST.86
-    assert st86 == ["alid", "bnid", "bwid", "crid", "cuid", "egid", "idid", "joid", "keid", "khid", "laid", "mnid", "myid", "phid", "sgid", "thid", "tnid", "vnid"]
+    assert st86 == [
+        "alid",
+        "bnid",
+        "bwid",
+        "crid",
+        "cuid",
+        "egid",
+        "idid",
+        "joid",
+        "keid",
+        "khid",
+        "laid",
+        "mnid",
+        "myid",
+        "phid",
+        "sgid",
+        "thid",
+        "tnid",
+        "vnid",
+    ]
     registered = sorted(c.id for c in COLLECTIONS if c.format == "st86")
     assert registered == st86
 
