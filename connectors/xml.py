@@ -26,6 +26,9 @@ PARSER_OPTIONS = dict(
 )
 
 
+Element = etree._Element
+
+
 class DeliveryError(Exception):
     """A delivery (file) cannot be read; the message is the one-line reason."""
 
@@ -35,11 +38,11 @@ class DeliveryError(Exception):
 
 # `{ns}Name` → `Name`, remembered: a delivery repeats a few hundred tags millions of times. The
 # bound keeps a hostile file of ever new tag names from growing it.
-_LOCAL_NAMES: dict = {}
+_LOCAL_NAMES: dict[object, str] = {}
 _LOCAL_NAMES_BOUND = 10_000
 
 
-def local(tag) -> str:
+def local(tag: object) -> str:
     """`{ns}Name` → `Name` (comments and processing instructions give '')."""
     try:
         return _LOCAL_NAMES[tag]
@@ -50,7 +53,7 @@ def local(tag) -> str:
         return name
 
 
-def text(elem) -> str | None:
+def text(elem: Element) -> str | None:
     value = elem.text
     if value is None:
         return None
@@ -58,7 +61,7 @@ def text(elem) -> str | None:
     return value or None
 
 
-def iter_elements(stream: IO[bytes], tags: Iterable[str]) -> Iterator[etree._Element]:
+def iter_elements(stream: IO[bytes], tags: Iterable[str]) -> Iterator[Element]:
     """Yield each element whose local name is in `tags`, at its end, then free it.
 
     Tags are matched in any namespace (offices deliver ST.66 with, without and with
@@ -124,7 +127,7 @@ class _PruningSource:
         return self._stream.read(size)
 
 
-def _prune(root, records: frozenset[str]) -> None:
+def _prune(root: Element, records: frozenset[str]) -> None:
     node = root
     while local(node.tag) not in records:
         children = len(node)
@@ -135,7 +138,7 @@ def _prune(root, records: frozenset[str]) -> None:
         node = node[-1]
 
 
-def _inside(elem, tags: frozenset[str]) -> bool:
+def _inside(elem: Element, tags: frozenset[str]) -> bool:
     """Whether an ancestor of the element has one of these local names."""
     node = elem.getparent()
     while node is not None:
@@ -145,9 +148,9 @@ def _inside(elem, tags: frozenset[str]) -> bool:
     return False
 
 
-def _release(elem) -> None:
+def _release(elem: Element) -> None:
     """Clear a finished record and drop every earlier sibling of it and of its ancestors."""
-    elem.clear(keep_tail=False)
+    elem.clear(keep_tail=False)  # type: ignore[call-arg]  # lxml-stubs 0.5 predates keep_tail
     node = elem
     while node is not None:
         parent = node.getparent()
