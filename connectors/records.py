@@ -9,9 +9,7 @@ so the set a connector reads by and the keys the type declares cannot drift apar
 
 from __future__ import annotations
 
-from typing import Literal, TypeGuard, get_args
-
-from typing_extensions import NotRequired, Required, TypedDict
+from typing import Literal, NotRequired, Required, TypedDict, TypeGuard, get_args
 
 Fields = dict[str, str | None]  # leaf elements of one sub-record: {element name: text}
 LanguageText = tuple[str | None, str]  # (language code, text)

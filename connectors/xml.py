@@ -9,21 +9,21 @@ file size.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from typing import IO
 
 from lxml import etree
 
 # lxml iterparse options every XML connector uses: no entities, no DTD, no network, no huge trees.
-PARSER_OPTIONS = dict(
-    resolve_entities=False,
-    no_network=True,
-    load_dtd=False,
-    dtd_validation=False,
-    huge_tree=False,
-    remove_comments=True,
-    remove_pis=True,
-)
+PARSER_OPTIONS = {
+    "resolve_entities": False,
+    "no_network": True,
+    "load_dtd": False,
+    "dtd_validation": False,
+    "huge_tree": False,
+    "remove_comments": True,
+    "remove_pis": True,
+}
 
 
 Element = etree._Element
@@ -61,7 +61,7 @@ def text(elem: Element) -> str | None:
     return value or None
 
 
-def iter_elements(stream: IO[bytes], tags: Iterable[str]) -> Iterator[Element]:
+def iter_elements(stream: IO[bytes], tags: Iterable[str]) -> Generator[Element, None, None]:
     """Yield each element whose local name is in `tags`, at its end, then free it.
 
     Tags are matched in any namespace (offices deliver ST.66 with, without and with
