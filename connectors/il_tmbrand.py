@@ -11,7 +11,6 @@ TMBRAND under a wrapper stream the same way.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import IO
 
 from connectors.records import (
     Texts,
@@ -22,7 +21,7 @@ from connectors.records import (
     TmbrandRecord,
     is_tmbrand_detail,
 )
-from connectors.xml import Element, iter_elements, local, text
+from connectors.xml import ByteStream, Element, iter_elements, local, text
 
 RECORD_TAG = "TMBRAND"
 
@@ -129,6 +128,6 @@ def parse_tmbrand(elem: Element) -> TmbrandRecord:
     return record
 
 
-def iter_office_records(stream: IO[bytes]) -> Iterator[TmbrandRecord]:
+def iter_office_records(stream: ByteStream) -> Iterator[TmbrandRecord]:
     for elem in iter_elements(stream, (RECORD_TAG,)):
         yield parse_tmbrand(elem)

@@ -16,10 +16,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import IO
 
 from connectors.records import Fields, KiprisMark, KiprisRecord, is_kipris_field
-from connectors.xml import DeliveryError, iter_elements, local, text
+from connectors.xml import ByteStream, DeliveryError, iter_elements, local, text
 
 MARK_TAG = "TradeMarkInfo"
 GOODS_TAG = "trademarkDesignationGoodstInfo"
@@ -38,7 +37,7 @@ class Response:
     header: dict[str, str | None] = field(default_factory=dict)
 
 
-def read_response(stream: IO[bytes]) -> Response:
+def read_response(stream: ByteStream) -> Response:
     response = Response()
     for elem in iter_elements(stream, (MARK_TAG, GOODS_TAG, *_HEADER_TAGS)):
         tag = local(elem.tag)
@@ -61,7 +60,7 @@ def application_number_in(member_name: str) -> str | None:
     return found[-1] if found else None
 
 
-def read_delivery(members: Iterable[tuple[str, IO[bytes]]]) -> Iterator[tuple[str, KiprisRecord]]:
+def read_delivery(members: Iterable[tuple[str, ByteStream]]) -> Iterator[tuple[str, KiprisRecord]]:
     """(member name of the mark, mark with its `goods` rows) for every mark of the delivery.
 
     Each response is parsed whole before the next member is asked for (a member's stream ends

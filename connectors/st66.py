@@ -18,10 +18,10 @@ from ST.96.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import IO, Literal
+from typing import Literal
 
 from connectors.records import Fields, Party, TrademarkRecord, is_st66_scalar
-from connectors.xml import Element, iter_elements, local, text
+from connectors.xml import ByteStream, Element, iter_elements, local, text
 
 RECORD_TAGS = ("TradeMark", "TransactionCode", "TransactionSubCode", "ApplicantDetails", "RepresentativeDetails")
 
@@ -400,7 +400,7 @@ def _transaction_data(elem: Element) -> Element | None:
     return next((a for a in elem.iterancestors() if local(a.tag) == "TransactionData"), None)
 
 
-def iter_office_records(stream: IO[bytes]) -> Iterator[TrademarkRecord]:
+def iter_office_records(stream: ByteStream) -> Iterator[TrademarkRecord]:
     """Stream the TradeMark records of one ST.66 file.
 
     Records whose applicants are only referenced by key wait until the applicant set has

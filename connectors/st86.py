@@ -14,7 +14,7 @@ row per design.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import IO, Literal
+from typing import Literal
 
 from connectors.records import (
     Fields,
@@ -25,7 +25,7 @@ from connectors.records import (
     is_st86_design_scalar,
 )
 from connectors.st66 import parse_party
-from connectors.xml import Element, iter_elements, local, text
+from connectors.xml import ByteStream, Element, iter_elements, local, text
 
 RECORD_TAGS = ("DesignApplication",)
 
@@ -132,7 +132,7 @@ def parse_application(elem: Element) -> St86Application:
     return record
 
 
-def iter_office_records(stream: IO[bytes]) -> Iterator[St86Application]:
+def iter_office_records(stream: ByteStream) -> Iterator[St86Application]:
     """Stream the DesignApplication records of one ST.86 file, one application at a time."""
     for elem in iter_elements(stream, RECORD_TAGS):
         yield parse_application(elem)

@@ -13,11 +13,11 @@ then maps both formats, and a mark delivered in both normalizes to the same reco
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import IO, Literal, TypeGuard, get_args
+from typing import Literal, TypeGuard, get_args
 
 from connectors.records import Fields, Party, TrademarkRecord
 from connectors.st66 import designated_codes, new_record
-from connectors.xml import Element, iter_elements, local, text
+from connectors.xml import ByteStream, Element, iter_elements, local, text
 
 RECORD_TAGS = ("Trademark", "TransactionCategory")
 
@@ -217,7 +217,7 @@ def parse_trademark(elem: Element, transaction: Fields) -> TrademarkRecord:
     return record
 
 
-def iter_office_records(stream: IO[bytes]) -> Iterator[TrademarkRecord]:
+def iter_office_records(stream: ByteStream) -> Iterator[TrademarkRecord]:
     """Stream the Trademark records of one ST.96 file (the transaction category, ST.66's
     TransactionCode, reaches the marks after it)."""
     transaction: Fields = {}

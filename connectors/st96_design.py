@@ -14,7 +14,7 @@ transforms/st96_design.py maps it to one canonical row per design.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import IO, Literal
+from typing import Literal
 
 from connectors.records import (
     Fields,
@@ -24,7 +24,7 @@ from connectors.records import (
     is_st96_design_scalar,
 )
 from connectors.st96 import attribute, parse_contact
-from connectors.xml import Element, iter_elements, local, text
+from connectors.xml import ByteStream, Element, iter_elements, local, text
 
 RECORD_TAGS = ("DesignApplication",)
 
@@ -139,7 +139,7 @@ def parse_application(elem: Element) -> St96DesignApplication:
     return record
 
 
-def iter_office_records(stream: IO[bytes]) -> Iterator[St96DesignApplication]:
+def iter_office_records(stream: ByteStream) -> Iterator[St96DesignApplication]:
     """Stream the DesignApplication records of one ST.96 design file."""
     for elem in iter_elements(stream, RECORD_TAGS):
         yield parse_application(elem)

@@ -24,14 +24,14 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Iterator
-from typing import IO, TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, cast
 
 if TYPE_CHECKING:
     from typing_extensions import Buffer  # collections.abc.Buffer from Python 3.12
 
 
 from connectors.records import DesignGrant, GrantParty
-from connectors.xml import Element, iter_elements, local
+from connectors.xml import ByteStream, Element, iter_elements, local
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ class _Lines:
     """A binary stream read in line pieces of at most CHUNK bytes, with one piece of lookahead.
     `at_line_start` says whether the next piece begins a line."""
 
-    def __init__(self, stream: IO[bytes]):
+    def __init__(self, stream: ByteStream):
         self._stream = io.BufferedReader(stream, CHUNK) if isinstance(stream, io.RawIOBase) else stream
         self._at_line_start = True
         self.at_line_start, self.next = self._read()
@@ -99,13 +99,13 @@ class _Document(io.RawIOBase):
             self._buffer = b""
 
 
-def iter_documents(stream: IO[bytes]) -> Iterator[IO[bytes]]:
+def iter_documents(stream: ByteStream) -> Iterator[ByteStream]:
     """The XML documents of a stream that may concatenate several, one stream each, in order.
     A document not read to its end is skipped when the next one is asked for."""
     lines = _Lines(stream)
     while lines.next:
         document = _Document(lines)
-        yield cast(IO[bytes], document)  # a raw binary stream, read like any file
+        yield document
         document.skip()
 
 
@@ -257,7 +257,7 @@ def parse_st32(sdobi: Element) -> DesignGrant:
 # documents ---------------------------------------------------------------------------------
 
 
-def _grant(document: IO[bytes], skipped: Counter[str]) -> DesignGrant | None:
+def _grant(document: ByteStream, skipped: Counter[str]) -> DesignGrant | None:
     """The design grant in one document, or None (and a count) for any other document."""
     record = None
     drawings: list[str] = []
@@ -290,7 +290,7 @@ def _grant(document: IO[bytes], skipped: Counter[str]) -> DesignGrant | None:
     return record
 
 
-def iter_grants(stream: IO[bytes], skipped: Counter[str] | None = None) -> Iterator[DesignGrant]:
+def iter_grants(stream: ByteStream, skipped: Counter[str] | None = None) -> Iterator[DesignGrant]:
     """Design grant records of one file (a single grant or a weekly concatenation), in order;
     every other document is counted in `skipped` by its kind code."""
     skipped = Counter() if skipped is None else skipped
@@ -300,7 +300,7 @@ def iter_grants(stream: IO[bytes], skipped: Counter[str] | None = None) -> Itera
             yield record
 
 
-def iter_office_records(stream: IO[bytes]) -> Iterator[DesignGrant]:
+def iter_office_records(stream: ByteStream) -> Iterator[DesignGrant]:
     skipped: Counter[str] = Counter()
     designs = 0
     for record in iter_grants(stream, skipped):

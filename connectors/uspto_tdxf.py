@@ -17,10 +17,9 @@ object, and normalizing runs at about a third of raw lxml speed (bench/normalize
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import IO
 
 from connectors.records import Fields, TdxfClassification, TdxfOwner, TdxfRecord, is_tdxf_scalar
-from connectors.xml import Element, iter_elements, text
+from connectors.xml import ByteStream, Element, iter_elements, text
 
 RECORD_TAG = "case-file"
 # case-file-header children read (p. 6-17); the other ~50 (mostly T/F indicators of filing basis
@@ -151,7 +150,7 @@ def parse_case_file(elem: Element) -> TdxfRecord:
     return record
 
 
-def iter_office_records(stream: IO[bytes]) -> Iterator[TdxfRecord]:
+def iter_office_records(stream: ByteStream) -> Iterator[TdxfRecord]:
     """Stream the case-files of one TDXF document, one office record each."""
     for elem in iter_elements(stream, (RECORD_TAG,)):
         yield parse_case_file(elem)

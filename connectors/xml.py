@@ -8,6 +8,7 @@ file size.
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Generator, Iterable
 from typing import IO
@@ -27,6 +28,8 @@ PARSER_OPTIONS = {
 
 
 Element = etree._Element
+# What a connector reads: a binary file, or a raw stream such as connectors.files.HashingReader.
+ByteStream = IO[bytes] | io.RawIOBase
 
 
 class DeliveryError(Exception):
@@ -61,7 +64,7 @@ def text(elem: Element) -> str | None:
     return value or None
 
 
-def iter_elements(stream: IO[bytes], tags: Iterable[str]) -> Generator[Element, None, None]:
+def iter_elements(stream: ByteStream, tags: Iterable[str]) -> Generator[Element, None, None]:
     """Yield each element whose local name is in `tags`, at its end, then free it.
 
     Tags are matched in any namespace (offices deliver ST.66 with, without and with
@@ -110,10 +113,10 @@ class _PruningSource:
     records are dropped: on the path from the document element to the element being parsed,
     every child but the last, down to the first record on the path, whose parts stay."""
 
-    def __init__(self, stream: IO[bytes], records: frozenset[str]):
+    def __init__(self, stream: ByteStream, records: frozenset[str]):
         self._stream = stream
         self._records = records
-        self._head = stream.read(_CHUNK)
+        self._head = stream.read(_CHUNK) or b""  # None only from a non-blocking raw stream
         found = _ROOT_NAME.match(self._head)
         self.root_name = found[1].decode("ascii", "replace") if found else None
         self.root = None
@@ -124,7 +127,7 @@ class _PruningSource:
             return head
         if self.root is not None:
             _prune(self.root, self._records)
-        return self._stream.read(size)
+        return self._stream.read(size) or b""
 
 
 def _prune(root: Element, records: frozenset[str]) -> None:

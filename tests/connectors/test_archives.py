@@ -13,6 +13,7 @@ import struct
 import tarfile
 import zipfile
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
@@ -37,7 +38,9 @@ def make_zip(path: Path, members: list[tuple[str, bytes]], symlink: bool = False
     return path
 
 
-def make_tar(path: Path, members: list[tarfile.TarInfo | tuple[str, bytes]], mode: str = "w:gz") -> Path:
+def make_tar(
+    path: Path, members: list[tarfile.TarInfo | tuple[str, bytes]], mode: Literal["w", "w:gz"] = "w:gz"
+) -> Path:
     with tarfile.open(path, mode) as tf:
         for member in members:
             if isinstance(member, tarfile.TarInfo):

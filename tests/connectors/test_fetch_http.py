@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
+import itertools
 import json
 import re
 import threading
@@ -52,9 +53,10 @@ class Site:
         self.honor_range = True
         self.json_sizes = True
         self.requests: list[dict] = []  # {"path", "headers", "status", "at" (time.monotonic())}
+        self.url = ""  # http://127.0.0.1:<port>, once served
 
     def etag(self, name: str) -> str:
-        return '"%s"' % sha(self.files[name])[:16]
+        return f'"{sha(self.files[name])[:16]}"'
 
     def file_requests(self, name: str) -> list[dict]:
         return [r for r in self.requests if r["path"] == f"/bulk/{quote(name)}"]
@@ -167,7 +169,7 @@ def test_the_sources_rate_limit_spaces_the_listing_and_the_downloads(site, home)
     assert sorted(d.name for d in result.deliveries) == ["altm.xml", "khtm.xml"]
     assert [r["path"] for r in site.requests] == ["/bulk/", "/bulk/altm.xml", "/bulk/khtm.xml"]
     times = [r["at"] for r in site.requests]
-    assert all(later - earlier >= 0.2 for earlier, later in zip(times, times[1:])), times
+    assert all(later - earlier >= 0.2 for earlier, later in itertools.pairwise(times)), times
 
 
 def test_without_a_rate_limit_requests_are_not_spaced(site, home):

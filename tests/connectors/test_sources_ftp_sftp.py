@@ -6,6 +6,7 @@ subdirectory; expected sizes and checksums are taken from the sample files thems
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -16,6 +17,8 @@ import warnings
 
 import paramiko
 import pytest
+from paramiko.common import AUTH_FAILED, AUTH_SUCCESSFUL, OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED, OPEN_SUCCEEDED
+from paramiko.sftp import SFTP_FAILURE, SFTP_PERMISSION_DENIED
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)  # pyftpdlib imports asyncore/asynchat
@@ -168,10 +171,23 @@ class PasswordOnly(paramiko.ServerInterface):
 
     def check_auth_password(self, username, password):
         ok = (username, password) == ("ipetl", "s3cret")
-        return paramiko.AUTH_SUCCESSFUL if ok else paramiko.AUTH_FAILED
+        return AUTH_SUCCESSFUL if ok else AUTH_FAILED
 
     def check_channel_request(self, kind, chanid):
-        return paramiko.OPEN_SUCCEEDED if kind == "session" else paramiko.OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
+        return OPEN_SUCCEEDED if kind == "session" else OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
+
+
+def failure(exc: OSError) -> int:
+    """The SFTP status for an OSError (SFTP_FAILURE when it carries no errno)."""
+    return SFTP_FAILURE if exc.errno is None else paramiko.SFTPServer.convert_errno(exc.errno)
+
+
+class ReadHandle(paramiko.SFTPHandle):
+    """A file open for reading: SFTPHandle reads `readfile` and closes it with the handle."""
+
+    def __init__(self, path: str, flags: int):
+        super().__init__(flags)
+        self.readfile = open(path, "rb")  # noqa: SIM115
 
 
 class ReadOnlyFolder(paramiko.SFTPServerInterface):
@@ -189,25 +205,23 @@ class ReadOnlyFolder(paramiko.SFTPServerInterface):
             folder = self._local(path)
             return [paramiko.SFTPAttributes.from_stat(os.stat(os.path.join(folder, n)), n) for n in os.listdir(folder)]
         except OSError as exc:
-            return paramiko.SFTPServer.convert_errno(exc.errno)
+            return failure(exc)
 
     def stat(self, path):
         try:
             return paramiko.SFTPAttributes.from_stat(os.stat(self._local(path)))
         except OSError as exc:
-            return paramiko.SFTPServer.convert_errno(exc.errno)
+            return failure(exc)
 
     lstat = stat
 
     def open(self, path, flags, attr):
         if flags & (os.O_WRONLY | os.O_RDWR):
-            return paramiko.SFTP_PERMISSION_DENIED
+            return SFTP_PERMISSION_DENIED
         try:
-            handle = paramiko.SFTPHandle(flags)
-            handle.readfile = open(self._local(path), "rb")
-            return handle
+            return ReadHandle(self._local(path), flags)
         except OSError as exc:
-            return paramiko.SFTPServer.convert_errno(exc.errno)
+            return failure(exc)
 
 
 @pytest.fixture(scope="module")
@@ -236,10 +250,8 @@ def sftp(served, host_key, tmp_path, monkeypatch):
             transport.add_server_key(host_key)
             transport.set_subsystem_handler("sftp", paramiko.SFTPServer, ReadOnlyFolder, str(served))
             transports.append(transport)
-            try:
-                transport.start_server(server=PasswordOnly())
-            except (paramiko.SSHException, OSError, EOFError):
-                pass  # the client refused us (unknown host key) and hung up
+            with contextlib.suppress(paramiko.SSHException, OSError, EOFError):
+                transport.start_server(server=PasswordOnly())  # raises when the client refuses us and hangs up
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
