@@ -187,6 +187,15 @@ def _sink(part: Path, offset: int, total: int | None, label: str) -> Iterator[Ca
         os.fsync(fh.fileno())
 
 
+def _resume_offset(part: Path, resume: Validators | None, started: Started) -> int:
+    """Where a download without validators (FTP, SFTP) goes on: after the bytes of a `.part` it
+    may resume, else at zero, which `started` is told of."""
+    offset = part.stat().st_size if resume is not None and part.is_file() else 0
+    if not offset:
+        started(Validators())
+    return offset
+
+
 class RemoteSource(ABC):
     """A server's transport: lists the files and downloads one into a `.part` file, each
     request after the source's pace (its rate_limit). Subclasses read the server."""
@@ -557,9 +566,7 @@ class FtpSource(RemoteSource):
     def _download(
         self, remote: RemoteFile, part: Path, resume: Validators | None, known: Validators | None, started: Started
     ) -> Validators:
-        offset = part.stat().st_size if resume is not None and part.is_file() else 0
-        if not offset:
-            started(Validators())
+        offset = _resume_offset(part, resume, started)
         try:
             with _sink(part, offset, remote.size, remote.name) as write:
                 self.ftp.retrbinary(f"RETR {remote.url}", write, CHUNK, rest=offset or None)
@@ -630,9 +637,7 @@ class SftpSource(RemoteSource):
     def _download(
         self, remote: RemoteFile, part: Path, resume: Validators | None, known: Validators | None, started: Started
     ) -> Validators:
-        offset = part.stat().st_size if resume is not None and part.is_file() else 0
-        if not offset:
-            started(Validators())
+        offset = _resume_offset(part, resume, started)
         try:
             with self.sftp.open(remote.url, "rb") as src, _sink(part, offset, remote.size, remote.name) as write:
                 src.seek(offset)

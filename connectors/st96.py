@@ -13,39 +13,23 @@ then maps both formats, and a mark delivered in both normalizes to the same reco
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Literal, TypeGuard, get_args
 
-from connectors.records import Fields, Party, TrademarkRecord
+from connectors.records import Fields, Party, TrademarkRecord, is_st66_scalar
 from connectors.st66 import designated_codes, new_record
 from connectors.xml import ByteStream, Element, iter_elements, local, text
 
 RECORD_TAGS = ("Trademark", "TransactionCategory")
 
-# Trademark children whose text is an ST.66 scalar of the same name (RegistrationNumber may
-# repeat in ST.96: the first is kept).
-St96Scalar = Literal[
-    "RegistrationOfficeCode",
-    "RegistrationNumber",
-    "ApplicationDate",
-    "RegistrationDate",
-    "ExpiryDate",
-    "TerminationDate",
-    "ApplicationLanguageCode",
-    "MarkCurrentStatusCode",
-    "MarkCurrentStatusDate",
-    "OppositionPeriodStartDate",
-]
-_SCALARS = frozenset(get_args(St96Scalar))
+# ST.66 scalars not read from an ST.96 Trademark child of the same name: ApplicationNumber and
+# MarkFeature come nested (ApplicationNumberText, MarkRepresentation), the other two are not ST.96
+# elements. Every other ST.66 scalar is (RegistrationNumber may repeat in ST.96: the first is kept).
+_NOT_TRADEMARK_CHILDREN = frozenset({"ApplicationNumber", "MarkFeature", "InternationalMarkIndicator", "TradeMarkURI"})
 # Parties that USPTO's ST.66 delivers as representatives, beside the standard RepresentativeBag:
 # attorney of record, domestic representative, correspondent.
 _NATIONAL_REPRESENTATIVES = {"RecordAttorney", "NationalRepresentative", "NationalCorrespondent"}
 _NAME_PARTS = {"EntityName", "OrganizationStandardName", "PersonFullName"}
 _ADDRESS_LINES = {"AddressLineText", "PostalAddressText", "CityName", "GeographicRegionName", "PostalCode"}
 _PERSON_PARTS = ("FirstName", "MiddleName", "LastName", "SecondLastName")
-
-
-def _is_scalar(tag: str) -> TypeGuard[St96Scalar]:
-    return tag in _SCALARS
 
 
 def attribute(elem: Element, name: str) -> str | None:
@@ -182,7 +166,7 @@ def parse_trademark(elem: Element, transaction: Fields) -> TrademarkRecord:
     record["operationCode"] = attribute(elem, "operationCategory")
     for child in elem:
         tag = local(child.tag)
-        if _is_scalar(tag):
+        if is_st66_scalar(tag) and tag not in _NOT_TRADEMARK_CHILDREN:
             if tag not in record:
                 record[tag] = text(child)
         elif tag == "ApplicationNumber":
