@@ -17,10 +17,13 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import TYPE_CHECKING, Protocol
 
 from connectors.resources import resource_error
 from connectors.xml import DeliveryError
+
+if TYPE_CHECKING:
+    from typing_extensions import Buffer  # collections.abc.Buffer from Python 3.12
 
 # Refuse to inflate a member past this many bytes per compressed byte (and past the floor).
 MAX_RATIO = int(os.environ.get("IPETL_MAX_INFLATE_RATIO", "200"))
@@ -28,10 +31,16 @@ INFLATE_FLOOR = 64 * 1024 * 1024
 XML_SUFFIXES = (".xml", ".txt", ".sgm", ".sgml", "")
 
 
+class ByteSource(Protocol):
+    """What HashingReader reads from: a file, a gzip, zip or tar member."""
+
+    def read(self, size: int, /) -> bytes: ...
+
+
 class HashingReader(io.RawIOBase):
     """Read-through wrapper that hashes and counts bytes, and enforces an inflate cap."""
 
-    def __init__(self, raw: IO[bytes], limit: int | None = None, name: str = ""):
+    def __init__(self, raw: ByteSource, limit: int | None = None, name: str = ""):
         self._raw = raw
         self._limit = limit
         self._name = name
@@ -41,13 +50,14 @@ class HashingReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:
+    def readinto(self, buffer: Buffer, /) -> int:
+        view = memoryview(buffer)
         try:
-            data = self._raw.read(len(buffer))
+            data = self._raw.read(len(view))
         except (EOFError, zlib.error, gzip.BadGzipFile, zipfile.BadZipFile, tarfile.TarError) as exc:
             raise DeliveryError(f"corrupt archive: {exc}") from None
         n = len(data)
-        buffer[:n] = data
+        view[:n] = data
         self.sha256.update(data)
         self.bytes_read += n
         if self._limit is not None and self.bytes_read > self._limit:
@@ -80,7 +90,7 @@ def _is_xml_member(name: str) -> bool:
     return not base.startswith(".") and os.path.splitext(base)[1].lower() in XML_SUFFIXES and not name.endswith("/")
 
 
-def open_members(path: str | os.PathLike) -> Iterator[Member]:
+def open_members(path: str | os.PathLike[str]) -> Iterator[Member]:
     """Yield the XML streams inside a delivery. Raises DeliveryError if it cannot be opened."""
     path = Path(path)
     try:

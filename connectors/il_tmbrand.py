@@ -3,38 +3,46 @@
 ILPO writes one `<TMBRAND>` per mark (reference/formats/brands/iltm.tree): DETAILS (number,
 dates YYYYMMDD, status, the mark's name), APPLICANTS, REPRESENTATIVES, NICEGROUP,
 VIENNAGROUP, PRIORGROUP, EVENTS ... Most texts come twice, in Hebrew and in English, as
-sibling elements told apart by `lang`; an office record keeps every language as a
-{language: text} dict so the transform chooses. Files holding several TMBRAND under a wrapper
-stream the same way.
+sibling elements told apart by `lang`; an office record (connectors.records.TmbrandRecord)
+keeps every language as a {language: text} dict so the transform chooses. Files holding several
+TMBRAND under a wrapper stream the same way.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import IO
 
-from connectors.xml import iter_elements, local, text
+from connectors.records import (
+    Texts,
+    TmbrandClass,
+    TmbrandEvent,
+    TmbrandParty,
+    TmbrandPriority,
+    TmbrandRecord,
+    is_tmbrand_detail,
+)
+from connectors.xml import ByteStream, Element, iter_elements, local, text
 
 RECORD_TAG = "TMBRAND"
 
 
-def _children(elem, tag: str) -> list:
+def _children(elem: Element, tag: str) -> list[Element]:
     return [c for c in elem if local(c.tag) == tag]
 
 
-def _child(elem, tag: str):
+def _child(elem: Element, tag: str) -> Element | None:
     return next((c for c in elem if local(c.tag) == tag), None)
 
 
-def _child_text(elem, tag: str) -> str | None:
+def _child_text(elem: Element, tag: str) -> str | None:
     node = _child(elem, tag)
     return None if node is None else text(node)
 
 
-def _texts(nodes: Iterable) -> dict[str | None, str]:
+def _texts(nodes: Iterable[Element]) -> Texts:
     """{language: text} of elements the office writes once per language (`lang`); where a
     party has several names in one language, the main one (`main="1"`) wins."""
-    found: dict[str | None, str] = {}
+    found: Texts = {}
     for node in sorted(nodes, key=lambda n: n.get("main") != "1"):
         value = text(node)
         if value:
@@ -42,7 +50,7 @@ def _texts(nodes: Iterable) -> dict[str | None, str]:
     return found
 
 
-def _party(elem) -> dict:
+def _party(elem: Element) -> TmbrandParty:
     """APPLICANT / REPRESENTATIVE: names and addresses per language (no country element)."""
     names = _child(elem, "NAMES")
     addresses = _child(elem, "ADDRESSES")
@@ -52,11 +60,11 @@ def _party(elem) -> dict:
     }
 
 
-def _nice_class(elem) -> dict:
+def _nice_class(elem: Element) -> TmbrandClass:
     return {"TYPE": _child_text(elem, "TYPE"), "LIST": _texts(_children(elem, "LIST"))}
 
 
-def _priority(elem) -> dict:
+def _priority(elem: Element) -> TmbrandPriority:
     return {
         "COUNTRY": _texts(_children(elem, "COUNTRY")),
         "NUMBER": _child_text(elem, "NUMBER"),
@@ -64,7 +72,7 @@ def _priority(elem) -> dict:
     }
 
 
-def _event(elem) -> dict:
+def _event(elem: Element) -> TmbrandEvent:
     return {
         "EventDate": _child_text(elem, "EventDate"),
         "NatureOfEvent": _texts(_children(elem, "NatureOfEvent")),
@@ -72,21 +80,25 @@ def _event(elem) -> dict:
     }
 
 
-_GROUPS = {
-    "APPLICANTS": ("applicants", _party),
-    "REPRESENTATIVES": ("representatives", _party),
-    "NICEGROUP": ("classes", _nice_class),
-    "VIENNAGROUP": ("vienna", text),
-    "PRIORGROUP": ("priorities", _priority),
-    "EVENTS": ("events", _event),
-}
+def _items(group: Element) -> list[Element]:
+    """The elements of a group (comments and processing instructions left out)."""
+    return [item for item in group if local(item.tag)]
 
 
-def parse_tmbrand(elem) -> dict:
+def parse_tmbrand(elem: Element) -> TmbrandRecord:
     """One TMBRAND → office record: the DETAILS scalars under their own tags, `BRAND` as
-    {language: name}, each group as a list, `IMAGEFILE` (a path on ILPO's server)."""
-    record: dict = {key: [] for key, _ in _GROUPS.values()}
-    record["BRAND"] = {}
+    {language: name}, each group as a list, `IMAGEFILE` (a path on ILPO's server). DETAILS
+    elements the format tree does not list are not read."""
+    record: TmbrandRecord = {
+        "BRAND": {},
+        "applicants": [],
+        "representatives": [],
+        "classes": [],
+        "vienna": [],
+        "priorities": [],
+        "events": [],
+        "ApplicationNumber": None,
+    }
     for child in elem:
         tag = local(child.tag)
         if tag == "DETAILS":
@@ -94,18 +106,28 @@ def parse_tmbrand(elem) -> dict:
                 detail = local(node.tag)
                 if detail == "BRAND":
                     record["BRAND"] = _texts(_children(node, "NAME"))
-                elif detail:
+                elif is_tmbrand_detail(detail):
                     record[detail] = text(node)
-        elif tag in _GROUPS:
-            key, parse = _GROUPS[tag]
-            record[key] = [parse(item) for item in child if local(item.tag)]
+        elif tag == "APPLICANTS":
+            record["applicants"] = [_party(item) for item in _items(child)]
+        elif tag == "REPRESENTATIVES":
+            record["representatives"] = [_party(item) for item in _items(child)]
+        elif tag == "NICEGROUP":
+            record["classes"] = [_nice_class(item) for item in _items(child)]
+        elif tag == "VIENNAGROUP":
+            record["vienna"] = [text(item) for item in _items(child)]
+        elif tag == "PRIORGROUP":
+            record["priorities"] = [_priority(item) for item in _items(child)]
+        elif tag == "EVENTS":
+            record["events"] = [_event(item) for item in _items(child)]
         elif tag == "IMAGEFILE":
-            record[tag] = text(child)
-    # the name transforms/normalize.py reports when a record cannot be keyed
+            record["IMAGEFILE"] = text(child)
+    # OFFICENUMBER again under the name the other trademark records give the application
+    # number (transforms/il_tmbrand.py itself reads OFFICENUMBER)
     record["ApplicationNumber"] = record.get("OFFICENUMBER")
     return record
 
 
-def iter_office_records(stream: IO[bytes]) -> Iterator[dict]:
+def iter_office_records(stream: ByteStream) -> Iterator[TmbrandRecord]:
     for elem in iter_elements(stream, (RECORD_TAG,)):
         yield parse_tmbrand(elem)

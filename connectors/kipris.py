@@ -7,7 +7,8 @@ word, names), `trademarkDesignationGoodstInfo` answers `<trademarkDesignationGoo
 repeat the application number it was asked for, so a delivery (a .zip or .tar of one pull)
 says it in the member's path: `4020190000011/goods.xml`, `goods-4020190000011.xml`, or the
 archive's own name (`kipris-4020190000011.zip`). A delivery holding a single mark needs no
-such name. An office record is the TradeMarkInfo fields by element name, plus `goods`.
+such name. An office record (connectors.records.KiprisRecord) is the TradeMarkInfo fields by
+element name, plus `goods`.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import IO
 
-from connectors.xml import DeliveryError, iter_elements, local, text
+from connectors.records import Fields, KiprisMark, KiprisRecord, is_kipris_field
+from connectors.xml import ByteStream, DeliveryError, iter_elements, local, text
 
 MARK_TAG = "TradeMarkInfo"
 GOODS_TAG = "trademarkDesignationGoodstInfo"
@@ -31,20 +32,25 @@ _APPLICATION_NUMBER = re.compile(r"(?<!\d)4\d{12}(?!\d)")
 class Response:
     """One API response, read to its end."""
 
-    marks: list[dict] = field(default_factory=list)
-    goods: list[dict] = field(default_factory=list)
+    marks: list[KiprisMark] = field(default_factory=list)
+    goods: list[Fields] = field(default_factory=list)
     header: dict[str, str | None] = field(default_factory=dict)
 
 
-def read_response(stream: IO[bytes]) -> Response:
+def read_response(stream: ByteStream) -> Response:
     response = Response()
     for elem in iter_elements(stream, (MARK_TAG, GOODS_TAG, *_HEADER_TAGS)):
         tag = local(elem.tag)
         if tag in _HEADER_TAGS:
             response.header[tag] = text(elem)
+        elif tag == MARK_TAG:
+            mark: KiprisMark = {}
+            for c in elem:
+                if is_kipris_field(name := local(c.tag)):
+                    mark[name] = text(c)
+            response.marks.append(mark)
         else:
-            fields = {local(c.tag): text(c) for c in elem if local(c.tag)}
-            (response.marks if tag == MARK_TAG else response.goods).append(fields)
+            response.goods.append({local(c.tag): text(c) for c in elem if local(c.tag)})
     return response
 
 
@@ -54,7 +60,7 @@ def application_number_in(member_name: str) -> str | None:
     return found[-1] if found else None
 
 
-def read_delivery(members: Iterable[tuple[str, IO[bytes]]]) -> Iterator[tuple[str, dict]]:
+def read_delivery(members: Iterable[tuple[str, ByteStream]]) -> Iterator[tuple[str, KiprisRecord]]:
     """(member name of the mark, mark with its `goods` rows) for every mark of the delivery.
 
     Each response is parsed whole before the next member is asked for (a member's stream ends
@@ -63,8 +69,8 @@ def read_delivery(members: Iterable[tuple[str, IO[bytes]]]) -> Iterator[tuple[st
     goods response that names no application while several marks could own it, rejects the
     delivery.
     """
-    marks: list[tuple[str, dict]] = []
-    goods: dict[str | None, list[dict]] = {}
+    marks: list[tuple[str, KiprisMark]] = []
+    goods: dict[str | None, list[Fields]] = {}
     for name, stream in members:
         response = read_response(stream)
         code = response.header.get("resultCode")
@@ -79,8 +85,10 @@ def read_delivery(members: Iterable[tuple[str, IO[bytes]]]) -> Iterator[tuple[st
     if unnamed:
         if len(marks) != 1:
             raise DeliveryError(
-                f"designated goods without an application number in the member name, and {len(marks)} marks to join them to"
+                "designated goods without an application number in the member name, "
+                f"and {len(marks)} marks to join them to"
             )
         goods.setdefault(marks[0][1].get("ApplicationNumber"), []).extend(unnamed)
     for name, mark in marks:
-        yield name, {**mark, "goods": goods.get(mark.get("ApplicationNumber"), [])}
+        record: KiprisRecord = {**mark, "goods": goods.get(mark.get("ApplicationNumber"), [])}
+        yield name, record

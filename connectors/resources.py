@@ -33,18 +33,19 @@ def resource_error(exc: BaseException, where: str | None = None) -> ResourceErro
     """The ResourceError an exception stands for (itself, or what caused it: libraries wrap
     OSErrors in their own exceptions), or None when it is about the input itself."""
     seen = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        if isinstance(exc, ResourceError):
-            return exc
-        if isinstance(exc, MemoryError):
+    link: BaseException | None = exc
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        if isinstance(link, ResourceError):
+            return link
+        if isinstance(link, MemoryError):
             return ResourceError(f"out of memory{f' while reading {where}' if where else ''}")
-        if isinstance(exc, OSError) and exc.errno in RESOURCE_ERRNOS:
-            place = exc.filename or where
-            return ResourceError(f"{RESOURCE_ERRNOS[exc.errno]}{f': {place}' if place else ''}")
+        if isinstance(link, OSError) and link.errno in RESOURCE_ERRNOS:
+            place = link.filename or where
+            return ResourceError(f"{RESOURCE_ERRNOS[link.errno]}{f': {place}' if place else ''}")
         if any(
-            s in str(exc).lower() for s in ("no space left on device", "disk is full")
+            s in str(link).lower() for s in ("no space left on device", "disk is full")
         ):  # DuckDB's errors carry no errno
-            return ResourceError(f"no space left on device: {str(exc).strip().splitlines()[0]}")
-        exc = exc.__cause__ or exc.__context__
+            return ResourceError(f"no space left on device: {str(link).strip().splitlines()[0]}")
+        link = link.__cause__ or link.__context__
     return None

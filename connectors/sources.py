@@ -1,10 +1,12 @@
-"""Discovery: which delivery files a collection's source holds right now.
+"""Sources: where a collection's deliveries come from, one transport per kind of source.
 
 Four kinds of source (ipetl.collection.Source): `local` (a directory), `https` (a bulk listing:
 an Apache/nginx autoindex page or a JSON list of {name, size, ...}), `ftp` and `sftp` (a
-directory on a server). Each lists the files whose names match the source's glob pattern,
-with what the listing says about them (size, modification time, a declared sha256), so the
-fetch layer can tell a known delivery from a new one before downloading anything.
+directory on a server). Each transport lists the files whose names match the source's glob
+pattern, with what the listing says about them (size, modification time, a declared sha256), so
+the fetch layer (connectors.fetch) can tell a known delivery from a new one before downloading
+anything; a remote transport also downloads a listed file into a `.part` file, resuming one an
+earlier run left. A local folder is read in place and downloads nothing.
 
 Listings are untrusted: an entry that is not a plain file name (`..`, a `/`, a hidden name, a
 link to another host or directory) is dropped, so nothing a server lists can make us write
@@ -12,6 +14,13 @@ outside the download folder. Credentials never live in the registry: FTP and SFT
 login and password for the host from ~/.netrc (or $NETRC), as requests does for HTTPS; SFTP
 also tries the SSH agent and ~/.ssh keys, and accepts only servers whose host key is already
 in ~/.ssh/known_hosts or $IPETL_KNOWN_HOSTS.
+
+HTTP (requests + urllib3 Retry): 5xx/429, connection errors and timeouts are retried with
+exponential back-off; a body cut off mid-file resumes from the `.part` with Range/If-Range (a
+200 answer means the server ignored the Range, and the download restarts from zero); a file
+already fetched is asked for with If-None-Match/If-Modified-Since when the listing cannot tell
+whether it changed, and 304 means nothing new. FTP resumes with REST, SFTP by seeking. A
+download that still fails keeps its `.part` and resumes on the next run.
 """
 
 from __future__ import annotations
@@ -23,9 +32,12 @@ import json
 import netrc
 import os
 import posixpath
+import re
 import stat
+import sys
 import time
-from collections.abc import Iterable, Iterator
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -35,12 +47,15 @@ from urllib.parse import SplitResult, quote, unquote, urljoin, urlsplit, urlunsp
 
 import paramiko
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
+from tqdm import tqdm
 from urllib3.util import Retry
 
 LISTING_MAX_BYTES = 32 * 1024 * 1024
 RETRY_STATUSES = frozenset({429, *range(500, 600)})
 USER_AGENT = "ipetl/0.1 (bulk register download)"
+CHUNK = 1 << 16
 
 
 class FetchError(Exception):
@@ -50,9 +65,13 @@ class FetchError(Exception):
 class SourceSpec(Protocol):
     """What fetching needs of ipetl.collection.Source (connectors do not import ipetl)."""
 
-    kind: str
-    pattern: str
-    rate_limit: float | None  # requests per second at most; None: no limit
+    @property
+    def kind(self) -> str: ...
+    @property
+    def pattern(self) -> str: ...
+    @property
+    def rate_limit(self) -> float | None:
+        """Requests per second at most; None: no limit."""
 
     def resolved(self) -> str: ...
 
@@ -81,6 +100,9 @@ class FetchSettings:
     @property
     def timeout(self) -> tuple[float, float]:
         return (self.connect_timeout, self.read_timeout)
+
+
+DEFAULT_SETTINGS = FetchSettings()
 
 
 class Pace:
@@ -124,25 +146,125 @@ def _iso(timestamp: float) -> str:
     return dt.datetime.fromtimestamp(timestamp, dt.UTC).isoformat()
 
 
+@dataclass(frozen=True)
+class Validators:
+    """HTTP validators of one version of a file (both None for FTP and SFTP)."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+Started = Callable[[Validators], None]
+
+
+def _not_told(version: Validators) -> None:
+    """The default `started`: nobody needs to know what a `.part` holds."""
+
+
+@contextmanager
+def _sink(part: Path, offset: int, total: int | None, label: str) -> Iterator[Callable[[bytes], None]]:
+    """Append to (or start) a `.part` file, with a progress bar when stderr is a terminal."""
+    with (
+        open(part, "ab" if offset else "wb") as fh,
+        tqdm(
+            total=total,
+            initial=offset,
+            unit="B",
+            unit_scale=True,
+            unit_divisor=1024,
+            desc=label,
+            leave=False,
+            disable=not sys.stderr.isatty(),
+        ) as bar,
+    ):
+
+        def write(chunk: bytes) -> None:
+            fh.write(chunk)
+            bar.update(len(chunk))
+
+        yield write
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _resume_offset(part: Path, resume: Validators | None, started: Started) -> int:
+    """Where a download without validators (FTP, SFTP) goes on: after the bytes of a `.part` it
+    may resume, else at zero, which `started` is told of."""
+    offset = part.stat().st_size if resume is not None and part.is_file() else 0
+    if not offset:
+        started(Validators())
+    return offset
+
+
+class RemoteSource(ABC):
+    """A server's transport: lists the files and downloads one into a `.part` file, each
+    request after the source's pace (its rate_limit). Subclasses read the server."""
+
+    asks_if_changed = False  # the server answers conditional requests
+
+    def __init__(self, pattern: str, pace: Pace):
+        self.pattern, self.pace = pattern, pace
+
+    def files(self) -> list[RemoteFile]:
+        self.pace.wait()
+        return _matching(self._list(), self.pattern)
+
+    def download(
+        self,
+        remote: RemoteFile,
+        part: Path,
+        resume: Validators | None = None,
+        known: Validators | None = None,
+        started: Started = _not_told,
+    ) -> Validators | None:
+        """Download `remote` into `part`; return the file's validators, or None when the server
+        says the version we have is current (HTTP 304).
+
+        resume: the validators `part` was started with (it is then continued after its bytes).
+        known: the validators of the version we already have (HTTP: If-None-Match/-Modified-Since).
+        started: called with the validators when a download starts from zero, before any byte is
+        written, so the caller can record what the `.part` will hold.
+        """
+        self.pace.wait()
+        return self._download(remote, part, resume, known, started)
+
+    @abstractmethod
+    def _list(self) -> Iterable[RemoteFile]:
+        """The files the server lists, before the pattern and the plain-name check."""
+
+    @abstractmethod
+    def _download(
+        self, remote: RemoteFile, part: Path, resume: Validators | None, known: Validators | None, started: Started
+    ) -> Validators | None: ...
+
+
 # --- local ---------------------------------------------------------------------------------
 
 
-def list_local(folder: Path, pattern: str) -> list[RemoteFile]:
-    """Files in a directory (a missing one holds nothing: most mirror folders are optional)."""
-    if not folder.is_dir():
-        return []
-    files = []
-    for path in folder.iterdir():
-        if path.is_file():
-            info = path.stat()
-            files.append(RemoteFile(path.name, str(path), info.st_size, _iso(info.st_mtime)))
-    return _matching(files, pattern)
+class LocalFolder:
+    """A directory read in place: its files are the deliveries, nothing is downloaded."""
+
+    asks_if_changed = False
+
+    def __init__(self, folder: Path, pattern: str):
+        self.folder, self.pattern = folder, pattern
+
+    def files(self) -> list[RemoteFile]:
+        """Files in the directory (a missing one holds nothing: most mirror folders are optional)."""
+        if not self.folder.is_dir():
+            return []
+        files = []
+        for path in self.folder.iterdir():
+            if path.is_file():
+                info = path.stat()
+                files.append(RemoteFile(path.name, str(path), info.st_size, _iso(info.st_mtime)))
+        return _matching(files, self.pattern)
 
 
 # --- HTTP(S) -------------------------------------------------------------------------------
 
 
-def http_session(settings: FetchSettings) -> requests.Session:
+def _http_session(settings: FetchSettings) -> requests.Session:
     """A session whose every GET retries 5xx/429, connection errors and read timeouts with back-off."""
     retry = Retry(
         total=settings.retries,
@@ -168,7 +290,7 @@ class _Links(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.hrefs: list[str] = []
 
-    def handle_starttag(self, tag, attrs) -> None:
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         href = dict(attrs).get("href") if tag == "a" else None
         if href:
             self.hrefs.append(href)
@@ -199,15 +321,16 @@ def parse_html_index(html: str, base_url: str) -> list[tuple[str, str]]:
     return found
 
 
-def parse_json_listing(entries, base_url: str) -> list[RemoteFile]:
+def parse_json_listing(entries: object, base_url: str) -> list[RemoteFile]:
     """A JSON listing: a list of {"name", "size"?, "modified"?, "sha256"?, "url"?} objects."""
     if not isinstance(entries, list):
         raise FetchError(f"listing {base_url}: JSON listing is not a list")
     files = []
     for entry in entries:
-        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if not isinstance(name, str):
             raise FetchError(f"listing {base_url}: JSON entry without a name: {json.dumps(entry)[:80]}")
-        name, link, size, modified, sha256 = (entry.get(k) for k in ("name", "url", "size", "modified", "sha256"))
+        link, size, modified, sha256 = (entry.get(k) for k in ("url", "size", "modified", "sha256"))
         url = urljoin(base_url, link if isinstance(link, str) else quote(name))
         if not plain_name(name) or urlsplit(url).scheme not in ("http", "https"):
             continue
@@ -223,37 +346,136 @@ def parse_json_listing(entries, base_url: str) -> list[RemoteFile]:
     return files
 
 
-def list_http(session: requests.Session, url: str, pattern: str, settings: FetchSettings) -> list[RemoteFile]:
-    """The files an HTML index page or a JSON listing at `url` names, filtered by the glob."""
+def _if_range(version: Validators) -> str | None:
+    """If-Range takes a strong ETag or a date; with neither, a partial file cannot be resumed safely."""
+    if version.etag and not version.etag.startswith("W/"):
+        return version.etag
+    return version.last_modified
+
+
+def _range_total(response: requests.Response, offset: int) -> int | None:
+    """The full size from `Content-Range: bytes offset-(total-1)/total`, if it says exactly that."""
+    match = re.fullmatch(r"bytes (\d+)-(\d+)/(\d+)", response.headers.get("Content-Range", "").strip())
+    if match and int(match[1]) == offset and int(match[2]) == int(match[3]) - 1:
+        return int(match[3])
+    return None
+
+
+def _content_length(response: requests.Response) -> int | None:
     try:
-        with session.get(url, timeout=settings.timeout, stream=True) as response:
-            if response.status_code != 200:
-                raise FetchError(f"listing {url}: HTTP {response.status_code} {response.reason}")
-            body = bytearray()
-            for chunk in response.iter_content(1 << 16):
-                body += chunk
-                if len(body) > LISTING_MAX_BYTES:
-                    raise FetchError(f"listing {url}: larger than {LISTING_MAX_BYTES} bytes")
-            base = response.url
-            content_type = response.headers.get("Content-Type", "")
-            charset = response.encoding if "charset=" in content_type.lower() else "utf-8"
-    except requests.RequestException as exc:
-        raise FetchError(f"listing {url}: {one_line(exc)}") from None
-    if "json" in content_type or bytes(body).lstrip()[:1] == b"[":
+        return int(response.headers["Content-Length"])
+    except (KeyError, ValueError):
+        return None
+
+
+class _Interrupted(Exception):
+    """The body stopped before its end; the `.part` holds what arrived."""
+
+
+def _stream(response: requests.Response, part: Path, offset: int, total: int | None, label: str) -> None:
+    """Write the raw body (never content-decoded: a .gz stays a .gz) after `offset` bytes of `part`."""
+    written = offset
+    chunks = response.raw.stream(CHUNK, decode_content=False)
+    with _sink(part, offset, total, label) as write:
+        while True:
+            try:
+                chunk = next(chunks, None)
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
+                raise _Interrupted(f"interrupted after {written} bytes: {one_line(exc)}") from None
+            if chunk is None:
+                break
+            write(chunk)
+            written += len(chunk)
+    if total is not None and written != total:
+        raise _Interrupted(f"got {written} of {total} bytes")
+
+
+class HttpSource(RemoteSource):
+    """A bulk listing over HTTP(S): an HTML index page or a JSON listing at `url`."""
+
+    asks_if_changed = True
+
+    def __init__(self, session: requests.Session, url: str, pattern: str, settings: FetchSettings, pace: Pace):
+        super().__init__(pattern, pace)
+        self.session, self.url, self.settings = session, url, settings
+
+    def _list(self) -> list[RemoteFile]:
+        url = self.url
         try:
-            entries = json.loads(body)
-        except ValueError as exc:
-            raise FetchError(f"listing {url}: not valid JSON: {one_line(exc)}") from None
-        return _matching(parse_json_listing(entries, base), pattern)
-    try:
-        html = body.decode(charset, errors="replace")
-    except LookupError:  # a charset Python does not know
-        html = body.decode("utf-8", errors="replace")
-    links = parse_html_index(html, base)
-    return _matching((RemoteFile(name, link) for name, link in links), pattern)
+            with self.session.get(url, timeout=self.settings.timeout, stream=True) as response:
+                if response.status_code != 200:
+                    raise FetchError(f"listing {url}: HTTP {response.status_code} {response.reason}")
+                body = bytearray()
+                for chunk in response.iter_content(1 << 16):
+                    body += chunk
+                    if len(body) > LISTING_MAX_BYTES:
+                        raise FetchError(f"listing {url}: larger than {LISTING_MAX_BYTES} bytes")
+                base = response.url
+                content_type = response.headers.get("Content-Type", "")
+                charset = (response.encoding or "utf-8") if "charset=" in content_type.lower() else "utf-8"
+        except requests.RequestException as exc:
+            raise FetchError(f"listing {url}: {one_line(exc)}") from None
+        if "json" in content_type or bytes(body).lstrip()[:1] == b"[":
+            try:
+                entries = json.loads(body)
+            except ValueError as exc:
+                raise FetchError(f"listing {url}: not valid JSON: {one_line(exc)}") from None
+            return parse_json_listing(entries, base)
+        try:
+            html = body.decode(charset, errors="replace")
+        except LookupError:  # a charset Python does not know
+            html = body.decode("utf-8", errors="replace")
+        links = parse_html_index(html, base)
+        return [RemoteFile(name, link) for name, link in links]
+
+    def _download(
+        self, remote: RemoteFile, part: Path, resume: Validators | None, known: Validators | None, started: Started
+    ) -> Validators | None:
+        url, label = remote.url, part.name.removesuffix(".part")
+        problem = ""
+        for attempt in range(self.settings.resume_attempts):
+            if attempt:
+                time.sleep(self.settings.backoff_factor * 2 ** (attempt - 1))
+            if_range = None if resume is None else _if_range(resume)
+            offset = part.stat().st_size if if_range and part.is_file() else 0
+            headers = {"Accept-Encoding": "identity"}
+            if if_range and offset:
+                headers.update({"Range": f"bytes={offset}-", "If-Range": if_range})
+            elif known is not None:
+                headers.update(
+                    {k: v for k, v in (("If-None-Match", known.etag), ("If-Modified-Since", known.last_modified)) if v}
+                )
+            try:
+                response = self.session.get(url, headers=headers, stream=True, timeout=self.settings.timeout)
+            except requests.RequestException as exc:  # urllib3 has already retried
+                raise FetchError(f"{url}: {one_line(exc)}") from None
+            with response:
+                status = response.status_code
+                if status == 304 and not offset and known is not None:
+                    return None
+                total = _range_total(response, offset) if status == 206 and offset else None  # the rest, as asked
+                if status == 200:  # the whole file: a first request, or a server that ignored the Range
+                    offset, total = 0, _content_length(response)
+                    resume = Validators(response.headers.get("ETag"), response.headers.get("Last-Modified"))
+                    started(resume)
+                elif total is None:
+                    if status not in (206, 416) or not offset:
+                        raise FetchError(f"{url}: HTTP {status} {response.reason}")
+                    content_range = response.headers.get("Content-Range")
+                    problem = f"HTTP {status} with Content-Range {content_range!r} for bytes={offset}-"
+                    part.unlink()  # a range we cannot use: start again from zero
+                    resume = None
+                    continue
+                try:
+                    _stream(response, part, offset, total, label)
+                except _Interrupted as exc:
+                    problem = str(exc)
+                    continue
+                return resume
+        raise FetchError(f"{url}: {problem} ({self.settings.resume_attempts} attempts; the partial download is kept)")
 
 
-# --- FTP and SFTP --------------------------------------------------------------------------
+# --- FTP -----------------------------------------------------------------------------------------------
 
 
 def _credentials(url: SplitResult) -> tuple[str | None, str | None]:
@@ -267,13 +489,14 @@ def _credentials(url: SplitResult) -> tuple[str | None, str | None]:
 
 
 @contextmanager
-def ftp_connection(url: str, settings: FetchSettings) -> Iterator[tuple[ftplib.FTP, str]]:
+def _ftp_connection(url: str, settings: FetchSettings) -> Iterator[tuple[ftplib.FTP, str]]:
     """A logged-in FTP session (anonymous unless ~/.netrc says otherwise) and the directory."""
     parts = urlsplit(url)
     login, password = _credentials(parts)
     ftp = ftplib.FTP()
     try:
         ftp.connect(parts.hostname or "", parts.port or 21, timeout=settings.connect_timeout)
+        assert ftp.sock is not None  # connect() opened it
         ftp.sock.settimeout(settings.read_timeout)
         ftp.timeout = settings.read_timeout  # data connections
         ftp.login(login or "anonymous", password or "anonymous@")
@@ -299,44 +522,64 @@ def _mlsd_time(value: str | None) -> str | None:
         return value
 
 
-def list_ftp(ftp: ftplib.FTP, directory: str, pattern: str) -> list[RemoteFile]:
-    """Files in an FTP directory: MLSD (type, size, time) or, on servers without it, NLST + SIZE."""
-    try:
+class FtpSource(RemoteSource):
+    """A directory on an FTP server: MLSD (type, size, time) or, on servers without it, NLST + SIZE."""
+
+    def __init__(self, ftp: ftplib.FTP, directory: str, pattern: str, pace: Pace):
+        super().__init__(pattern, pace)
+        self.ftp, self.directory = ftp, directory
+
+    def _list(self) -> list[RemoteFile]:
+        ftp, directory = self.ftp, self.directory
         try:
-            files = [
-                RemoteFile(
-                    posixpath.basename(name),
-                    posixpath.join(directory, posixpath.basename(name)),
-                    int(facts["size"]) if facts.get("size", "").isdigit() else None,
-                    _mlsd_time(facts.get("modify")),
-                )
-                for name, facts in ftp.mlsd(directory, facts=["type", "size", "modify"])
-                if facts.get("type", "").lower() == "file"
-            ]
-            return _matching(files, pattern)
-        except ftplib.error_perm as exc:
-            if str(exc)[:3] not in ("500", "501", "502"):  # anything but "MLSD not supported"
-                raise
-        listing = ftp.nlst(directory)
-        ftp.voidcmd("TYPE I")  # NLST left ASCII mode, where servers may refuse SIZE
-        files = []
-        for listed in listing:
-            name = posixpath.basename(listed.rstrip("/"))
-            if not (plain_name(name) and fnmatch.fnmatchcase(name, pattern)):
-                continue
-            path = posixpath.join(directory, name)
             try:
-                size = ftp.size(path)
-            except ftplib.error_perm:  # a directory, or a file SIZE cannot tell
-                continue
-            files.append(RemoteFile(name, path, size))
-        return _matching(files, pattern)
-    except ftplib.all_errors as exc:
-        raise FetchError(f"listing {directory}: {one_line(exc)}") from None
+                return [
+                    RemoteFile(
+                        posixpath.basename(name),
+                        posixpath.join(directory, posixpath.basename(name)),
+                        int(facts["size"]) if facts.get("size", "").isdigit() else None,
+                        _mlsd_time(facts.get("modify")),
+                    )
+                    for name, facts in ftp.mlsd(directory, facts=["type", "size", "modify"])
+                    if facts.get("type", "").lower() == "file"
+                ]
+            except ftplib.error_perm as exc:
+                if str(exc)[:3] not in ("500", "501", "502"):  # anything but "MLSD not supported"
+                    raise
+            listing = ftp.nlst(directory)
+            ftp.voidcmd("TYPE I")  # NLST left ASCII mode, where servers may refuse SIZE
+            files = []
+            for listed in listing:
+                name = posixpath.basename(listed.rstrip("/"))
+                if not (plain_name(name) and fnmatch.fnmatchcase(name, self.pattern)):
+                    continue  # SIZE only for candidates
+                path = posixpath.join(directory, name)
+                try:
+                    size = ftp.size(path)
+                except ftplib.error_perm:  # a directory, or a file SIZE cannot tell
+                    continue
+                files.append(RemoteFile(name, path, size))
+            return files
+        except ftplib.all_errors as exc:
+            raise FetchError(f"listing {directory}: {one_line(exc)}") from None
+
+    def _download(
+        self, remote: RemoteFile, part: Path, resume: Validators | None, known: Validators | None, started: Started
+    ) -> Validators:
+        offset = _resume_offset(part, resume, started)
+        try:
+            with _sink(part, offset, remote.size, remote.name) as write:
+                self.ftp.retrbinary(f"RETR {remote.url}", write, CHUNK, rest=offset or None)
+        except ftplib.all_errors as exc:
+            raise FetchError(f"{remote.url}: {one_line(exc)} (the partial download is kept)") from None
+        return Validators()
+
+
+# --- SFTP ----------------------------------------------------------------------------------
 
 
 @contextmanager
-def sftp_connection(url: str, settings: FetchSettings) -> Iterator[tuple[paramiko.SFTPClient, str]]:
+def _sftp_connection(url: str, settings: FetchSettings) -> Iterator[tuple[paramiko.SFTPClient, str]]:
     """An SFTP session to a server whose host key we already know, and the directory."""
     parts = urlsplit(url)
     login, password = _credentials(parts)
@@ -356,7 +599,9 @@ def sftp_connection(url: str, settings: FetchSettings) -> Iterator[tuple[paramik
             auth_timeout=settings.connect_timeout,
         )
         sftp = client.open_sftp()
-        sftp.get_channel().settimeout(settings.read_timeout)
+        channel = sftp.get_channel()
+        assert channel is not None  # open_sftp() opened it
+        channel.settimeout(settings.read_timeout)
     except (paramiko.SSHException, OSError) as exc:
         client.close()
         raise FetchError(f"sftp://{parts.hostname}: {one_line(exc)}") from None
@@ -366,20 +611,65 @@ def sftp_connection(url: str, settings: FetchSettings) -> Iterator[tuple[paramik
         client.close()
 
 
-def list_sftp(sftp: paramiko.SFTPClient, directory: str, pattern: str) -> list[RemoteFile]:
-    """Regular files in an SFTP directory, with size and modification time."""
-    try:
-        entries = sftp.listdir_attr(directory)
-    except (OSError, paramiko.SSHException) as exc:
-        raise FetchError(f"listing {directory}: {one_line(exc)}") from None
-    files = [
-        RemoteFile(
-            e.filename,
-            posixpath.join(directory, e.filename),
-            e.st_size,
-            None if e.st_mtime is None else _iso(e.st_mtime),
-        )
-        for e in entries
-        if e.st_mode is not None and stat.S_ISREG(e.st_mode)
-    ]
-    return _matching(files, pattern)
+class SftpSource(RemoteSource):
+    """A directory on an SFTP server: its regular files, with size and modification time."""
+
+    def __init__(self, sftp: paramiko.SFTPClient, directory: str, pattern: str, pace: Pace):
+        super().__init__(pattern, pace)
+        self.sftp, self.directory = sftp, directory
+
+    def _list(self) -> list[RemoteFile]:
+        try:
+            entries = self.sftp.listdir_attr(self.directory)
+        except (OSError, paramiko.SSHException) as exc:
+            raise FetchError(f"listing {self.directory}: {one_line(exc)}") from None
+        return [
+            RemoteFile(
+                e.filename,
+                posixpath.join(self.directory, e.filename),
+                e.st_size,
+                None if e.st_mtime is None else _iso(e.st_mtime),
+            )
+            for e in entries
+            if e.st_mode is not None and stat.S_ISREG(e.st_mode)
+        ]
+
+    def _download(
+        self, remote: RemoteFile, part: Path, resume: Validators | None, known: Validators | None, started: Started
+    ) -> Validators:
+        offset = _resume_offset(part, resume, started)
+        try:
+            with self.sftp.open(remote.url, "rb") as src, _sink(part, offset, remote.size, remote.name) as write:
+                src.seek(offset)
+                if remote.size:
+                    src.prefetch(remote.size)
+                while chunk := src.read(CHUNK):
+                    write(chunk)
+        except (OSError, paramiko.SSHException) as exc:
+            raise FetchError(f"{remote.url}: {one_line(exc)} (the partial download is kept)") from None
+        return Validators()
+
+
+# --- any source ----------------------------------------------------------------------------
+
+Transport = LocalFolder | RemoteSource
+
+
+@contextmanager
+def open_transport(source: SourceSpec, settings: FetchSettings) -> Iterator[Transport]:
+    """The source's transport, connected; a remote one keeps the source's rate_limit."""
+    location = source.resolved()
+    pace = Pace(source.rate_limit)
+    if source.kind == "local":
+        yield LocalFolder(Path(location), source.pattern)
+    elif source.kind == "https":
+        with _http_session(settings) as session:
+            yield HttpSource(session, location, source.pattern, settings, pace)
+    elif source.kind == "ftp":
+        with _ftp_connection(location, settings) as (ftp, directory):
+            yield FtpSource(ftp, directory, source.pattern, pace)
+    elif source.kind == "sftp":
+        with _sftp_connection(location, settings) as (sftp, directory):
+            yield SftpSource(sftp, directory, source.pattern, pace)
+    else:
+        raise ValueError(f"unknown source kind {source.kind!r}")

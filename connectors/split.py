@@ -10,6 +10,7 @@ one depth, and whose enclosing elements carry nothing a record's meaning depends
 
 from __future__ import annotations
 
+import itertools
 import mmap
 import re
 from pathlib import Path
@@ -50,7 +51,7 @@ def split_xml(path: Path, tag: str, parts: int, folder: Path) -> list[Path]:
         head = source.read(points[0])
         source.seek(points[-1])
         tail = source.read()
-        for n, (begin, end) in enumerate(zip(points, points[1:])):
+        for n, (begin, end) in enumerate(itertools.pairwise(points)):
             target = folder / f"{n:04d}" / path.name  # named as the delivery: records keep its name
             target.parent.mkdir()
             with open(target, "wb") as out:

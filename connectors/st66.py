@@ -10,36 +10,21 @@ for a transaction holding a single mark, unkeyed (USPTO TSDR case status). Offic
 ST.66 elements (UKIPO's `IPOPublicMarkCurrentStatusCode`, Estonia's `Status`, `MarkType`,
 `ApplicantDetail` wrappers ...) are read through `_DIALECT` and the party and goods readers.
 
-An office record is a plain dict keyed by ST.66 element names (`new_record` lists the keys);
+An office record is a connectors.records.TrademarkRecord keyed by ST.66 element names;
 transforms/st66.py maps it to the canonical record. connectors/st96.py fills the same record
 from ST.96.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import IO
+from collections.abc import Callable, Iterator
+from typing import Literal
 
-from connectors.xml import iter_elements, local, text
+from connectors.records import Fields, Party, TrademarkRecord, is_st66_scalar
+from connectors.xml import ByteStream, Element, iter_elements, local, text
 
 RECORD_TAGS = ("TradeMark", "TransactionCode", "TransactionSubCode", "ApplicantDetails", "RepresentativeDetails")
 
-_SCALARS = {
-    "RegistrationOfficeCode",
-    "ApplicationNumber",
-    "ApplicationDate",
-    "RegistrationNumber",
-    "RegistrationDate",
-    "ExpiryDate",
-    "TerminationDate",
-    "ApplicationLanguageCode",
-    "MarkCurrentStatusCode",
-    "MarkCurrentStatusDate",
-    "MarkFeature",
-    "InternationalMarkIndicator",
-    "TradeMarkURI",
-    "OppositionPeriodStartDate",
-}
 # Office names for ST.66 elements of TradeMark (as the format trees of these offices show them).
 _DIALECT = {
     "ApplicationDateTime": "ApplicationDate",  # gbtm
@@ -47,8 +32,6 @@ _DIALECT = {
     "Status": "MarkCurrentStatusCode",  # eetm, matm
     "MarkType": "MarkFeature",  # eetm
 }
-# National values carried in office extensions (`TradeMarkExt`): USPTO's mark drawing code.
-_EXTENSION_SCALARS = {"MarkFeatureCode"}
 _PRIORITY_DIALECT = {
     "CountryCode": "PriorityCountryCode",  # matm
     "EE_PriorityCountry": "PriorityCountryCode",  # eetm
@@ -87,17 +70,8 @@ _PERSON_PARTS = ("FirstName", "MiddleName", "LastName", "SecondLastName")
 _NOT_THE_PARTY = ("Entitlement", "Version")
 
 
-def new_record(transaction: dict | None = None) -> dict:
-    """An empty office record: the keys every reader fills and transforms/st66.py reads.
-
-    Scalars are ST.66 element names (absent ones are simply missing), plus
-    `InternationalMarkIdentifier` (InternationalMarkKey/Identifier), `MarkFeatureCode` (a national
-    feature code) and `operationCode` (Insert / Update / Delete of differential deliveries).
-    Lists: `KindMark` (the office's kind values), `verbal` (language, text), `goods_services`
-    (class, language, text), `vienna`, `applicants` / `representatives` (parse_party dicts),
-    `priorities` / `publications` / `events` (dicts keyed by ST.66 names), `designated`
-    (country codes), `MarkImageURI`, `MarkImageFilename`.
-    """
+def new_record(transaction: Fields | None = None) -> TrademarkRecord:
+    """An empty office record (its lists, the transaction's codes): scalars are added as read."""
     transaction = transaction or {}
     return {
         "TransactionCode": transaction.get("TransactionCode"),
@@ -151,7 +125,7 @@ def _party_role(tag: str) -> int | None:
     return role
 
 
-def parse_party(elem) -> dict:
+def parse_party(elem: Element) -> Party:
     """Applicant / Representative / Designer (any ST.66, ST.86 or ST.96 name and address shape,
     office dialects included) → name, country, address. The party's entitlement and version
     sub-records (an establishment's own address ...) are not the party's."""
@@ -190,6 +164,7 @@ def parse_party(elem) -> dict:
             nationality = nationality or value
         else:
             identifier = identifier or value
+    name: str | None
     if name_lines:
         first_language = name_lines[0][0]
         seen: list[str] = []
@@ -207,20 +182,20 @@ def parse_party(elem) -> dict:
     }
 
 
-def _parties(details, kind: str) -> list[dict]:
+def _parties(details: Element, kind: str) -> list[Party]:
     """Applicants (or representatives) of a *Details element, with key-only references kept.
 
     Parties a differential delivery removes (`operationCode="Delete"`) and empty placeholders
     (USPTO's blank domestic representative) are left out.
     """
-    found = []
+    found: list[Party] = []
     for child in details:
         tag = local(child.tag)
         if child.get("operationCode") == "Delete":
             continue
         if tag == kind:
             party = parse_party(child)
-            if any(party.values()):
+            if any(party.values()):  # a Party from parse_party has no `ref`
                 found.append(party)
         elif tag == f"{kind}Detail":  # eetm, matm: ApplicantDetails/ApplicantDetail/Applicant
             found.extend(_parties(child, kind))
@@ -234,7 +209,7 @@ def _parties(details, kind: str) -> list[dict]:
     return found
 
 
-def _descriptions(holder) -> list[tuple[str | None, str | None]]:
+def _descriptions(holder: Element) -> list[tuple[str | None, str | None]]:
     return [
         (node.get("languageCode") or node.get("LanguageCode"), text(node))
         for node in holder
@@ -242,11 +217,11 @@ def _descriptions(holder) -> list[tuple[str | None, str | None]]:
     ]
 
 
-def _goods_services(elem) -> list[tuple[str | None, str | None, str | None]]:
+def _goods_services(elem: Element) -> list[tuple[str | None, str | None, str | None]]:
     """(class, language, text) of every element holding a ClassNumber: ClassDescription in
     ST.66 (with or without the GoodsServices level), GoodsServices (eetm), GoodsServicesDetail
     (matm). A holder's own children (ClassificationTerm ...) are not searched again."""
-    rows = []
+    rows: list[tuple[str | None, str | None, str | None]] = []
     for node in elem:
         children = {local(c.tag): c for c in node}
         if "ClassNumber" in children:
@@ -260,11 +235,11 @@ def _goods_services(elem) -> list[tuple[str | None, str | None, str | None]]:
     return rows
 
 
-def _category_codes(elem) -> list[str]:
+def _category_codes(elem: Element) -> list[str]:
     return [value for node in elem.iter() if local(node.tag) == "CategoryCode" and (value := text(node))]
 
 
-def _mark_images(details, record: dict) -> None:
+def _mark_images(details: Element, record: TrademarkRecord) -> None:
     for image in details:
         for node in image.iter():
             tag = local(node.tag)
@@ -282,11 +257,11 @@ def _mark_images(details, record: dict) -> None:
                     record["vienna"].extend(_category_codes(node))
 
 
-def _priorities(details) -> list[dict]:
+def _priorities(details: Element) -> list[Fields]:
     """Priority claims, each wrapper level (PriorityDetail) and office extension flattened."""
     found = []
     for priority in details.iter("{*}Priority"):
-        values: dict[str, str] = {}
+        values: Fields = {}
         for node in priority.iter():
             value = text(node) if len(node) == 0 else None
             if value:
@@ -295,7 +270,7 @@ def _priorities(details) -> list[dict]:
     return found
 
 
-def designated_codes(details) -> list[str]:
+def designated_codes(details: Element) -> list[str]:
     """DesignatedCountryCode of each designation (ST.66 DesignatedCountry, ST.96 likewise)."""
     return [
         code
@@ -304,10 +279,10 @@ def designated_codes(details) -> list[str]:
     ]
 
 
-def _subsequent_designations(details) -> list[str]:
+def _subsequent_designations(details: Element) -> list[str]:
     """Countries a Madrid registration was extended to after registration (the MarkRecord
     BasicRecords of kind "Subsequent Designation"); refusals and renunciations are not taken off."""
-    found = []
+    found: list[str] = []
     for basic in details.iter("{*}BasicRecord"):
         fields = {local(c.tag): c for c in basic}
         kind = fields.get("BasicRecordKind")
@@ -317,17 +292,17 @@ def _subsequent_designations(details) -> list[str]:
     return found
 
 
-def _children_text(elem) -> dict:
+def _children_text(elem: Element) -> Fields:
     return {local(c.tag): text(c) for c in elem}
 
 
-def _kind_mark(child, record: dict) -> None:
+def _kind_mark(child: Element, record: TrademarkRecord) -> None:
     value = text(child)
     if value:
         record["KindMark"].append(value)
 
 
-def _word_mark(child, record: dict) -> None:
+def _word_mark(child: Element, record: TrademarkRecord) -> None:
     for node in child:
         if local(node.tag) in ("MarkVerbalElementText", "MarkSignificantVerbalElement"):
             value = text(node)
@@ -335,24 +310,25 @@ def _word_mark(child, record: dict) -> None:
                 record["verbal"].append((node.get("languageCode"), value))
 
 
-def _verbal_element(child, record: dict) -> None:  # eetm, matm: no WordMarkSpecification
+def _verbal_element(child: Element, record: TrademarkRecord) -> None:  # eetm, matm: no WordMarkSpecification
     value = text(child)
     if value:
         record["verbal"].append((child.get("languageCode"), value))
 
 
-def _mark_image(child, record: dict) -> None:  # eetm, matm: the image's file or address, without details
+def _mark_image(child: Element, record: TrademarkRecord) -> None:
+    """eetm, matm: the image's file or address, without details."""
     value = text(child)
     if value:
         record["MarkImageURI" if value.startswith(("http://", "https://")) else "MarkImageFilename"].append(value)
 
 
-def _international_mark_key(child, record: dict) -> None:
+def _international_mark_key(child: Element, record: TrademarkRecord) -> None:
     record["InternationalMarkIdentifier"] = next((text(c) for c in child if local(c.tag) == "Identifier"), None)
 
 
 # TradeMark children (by local name, office dialects mapped) → how each fills the office record.
-_READERS = {
+_READERS: dict[str, Callable[[Element, TrademarkRecord], None]] = {
     "KindMark": _kind_mark,
     "WordMarkSpecification": _word_mark,
     "MarkVerbalElementText": _verbal_element,
@@ -374,31 +350,39 @@ _READERS = {
 }
 
 
-def parse_trademark(elem, transaction: dict) -> dict:
+def parse_trademark(elem: Element, transaction: Fields) -> TrademarkRecord:
     """One TradeMark element → ST.66 office record (direct children only, by tag)."""
     record = new_record(transaction)
     record["operationCode"] = elem.get("operationCode")
     for child in elem:
         tag = local(child.tag)
         tag = _DIALECT.get(tag, tag)
-        if tag in _SCALARS:
+        if is_st66_scalar(tag):
             record[tag] = text(child)
             continue
         read = _READERS.get(tag)
         if read is not None:
             read(child, record)
-        elif tag.endswith("Ext"):
+        elif tag.endswith("Ext"):  # office extensions (`TradeMarkExt`): USPTO's mark drawing code
             for node in child:
-                if local(node.tag) in _EXTENSION_SCALARS:
-                    record[local(node.tag)] = text(node)
+                if local(node.tag) == "MarkFeatureCode":
+                    record["MarkFeatureCode"] = text(node)
     return record
 
 
-def _resolve(record: dict, index: dict[str, dict]) -> bool:
+PartyRole = Literal["applicants", "representatives"]
+# the party sets a transaction may deliver beside its marks: the record's list, the party element
+_DETAILS_ROLES: dict[str, tuple[PartyRole, str]] = {
+    "ApplicantDetails": ("applicants", "Applicant"),
+    "RepresentativeDetails": ("representatives", "Representative"),
+}
+
+
+def _resolve(record: TrademarkRecord, index: dict[tuple[str, str], Party]) -> bool:
     """Replace key-only party references by the parties of the file's sets; False if missing."""
     complete = True
-    for role in ("applicants", "representatives"):
-        parties = []
+    for role, _ in _DETAILS_ROLES.values():
+        parties: list[Party] = []
         for party in record[role]:
             ref = party.get("ref")
             if ref is None:
@@ -412,11 +396,11 @@ def _resolve(record: dict, index: dict[str, dict]) -> bool:
     return complete
 
 
-def _transaction_data(elem):
+def _transaction_data(elem: Element) -> Element | None:
     return next((a for a in elem.iterancestors() if local(a.tag) == "TransactionData"), None)
 
 
-def iter_office_records(stream: IO[bytes]) -> Iterator[dict]:
+def iter_office_records(stream: ByteStream) -> Iterator[TrademarkRecord]:
     """Stream the TradeMark records of one ST.66 file.
 
     Records whose applicants are only referenced by key wait until the applicant set has
@@ -425,10 +409,10 @@ def iter_office_records(stream: IO[bytes]) -> Iterator[dict]:
     data's applicant set (USPTO puts the owners after TradeMarkDetails); at most one record
     waits this way, so memory stays flat.
     """
-    transaction: dict = {}
-    index: dict[tuple[str, str], dict] = {}
-    waiting: list[dict] = []
-    ownerless = None  # (record, its TransactionData element)
+    transaction: Fields = {}
+    index: dict[tuple[str, str], Party] = {}
+    waiting: list[TrademarkRecord] = []
+    ownerless: tuple[TrademarkRecord, Element] | None = None  # a record and its TransactionData
     shared = None  # a TransactionData seen holding several marks
     for elem in iter_elements(stream, RECORD_TAGS):
         tag = local(elem.tag)
@@ -451,12 +435,11 @@ def iter_office_records(stream: IO[bytes]) -> Iterator[dict]:
         else:
             parent = elem.getparent()
             if parent is not None and local(parent.tag) == "TransactionData":
-                role = "applicants" if tag == "ApplicantDetails" else "representatives"
-                kind = "Applicant" if role == "applicants" else "Representative"
+                role, kind = _DETAILS_ROLES[tag]
                 parties = _parties(elem, kind)
                 for party in parties:
-                    if party.get("identifier"):
-                        index[(role, party["identifier"])] = party
+                    if identifier := party.get("identifier"):
+                        index[(role, identifier)] = party
                 if ownerless is not None and ownerless[1] is parent and not ownerless[0][role]:
                     ownerless[0][role] = parties
                 pending, waiting = waiting, []

@@ -12,28 +12,18 @@ then maps both formats, and a mark delivered in both normalizes to the same reco
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import IO
+from collections.abc import Iterable, Iterator
 
+from connectors.records import Fields, Party, TrademarkRecord, is_st66_scalar
 from connectors.st66 import designated_codes, new_record
-from connectors.xml import iter_elements, local, text
+from connectors.xml import ByteStream, Element, iter_elements, local, text
 
 RECORD_TAGS = ("Trademark", "TransactionCategory")
 
-# Trademark children whose text is an ST.66 scalar of the same name (RegistrationNumber may
-# repeat in ST.96: the first is kept).
-_SCALARS = {
-    "RegistrationOfficeCode",
-    "RegistrationNumber",
-    "ApplicationDate",
-    "RegistrationDate",
-    "ExpiryDate",
-    "TerminationDate",
-    "ApplicationLanguageCode",
-    "MarkCurrentStatusCode",
-    "MarkCurrentStatusDate",
-    "OppositionPeriodStartDate",
-}
+# ST.66 scalars not read from an ST.96 Trademark child of the same name: ApplicationNumber and
+# MarkFeature come nested (ApplicationNumberText, MarkRepresentation), the other two are not ST.96
+# elements. Every other ST.66 scalar is (RegistrationNumber may repeat in ST.96: the first is kept).
+_NOT_TRADEMARK_CHILDREN = frozenset({"ApplicationNumber", "MarkFeature", "InternationalMarkIndicator", "TradeMarkURI"})
 # Parties that USPTO's ST.66 delivers as representatives, beside the standard RepresentativeBag:
 # attorney of record, domestic representative, correspondent.
 _NATIONAL_REPRESENTATIVES = {"RecordAttorney", "NationalRepresentative", "NationalCorrespondent"}
@@ -42,15 +32,15 @@ _ADDRESS_LINES = {"AddressLineText", "PostalAddressText", "CityName", "Geographi
 _PERSON_PARTS = ("FirstName", "MiddleName", "LastName", "SecondLastName")
 
 
-def attribute(elem, name: str) -> str | None:
+def attribute(elem: Element, name: str) -> str | None:
     """An attribute by local name: ST.96 qualifies its attributes (`com:languageCode`)."""
-    for key, value in elem.attrib.items():
+    for key in elem.keys():  # noqa: SIM118 (an _Element is not a mapping)
         if local(key) == name:
-            return value
+            return elem.get(key)
     return None
 
 
-def parse_contact(elem) -> dict:
+def parse_contact(elem: Element) -> Party:
     """Applicant / Representative / national party → the party dict of connectors/st66.
 
     The first Contact is read (CIPO gives one per language). Its name parts (entity,
@@ -91,7 +81,7 @@ def parse_contact(elem) -> dict:
     }
 
 
-def _parties(elems) -> list[dict]:
+def _parties(elems: Iterable[Element]) -> list[Party]:
     """Parties of the given elements. Parties a differential delivery removes
     (`operationCategory="Delete"`) and empty placeholders (USPTO's blank national
     representative) are left out."""
@@ -99,11 +89,11 @@ def _parties(elems) -> list[dict]:
     return [party for party in map(parse_contact, kept) if any(party.values())]
 
 
-def _goods_services(bag) -> list[tuple[str | None, str | None, str | None]]:
+def _goods_services(bag: Element) -> list[tuple[str | None, str | None, str | None]]:
     """(class, language, text) per ClassDescription; Nice classes of the classification bag as
     (class, None, None). USPTO's primary and domestic (US) classes are not Nice classes, and its
     status-only ClassDescription (no ClassNumber) is no class."""
-    rows = []
+    rows: list[tuple[str | None, str | None, str | None]] = []
     for node in bag.iter():
         tag = local(node.tag)
         if tag == "ClassDescription":
@@ -121,32 +111,38 @@ def _goods_services(bag) -> list[tuple[str | None, str | None, str | None]]:
     return rows
 
 
-def _vienna(classification) -> str | None:
+def _vienna(classification: Element) -> str | None:
     parts = {local(c.tag): text(c) for c in classification}
     codes = [parts.get(p) for p in ("ViennaCategory", "ViennaDivision", "ViennaSection")]
     return ".".join(c for c in codes if c) or None
 
 
-def _representation(elem, record: dict) -> None:
+def _representation(elem: Element, record: TrademarkRecord) -> None:
     for node in elem.iter():
         tag = local(node.tag)
+        value = text(node)
         if tag == "MarkFeatureCategory":
-            record["MarkFeature"] = text(node)
+            record["MarkFeature"] = value
         elif tag == "MarkFeatureCode":  # USPTO NationalMarkDescription: the mark drawing code
-            record["MarkFeatureCode"] = text(node)
-        elif tag in ("MarkVerbalElementText", "MarkSignificantVerbalElementText") and text(node):
+            record["MarkFeatureCode"] = value
+        elif tag in ("MarkVerbalElementText", "MarkSignificantVerbalElementText") and value:
             # the significant element alone where the office gives only it (chtm)
-            record["verbal"].append((attribute(node, "languageCode"), text(node)))
-        elif tag == "FileName" and local(node.getparent().tag) == "MarkImage" and text(node):
-            record["MarkImageFilename"].append(text(node))
+            record["verbal"].append((attribute(node, "languageCode"), value))
+        elif (
+            tag == "FileName"
+            and value
+            and (parent := node.getparent()) is not None
+            and local(parent.tag) == "MarkImage"
+        ):
+            record["MarkImageFilename"].append(value)
         elif tag == "ViennaClassification":
             code = _vienna(node)
             if code:
                 record["vienna"].append(code)
 
 
-def _priority(elem) -> dict:
-    values = {"PriorityCountryCode": None, "PriorityNumber": None, "PriorityDate": None}
+def _priority(elem: Element) -> Fields:
+    values: Fields = {"PriorityCountryCode": None, "PriorityNumber": None, "PriorityDate": None}
     for child in elem:
         tag = local(child.tag)
         if tag == "PriorityCountryCode":
@@ -158,27 +154,28 @@ def _priority(elem) -> dict:
     return values
 
 
-def _event(elem) -> dict:
+def _event(elem: Element) -> Fields:
     """ST.96 MarkEventCategory is ST.66 MarkEventCode (the mapping table's event vocabulary)."""
     fields = {local(c.tag): text(c) for c in elem}
     return {"MarkEventCode": fields.get("MarkEventCategory"), "MarkEventDate": fields.get("MarkEventDate")}
 
 
-def parse_trademark(elem, transaction: dict) -> dict:
+def parse_trademark(elem: Element, transaction: Fields) -> TrademarkRecord:
     """One ST.96 Trademark element → ST.66 office record (direct children, by tag)."""
     record = new_record(transaction)
     record["operationCode"] = attribute(elem, "operationCategory")
     for child in elem:
         tag = local(child.tag)
-        if tag in _SCALARS:
-            record.setdefault(tag, text(child))
+        if is_st66_scalar(tag) and tag not in _NOT_TRADEMARK_CHILDREN:
+            if tag not in record:
+                record[tag] = text(child)
         elif tag == "ApplicationNumber":
             record["ApplicationNumber"] = next(
                 (text(c) for c in child if local(c.tag) == "ApplicationNumberText"), None
             )
         elif tag == "MarkCategory":
-            if text(child):
-                record["KindMark"].append(text(child))
+            if value := text(child):
+                record["KindMark"].append(value)
         elif tag == "MarkRepresentation":
             _representation(child, record)
         elif tag == "GoodsServicesBag":
@@ -204,10 +201,10 @@ def parse_trademark(elem, transaction: dict) -> dict:
     return record
 
 
-def iter_office_records(stream: IO[bytes]) -> Iterator[dict]:
+def iter_office_records(stream: ByteStream) -> Iterator[TrademarkRecord]:
     """Stream the Trademark records of one ST.96 file (the transaction category, ST.66's
     TransactionCode, reaches the marks after it)."""
-    transaction: dict = {}
+    transaction: Fields = {}
     for elem in iter_elements(stream, RECORD_TAGS):
         if local(elem.tag) == "TransactionCategory":
             transaction["TransactionCode"] = text(elem)

@@ -6,54 +6,46 @@ DesignBag of one or more Design; some of its elements (ApplicationDate, Applican
 the designs, so the whole application is the record. Names are ST.96 local names, namespaces
 ignored (schemas/ST96_V6_0_Flattened/DesignApplication_V6_0.xsd).
 
-An office record is one DesignApplication, with `designs`, one dict per Design;
+An office record is one DesignApplication (connectors.records.St96DesignApplication), with
+`designs`, one St96Design each;
 transforms/st96_design.py maps it to one canonical row per design.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import IO
+from typing import Literal
 
+from connectors.records import (
+    Fields,
+    St96Design,
+    St96DesignApplication,
+    is_st96_application_scalar,
+    is_st96_design_scalar,
+)
 from connectors.st96 import attribute, parse_contact
-from connectors.xml import iter_elements, local, text
+from connectors.xml import ByteStream, Element, iter_elements, local, text
 
 RECORD_TAGS = ("DesignApplication",)
 
-_APPLICATION_SCALARS = {
-    "RegistrationOfficeCode",
-    "ApplicationDate",
-    "DesignApplicationLanguageCode",
-    "InternationalRegistrationNumber",
-    "DesignApplicationCurrentStatusCategory",
-    "DesignApplicationCurrentStatusDate",
-}
-_DESIGN_SCALARS = {
-    "DesignIdentifier",
-    "RegistrationNumber",
-    "RegistrationDate",
-    "ExpiryDate",
-    "DesignCurrentStatusCategory",
-    "DesignCurrentStatusDate",
-}
-_PARTY_BAGS = {
+_PARTY_BAGS: dict[str, tuple[Literal["applicants", "designers", "representatives"], str]] = {
     "ApplicantBag": ("applicants", "Applicant"),
     "DesignerBag": ("designers", "Designer"),
     "RepresentativeBag": ("representatives", "Representative"),
 }
 
 
-def _child_text(elem, name: str) -> str | None:
+def _child_text(elem: Element, name: str) -> str | None:
     """Text of the first child with this local name."""
     return next((text(c) for c in elem if local(c.tag) == name), None)
 
 
-def _application_number(elem) -> str | None:
+def _application_number(elem: Element) -> str | None:
     """The ApplicationNumberText of a com:ApplicationNumber child."""
     return next((_child_text(c, "ApplicationNumberText") for c in elem if local(c.tag) == "ApplicationNumber"), None)
 
 
-def _locarno(bag) -> tuple[str | None, list[str]]:
+def _locarno(bag: Element) -> tuple[str | None, list[str]]:
     """LocarnoClassificationBag → edition and class texts: LocarnoClassificationText as written,
     or LocarnoClass + each LocarnoSubclass."""
     edition = None
@@ -62,16 +54,16 @@ def _locarno(bag) -> tuple[str | None, list[str]]:
         tag = local(node.tag)
         if tag == "LocarnoClassificationEdition":
             edition = text(node)
-        elif tag == "LocarnoClassificationText" and text(node):
-            classes.append(text(node))
+        elif tag == "LocarnoClassificationText" and (value := text(node)):
+            classes.append(value)
         elif tag == "LocarnoClassification":
             main = _child_text(node, "LocarnoClass")
             subclasses = [
-                text(s)
+                subclass
                 for b in node
                 if local(b.tag) == "LocarnoSubclassBag"
                 for s in b
-                if local(s.tag) == "LocarnoSubclass" and text(s)
+                if local(s.tag) == "LocarnoSubclass" and (subclass := text(s))
             ]
             # a subclass is written alone ("02") or with its class ("14-02")
             classes.extend(f"{main}-{sub}" if main and len(sub) <= 2 else sub for sub in subclasses)
@@ -80,7 +72,7 @@ def _locarno(bag) -> tuple[str | None, list[str]]:
     return edition, classes
 
 
-def _priority(elem) -> dict:
+def _priority(elem: Element) -> Fields:
     return {
         "PriorityCountryCode": _child_text(elem, "PriorityCountryCode"),
         "ApplicationNumber": _application_number(elem),
@@ -88,9 +80,9 @@ def _priority(elem) -> dict:
     }
 
 
-def parse_design(elem) -> dict:
-    """One dgn:Design → dict of its ST.96 elements (direct children, by local name)."""
-    design: dict = {
+def parse_design(elem: Element) -> St96Design:
+    """One dgn:Design → its ST.96 elements (direct children, by local name)."""
+    design: St96Design = {
         "titles": [],
         "locarno": [],
         "locarno_edition": None,
@@ -103,10 +95,10 @@ def parse_design(elem) -> dict:
     }
     for child in elem:
         tag = local(child.tag)
-        if tag in _DESIGN_SCALARS:
+        if is_st96_design_scalar(tag):
             design[tag] = text(child)
-        elif tag == "DesignTitleText" and text(child):
-            design["titles"].append((attribute(child, "languageCode"), text(child)))
+        elif tag == "DesignTitleText" and (title := text(child)):
+            design["titles"].append((attribute(child, "languageCode"), title))
         elif tag == "DesignClassificationBag":
             for bag in child:
                 if local(bag.tag) == "LocarnoClassificationBag":
@@ -125,12 +117,12 @@ def parse_design(elem) -> dict:
     return design
 
 
-def parse_application(elem) -> dict:
+def parse_application(elem: Element) -> St96DesignApplication:
     """One dgn:DesignApplication → office record with its designs in document order."""
-    record: dict = {"applicants": [], "representatives": [], "designated_countries": [], "designs": []}
+    record: St96DesignApplication = {"applicants": [], "representatives": [], "designated_countries": [], "designs": []}
     for child in elem:
         tag = local(child.tag)
-        if tag in _APPLICATION_SCALARS:
+        if is_st96_application_scalar(tag):
             record[tag] = text(child)
         elif tag == "ApplicationNumber":
             record["ApplicationNumber"] = _child_text(child, "ApplicationNumberText")
@@ -138,15 +130,16 @@ def parse_application(elem) -> dict:
             record["designated_countries"] = [
                 text(c) for d in child for c in d if local(c.tag) == "DesignatedCountryCode"
             ]
-        elif tag in ("ApplicantBag", "RepresentativeBag"):
-            role, kind = _PARTY_BAGS[tag]
-            record[role] = [parse_contact(p) for p in child if local(p.tag) == kind]
+        elif tag == "ApplicantBag":
+            record["applicants"] = [parse_contact(p) for p in child if local(p.tag) == "Applicant"]
+        elif tag == "RepresentativeBag":
+            record["representatives"] = [parse_contact(p) for p in child if local(p.tag) == "Representative"]
         elif tag == "DesignBag":
             record["designs"] = [parse_design(d) for d in child if local(d.tag) == "Design"]
     return record
 
 
-def iter_office_records(stream: IO[bytes]) -> Iterator[dict]:
+def iter_office_records(stream: ByteStream) -> Iterator[St96DesignApplication]:
     """Stream the DesignApplication records of one ST.96 design file."""
     for elem in iter_elements(stream, RECORD_TAGS):
         yield parse_application(elem)

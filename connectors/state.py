@@ -18,9 +18,12 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from enum import Enum
 from pathlib import Path
 
 from filelock import FileLock
+
+from connectors.sources import RemoteFile
 
 STATE_VERSION = 1
 FINAL_STATUSES = ("processed", "rejected")
@@ -56,6 +59,11 @@ class DeliveryRecord:
     last_modified: str | None = None
     attempts: int = 0
 
+    @property
+    def pending(self) -> bool:
+        """Fetched, its file still there, and not yet processed or rejected."""
+        return self.status == "fetched" and Path(self.path).is_file()
+
 
 @dataclass
 class PartialRecord:
@@ -71,6 +79,42 @@ class PartialRecord:
     etag: str | None
     last_modified: str | None
     started_at: str
+
+
+def is_changed(remote: RemoteFile, entry: DeliveryRecord | None) -> bool | None:
+    """Whether the listing shows a version other than the one fetched; None if it cannot tell."""
+    if entry is None or (entry.status == "fetched" and not Path(entry.path).is_file()):
+        return True
+    known = [
+        (listed, recorded)
+        for listed, recorded in (
+            (remote.size, entry.size),
+            (remote.modified, entry.modified),
+            (remote.sha256, entry.sha256),
+        )
+        if listed is not None and recorded is not None
+    ]
+    return any(listed != recorded for listed, recorded in known) if known else None
+
+
+class Step(Enum):
+    """What fetching a listed file takes, given what the state remembers of it."""
+
+    HAVE = "have"  # the version fetched before: nothing to download
+    FETCH = "fetch"  # new, changed, or its fetched file is gone
+    ASK = "ask"  # the listing cannot tell: ask the server, with the validators of the version we have
+
+
+def next_step(remote: RemoteFile, entry: DeliveryRecord | None, can_ask: bool) -> Step:
+    """The rule for "is this delivery new": a listed file is fetched when the listing shows a
+    version we do not have; when the listing cannot tell, the server is asked if it answers
+    conditional requests and we hold validators for it, and otherwise a name is fetched once."""
+    changed = is_changed(remote, entry)
+    if changed:
+        return Step.FETCH
+    if changed is None and can_ask and entry is not None and (entry.etag or entry.last_modified):
+        return Step.ASK
+    return Step.HAVE
 
 
 @dataclass
@@ -95,6 +139,11 @@ class CollectionState:
         except (ValueError, KeyError, TypeError) as exc:
             raise ValueError(f"{path}: unreadable state file: {exc}") from None
 
+    def is_new(self, remote: RemoteFile, can_ask: bool) -> bool:
+        """Whether fetch_new would fetch this listed file or hand it on (fetched, not yet processed)."""
+        entry = self.deliveries.get(remote.name)
+        return entry is None or entry.pending or next_step(remote, entry, can_ask) is not Step.HAVE
+
     def save(self) -> None:
         """Replace the state file atomically and durably."""
         data = {
@@ -116,14 +165,20 @@ class CollectionState:
             os.close(folder)
 
 
-def state_path(home: str | os.PathLike, collection: str) -> Path:
+def state_path(home: str | os.PathLike[str], collection: str) -> Path:
     if not _COLLECTION_ID.fullmatch(collection):
         raise ValueError(f"not a collection id: {collection!r}")
     return Path(home) / "state" / f"{collection}.json"
 
 
+def read_state(home: str | os.PathLike[str], collection: str) -> CollectionState:
+    """A snapshot of the collection's state, read under the lock and not held after."""
+    with open_state(home, collection) as state:
+        return state
+
+
 @contextmanager
-def open_state(home: str | os.PathLike, collection: str) -> Iterator[CollectionState]:
+def open_state(home: str | os.PathLike[str], collection: str) -> Iterator[CollectionState]:
     """The collection's state, held under an exclusive lock until the block ends; call save()."""
     path = state_path(home, collection)
     path.parent.mkdir(parents=True, exist_ok=True)

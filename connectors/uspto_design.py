@@ -24,9 +24,14 @@ import logging
 import re
 from collections import Counter
 from collections.abc import Iterator
-from typing import IO
+from typing import TYPE_CHECKING, cast
 
-from connectors.xml import iter_elements, local
+if TYPE_CHECKING:
+    from typing_extensions import Buffer  # collections.abc.Buffer from Python 3.12
+
+
+from connectors.records import DesignGrant, GrantParty
+from connectors.xml import ByteStream, Element, iter_elements, local
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +46,8 @@ class _Lines:
     """A binary stream read in line pieces of at most CHUNK bytes, with one piece of lookahead.
     `at_line_start` says whether the next piece begins a line."""
 
-    def __init__(self, stream: IO[bytes]):
-        self._stream = stream if isinstance(stream, io.BufferedIOBase) else io.BufferedReader(stream, CHUNK)
+    def __init__(self, stream: ByteStream):
+        self._stream = io.BufferedReader(stream, CHUNK) if isinstance(stream, io.RawIOBase) else stream
         self._at_line_start = True
         self.at_line_start, self.next = self._read()
 
@@ -77,11 +82,12 @@ class _Document(io.RawIOBase):
         self._started = True
         return True
 
-    def readinto(self, buffer) -> int:
-        n, size = 0, len(buffer)
+    def readinto(self, buffer: Buffer, /) -> int:
+        view = memoryview(buffer)
+        n, size = 0, len(view)
         while n < size and (self._buffer or self._more()):
             take = min(size - n, len(self._buffer))
-            buffer[n : n + take] = self._buffer[:take]
+            view[n : n + take] = self._buffer[:take]
             self._buffer = self._buffer[take:]
             n += take
         return n
@@ -93,7 +99,7 @@ class _Document(io.RawIOBase):
             self._buffer = b""
 
 
-def iter_documents(stream: IO[bytes]) -> Iterator[IO[bytes]]:
+def iter_documents(stream: ByteStream) -> Iterator[ByteStream]:
     """The XML documents of a stream that may concatenate several, one stream each, in order.
     A document not read to its end is skipped when the next one is asked for."""
     lines = _Lines(stream)
@@ -103,42 +109,43 @@ def iter_documents(stream: IO[bytes]) -> Iterator[IO[bytes]]:
         document.skip()
 
 
-def _all_text(elem) -> str | None:
+def _all_text(elem: Element) -> str | None:
     """The element's text with its descendants' (ST.32 nests PDAT, STEXT, HIL ...)."""
-    value = " ".join("".join(elem.itertext()).split())
+    value = " ".join("".join(cast("Iterator[str]", elem.itertext())).split())  # lxml gives str
     return value or None
 
 
-def _find(elem, *path: str):
+def _find(elem: Element, *path: str) -> Element | None:
     """First descendant at this path of local names (a child, then its child ...), or None."""
     for name in path:
-        elem = next((c for c in elem if local(c.tag) == name), None)
-        if elem is None:
+        child = next((c for c in elem if local(c.tag) == name), None)
+        if child is None:
             return None
+        elem = child
     return elem
 
 
-def _find_text(elem, *path: str) -> str | None:
+def _find_text(elem: Element, *path: str) -> str | None:
     found = _find(elem, *path)
     return _all_text(found) if found is not None else None
 
 
-def _descendants(elem, name: str):
+def _descendants(elem: Element, name: str) -> Iterator[Element]:
     return (node for node in elem.iter() if local(node.tag) == name)
 
 
 # us-patent-grant ---------------------------------------------------------------------------
 
 
-def _addressbook_party(elem) -> dict:
+def _addressbook_party(elem: Element) -> GrantParty:
     """us-applicant / inventor / agent / assignee → name, country, address (an addressbook)."""
     book = next(_descendants(elem, "addressbook"), elem)
     organization = _find_text(book, "orgname")
     person = " ".join(filter(None, (_find_text(book, p) for p in ("first-name", "middle-name", "last-name", "suffix"))))
     address = _find(book, "address")
-    lines = []
+    lines: list[str] = []
     if address is not None:
-        lines = [_all_text(n) for n in address if local(n.tag) != "country" and _all_text(n)]
+        lines = [line for n in address if local(n.tag) != "country" and (line := _all_text(n))]
     residence = _find_text(elem, "residence", "country")
     return {
         "name": organization or person or None,
@@ -147,14 +154,14 @@ def _addressbook_party(elem) -> dict:
     }
 
 
-def _document_id(elem, *path: str) -> dict:
+def _document_id(elem: Element, *path: str) -> dict[str, str | None]:
     found = _find(elem, *path, "document-id")
     if found is None:
         return {}
     return {local(c.tag): _all_text(c) for c in found}
 
 
-def parse_red_book(biblio, root_language: str | None) -> dict:
+def parse_red_book(biblio: Element, root_language: str | None) -> DesignGrant:
     """us-bibliographic-data-grant → grant office record."""
     publication = _document_id(biblio, "publication-reference")
     application = _document_id(biblio, "application-reference")
@@ -207,13 +214,13 @@ def parse_red_book(biblio, root_language: str | None) -> dict:
 # ST.32 PATDOC ------------------------------------------------------------------------------
 
 
-def _st32_party(elem) -> dict:
+def _st32_party(elem: Element) -> GrantParty:
     """B721 / B731 / B741 → name, country, address (a PARTY-US: NAM and ADR)."""
     name = _find(elem, "PARTY-US", "NAM")
     organization = _find_text(name, "ONM") if name is not None else None
     person = " ".join(filter(None, (_find_text(name, p) for p in ("FNM", "SNM")))) if name is not None else ""
     address = _find(elem, "PARTY-US", "ADR")
-    lines = [] if address is None else [_all_text(n) for n in address if local(n.tag) != "CTRY" and _all_text(n)]
+    lines = [] if address is None else [line for n in address if local(n.tag) != "CTRY" and (line := _all_text(n))]
     return {
         "name": organization or person or None,
         "country": _find_text(address, "CTRY") if address is not None else None,
@@ -221,7 +228,7 @@ def _st32_party(elem) -> dict:
     }
 
 
-def parse_st32(sdobi) -> dict:
+def parse_st32(sdobi: Element) -> DesignGrant:
     """SDOBI (ST.32 bibliographic data) → grant office record."""
     parties = {tag: [_st32_party(n) for n in _descendants(sdobi, tag)] for tag in ("B721", "B731", "B741")}
     return {
@@ -250,7 +257,7 @@ def parse_st32(sdobi) -> dict:
 # documents ---------------------------------------------------------------------------------
 
 
-def _grant(document: IO[bytes], skipped: Counter) -> dict | None:
+def _grant(document: ByteStream, skipped: Counter[str]) -> DesignGrant | None:
     """The design grant in one document, or None (and a count) for any other document."""
     record = None
     drawings: list[str] = []
@@ -270,9 +277,9 @@ def _grant(document: IO[bytes], skipped: Counter) -> dict | None:
                 record = parse_st32(elem)
             elif tag in ("drawings", "SDODR"):
                 drawings = [
-                    node.get("file") or node.get("FILE")
+                    name
                     for node in elem.iter()
-                    if local(node.tag) in ("img", "EMI") and (node.get("file") or node.get("FILE"))
+                    if local(node.tag) in ("img", "EMI") and (name := node.get("file") or node.get("FILE"))
                 ]
     finally:
         elements.close()
@@ -283,7 +290,7 @@ def _grant(document: IO[bytes], skipped: Counter) -> dict | None:
     return record
 
 
-def iter_grants(stream: IO[bytes], skipped: Counter | None = None) -> Iterator[dict]:
+def iter_grants(stream: ByteStream, skipped: Counter[str] | None = None) -> Iterator[DesignGrant]:
     """Design grant records of one file (a single grant or a weekly concatenation), in order;
     every other document is counted in `skipped` by its kind code."""
     skipped = Counter() if skipped is None else skipped
@@ -293,8 +300,8 @@ def iter_grants(stream: IO[bytes], skipped: Counter | None = None) -> Iterator[d
             yield record
 
 
-def iter_office_records(stream: IO[bytes]) -> Iterator[dict]:
-    skipped: Counter = Counter()
+def iter_office_records(stream: ByteStream) -> Iterator[DesignGrant]:
+    skipped: Counter[str] = Counter()
     designs = 0
     for record in iter_grants(stream, skipped):
         designs += 1

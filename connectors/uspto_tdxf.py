@@ -5,7 +5,8 @@ application (application-information/file-segments/action-keys/case-file). Eleme
 meanings are USPTO's ("Trademark Applications Daily XML DTD Element Documentation (V2.0)",
 reference/docs/USPTO-Trademark-Applications-Documentation-v2.pdf). The format has no namespace.
 
-An office record is a plain dict keyed by USPTO element names, values stripped text or None;
+An office record (connectors.records.TdxfRecord) is keyed by USPTO element names, values stripped
+text or None;
 transforms/uspto_tdxf.py maps it to the canonical record. The case-file's direct children are
 dispatched by tag; inside them, what the transform maps is read, plus the correspondent, prior
 registrations and Madrid filing requests. Prosecution events (the bulk of a case-file) and most
@@ -16,13 +17,11 @@ object, and normalizing runs at about a third of raw lxml speed (bench/normalize
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import IO
 
-from connectors.xml import iter_elements, text
+from connectors.records import Fields, TdxfClassification, TdxfOwner, TdxfRecord, is_tdxf_scalar
+from connectors.xml import ByteStream, Element, iter_elements, text
 
 RECORD_TAG = "case-file"
-_SCALARS = frozenset({"serial-number", "registration-number", "transaction-date"})  # p. 4-5
-
 # case-file-header children read (p. 6-17); the other ~50 (mostly T/F indicators of filing basis
 # and post-registration affidavits) stay in lxml: not visiting them saves a Python object each.
 HEADER_FIELDS = (
@@ -46,14 +45,14 @@ HEADER_FIELDS = (
 )
 
 
-def _fields(elem) -> dict:
+def _fields(elem: Element) -> Fields:
     """Leaf children → {tag: text}; each occurs at most once."""
-    return {child.tag: text(child) for child in elem}
+    return {str(child.tag): text(child) for child in elem}
 
 
-def _statements(elem) -> list[tuple[str | None, str | None]]:
+def _statements(elem: Element) -> list[tuple[str | None, str | None]]:
     """case-file-statement → (type-code, text); a statement's `text` may repeat (overflow lines)."""
-    rows = []
+    rows: list[tuple[str | None, str | None]] = []
     for statement in elem:
         type_code = None
         lines = []
@@ -68,10 +67,10 @@ def _statements(elem) -> list[tuple[str | None, str | None]]:
     return rows
 
 
-def _classification(elem) -> dict:
+def _classification(elem: Element) -> TdxfClassification:
     """One classification: its international class codes (repeatable) and primary code; US
     classes, class status and first-use dates are not read."""
-    entry: dict = {"international-code": [], "primary-code": None}
+    entry: TdxfClassification = {"international-code": [], "primary-code": None}
     for node in elem.iterchildren("international-code", "primary-code"):
         value = text(node)
         if node.tag == "primary-code":
@@ -81,35 +80,35 @@ def _classification(elem) -> dict:
     return entry
 
 
-def _owner(elem) -> dict:
+def _owner(elem: Element) -> TdxfOwner:
     """case-file-owner → its fields, `nationality` as {state|country|other: code}."""
-    owner: dict = {}
+    owner: TdxfOwner = {}
     for node in elem:
-        tag = node.tag
+        tag = str(node.tag)
         owner[tag] = _fields(node) if tag == "nationality" else text(node)
     return owner
 
 
-def _design_codes(elem) -> list[str]:
+def _design_codes(elem: Element) -> list[str]:
     return [code for search in elem for node in search if node.tag == "code" and (code := text(node))]
 
 
-def _prior_registrations(elem) -> list[dict]:
+def _prior_registrations(elem: Element) -> list[Fields]:
     return [_fields(node) for node in elem if node.tag == "prior-registration-application"]
 
 
-def _madrid_filings(elem) -> list[dict]:
+def _madrid_filings(elem: Element) -> list[Fields]:
     """Madrid international filing requests (USPTO as office of origin); history events dropped."""
     return [
-        {node.tag: text(node) for node in record if node.tag != "madrid-history-events"}
+        {str(node.tag): text(node) for node in record if node.tag != "madrid-history-events"}
         for record in elem
         if record.tag == "madrid-international-filing-record"
     ]
 
 
-def parse_case_file(elem) -> dict:
+def parse_case_file(elem: Element) -> TdxfRecord:
     """One case-file element → USPTO office record (direct children only, by tag)."""
-    record: dict = {
+    record: TdxfRecord = {
         "serial-number": None,
         "registration-number": None,
         "transaction-date": None,
@@ -125,11 +124,11 @@ def parse_case_file(elem) -> dict:
         "madrid-filings": [],
     }
     for child in elem:
-        tag = child.tag
-        if tag in _SCALARS:
+        tag = str(child.tag)
+        if is_tdxf_scalar(tag):  # p. 4-5
             record[tag] = text(child)
         elif tag == "case-file-header":
-            record["header"] = {node.tag: text(node) for node in child.iterchildren(*HEADER_FIELDS)}
+            record["header"] = {str(node.tag): text(node) for node in child.iterchildren(*HEADER_FIELDS)}
         elif tag == "case-file-statements":
             record["statements"] = _statements(child)
         elif tag == "classifications":
@@ -151,7 +150,7 @@ def parse_case_file(elem) -> dict:
     return record
 
 
-def iter_office_records(stream: IO[bytes]) -> Iterator[dict]:
+def iter_office_records(stream: ByteStream) -> Iterator[TdxfRecord]:
     """Stream the case-files of one TDXF document, one office record each."""
     for elem in iter_elements(stream, (RECORD_TAG,)):
         yield parse_case_file(elem)

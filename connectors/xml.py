@@ -8,22 +8,28 @@ file size.
 
 from __future__ import annotations
 
+import io
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from typing import IO
 
 from lxml import etree
 
 # lxml iterparse options every XML connector uses: no entities, no DTD, no network, no huge trees.
-PARSER_OPTIONS = dict(
-    resolve_entities=False,
-    no_network=True,
-    load_dtd=False,
-    dtd_validation=False,
-    huge_tree=False,
-    remove_comments=True,
-    remove_pis=True,
-)
+PARSER_OPTIONS = {
+    "resolve_entities": False,
+    "no_network": True,
+    "load_dtd": False,
+    "dtd_validation": False,
+    "huge_tree": False,
+    "remove_comments": True,
+    "remove_pis": True,
+}
+
+
+Element = etree._Element
+# What a connector reads: a binary file, or a raw stream such as connectors.files.HashingReader.
+ByteStream = IO[bytes] | io.RawIOBase
 
 
 class DeliveryError(Exception):
@@ -35,11 +41,11 @@ class DeliveryError(Exception):
 
 # `{ns}Name` → `Name`, remembered: a delivery repeats a few hundred tags millions of times. The
 # bound keeps a hostile file of ever new tag names from growing it.
-_LOCAL_NAMES: dict = {}
+_LOCAL_NAMES: dict[object, str] = {}
 _LOCAL_NAMES_BOUND = 10_000
 
 
-def local(tag) -> str:
+def local(tag: object) -> str:
     """`{ns}Name` → `Name` (comments and processing instructions give '')."""
     try:
         return _LOCAL_NAMES[tag]
@@ -50,7 +56,7 @@ def local(tag) -> str:
         return name
 
 
-def text(elem) -> str | None:
+def text(elem: Element) -> str | None:
     value = elem.text
     if value is None:
         return None
@@ -58,7 +64,7 @@ def text(elem) -> str | None:
     return value or None
 
 
-def iter_elements(stream: IO[bytes], tags: Iterable[str]) -> Iterator[etree._Element]:
+def iter_elements(stream: ByteStream, tags: Iterable[str]) -> Generator[Element, None, None]:
     """Yield each element whose local name is in `tags`, at its end, then free it.
 
     Tags are matched in any namespace (offices deliver ST.66 with, without and with
@@ -107,10 +113,10 @@ class _PruningSource:
     records are dropped: on the path from the document element to the element being parsed,
     every child but the last, down to the first record on the path, whose parts stay."""
 
-    def __init__(self, stream: IO[bytes], records: frozenset[str]):
+    def __init__(self, stream: ByteStream, records: frozenset[str]):
         self._stream = stream
         self._records = records
-        self._head = stream.read(_CHUNK)
+        self._head = stream.read(_CHUNK) or b""  # None only from a non-blocking raw stream
         found = _ROOT_NAME.match(self._head)
         self.root_name = found[1].decode("ascii", "replace") if found else None
         self.root = None
@@ -121,10 +127,10 @@ class _PruningSource:
             return head
         if self.root is not None:
             _prune(self.root, self._records)
-        return self._stream.read(size)
+        return self._stream.read(size) or b""
 
 
-def _prune(root, records: frozenset[str]) -> None:
+def _prune(root: Element, records: frozenset[str]) -> None:
     node = root
     while local(node.tag) not in records:
         children = len(node)
@@ -135,7 +141,7 @@ def _prune(root, records: frozenset[str]) -> None:
         node = node[-1]
 
 
-def _inside(elem, tags: frozenset[str]) -> bool:
+def _inside(elem: Element, tags: frozenset[str]) -> bool:
     """Whether an ancestor of the element has one of these local names."""
     node = elem.getparent()
     while node is not None:
@@ -145,9 +151,9 @@ def _inside(elem, tags: frozenset[str]) -> bool:
     return False
 
 
-def _release(elem) -> None:
+def _release(elem: Element) -> None:
     """Clear a finished record and drop every earlier sibling of it and of its ancestors."""
-    elem.clear(keep_tail=False)
+    elem.clear(keep_tail=False)  # type: ignore[call-arg]  # lxml-stubs 0.5 predates keep_tail
     node = elem
     while node is not None:
         parent = node.getparent()

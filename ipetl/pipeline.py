@@ -26,21 +26,17 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from filelock import FileLock, Timeout
 
-# open_transport and is_changed: the listing and the is-it-new rule fetch_new itself uses, so that
-# list_deliveries() names exactly the files fetch_new would fetch or hand on.
 from connectors.fetch import (
     FetchResult,
     count_attempt,
     fetch_new,
-    is_changed,
+    list_new,
     mark_processed,
-    open_transport,
     sha256_file,
 )
 from connectors.resources import ResourceError, resource_error
 from connectors.sources import FetchError, FetchSettings
 from connectors.split import split_xml
-from connectors.state import FINAL_STATUSES, open_state
 from expectations import gate
 from expectations.datadocs import build_data_docs
 from ipetl.registry import COLLECTIONS, Collection, Source
@@ -203,17 +199,8 @@ def list_deliveries(
     of a schedule. A name without a date belongs to no interval and is kept whenever it is new.
     Raises FetchError when the source cannot be listed.
     """
-    with open_state(home, collection.id) as state:  # not held while listing: fetches of the collection go on
-        known = dict(state.deliveries)
-    with open_transport(source_for(collection, source), settings) as transport:
-        listed, can_ask = transport.files(), transport.asks_if_changed
     names = []
-    for remote in listed:
-        entry = known.get(remote.name)
-        if entry is not None and entry.status in FINAL_STATUSES:
-            changed = is_changed(remote, entry)
-            if changed is False or (changed is None and not (can_ask and (entry.etag or entry.last_modified))):
-                continue  # processed, and the same version (the test fetch_new makes)
+    for remote in list_new(collection.id, source_for(collection, source), home, settings):
         date = delivery_date(collection, remote.name) if interval else None
         if date is None or interval[0] <= dt.datetime.combine(date, dt.time(), dt.UTC) < interval[1]:
             names.append(remote.name)

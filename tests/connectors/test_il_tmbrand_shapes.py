@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from connectors.il_tmbrand import iter_office_records
+from connectors.records import TmbrandRecord
 from ipetl.collections.national import ILTM
 from tests.conftest import FIXTURES
 from transforms.il_tmbrand import to_canonical
@@ -14,7 +15,7 @@ from transforms.il_tmbrand import to_canonical
 FIXTURE = FIXTURES / "iltm" / "wrapped-designation.xml"
 
 
-def records() -> list[dict]:
+def records() -> list[TmbrandRecord]:
     with open(FIXTURE, "rb") as stream:
         return list(iter_office_records(stream))
 

@@ -55,8 +55,8 @@ def test_the_real_pull_joins_its_nine_goods_rows_to_its_mark():
 
 
 def test_goods_join_the_application_their_member_path_names():
-    got = dict(
-        (record["ApplicationNumber"], record["goods"])
+    got = {
+        record["ApplicationNumber"]: record["goods"]
         for _, record in read_delivery(
             one_shot(
                 [
@@ -66,7 +66,7 @@ def test_goods_join_the_application_their_member_path_names():
                 ]
             )
         )
-    )
+    }
     assert list(got) == ["4120150000001", "4020200000002"]  # in the order of the marks response
     assert [g["DesignationGoodsHangeulName"] for g in got["4120150000001"]] == ["교육업", "광고업"]
     assert got["4020200000002"] == []  # its goods never arrived: the mark still comes out

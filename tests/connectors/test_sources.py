@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from connectors.sources import FetchError, list_local, parse_html_index, parse_json_listing, plain_name
+from connectors.sources import FetchError, LocalFolder, parse_html_index, parse_json_listing, plain_name
 from tests.conftest import FIXTURES, MIRROR
 
 INDEX_URL = "https://data.example.org/bulk/khtm/"
@@ -75,11 +75,11 @@ def test_local_listing_applies_the_glob_and_skips_directories(tmp_path):
     shutil.copy(MIRROR / "khtm" / "khtm.xml", tmp_path / "khtm.xml")
     (tmp_path / "notes.txt").write_text("not a delivery")
     (tmp_path / "sub.xml").mkdir()
-    files = list_local(tmp_path, "*.xml*")
+    files = LocalFolder(tmp_path, "*.xml*").files()
     assert [f.name for f in files] == ["khtm.xml"]
     assert files[0].size == os.path.getsize(MIRROR / "khtm" / "khtm.xml")
     assert files[0].url == str(tmp_path / "khtm.xml")
 
 
 def test_a_missing_local_folder_holds_nothing(tmp_path):
-    assert list_local(tmp_path / "absent", "*") == []
+    assert LocalFolder(tmp_path / "absent", "*").files() == []

@@ -6,6 +6,7 @@ subdirectory; expected sizes and checksums are taken from the sample files thems
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -16,6 +17,8 @@ import warnings
 
 import paramiko
 import pytest
+from paramiko.common import AUTH_FAILED, AUTH_SUCCESSFUL, OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED, OPEN_SUCCEEDED
+from paramiko.sftp import SFTP_FAILURE, SFTP_PERMISSION_DENIED
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)  # pyftpdlib imports asyncore/asynchat
@@ -24,7 +27,7 @@ with warnings.catch_warnings():
     from pyftpdlib.servers import FTPServer
 
 from connectors.fetch import fetch_new, mark_processed
-from connectors.sources import FetchError, FetchSettings, ftp_connection, list_ftp, list_sftp, sftp_connection
+from connectors.sources import FetchError, FetchSettings, open_transport
 from connectors.state import PartialRecord, open_state, utc_now
 from ipetl.collection import Source
 from tests.conftest import MIRROR
@@ -104,8 +107,8 @@ def ftp_without_mlsd(served, no_netrc):
 
 def test_ftp_mlsd_listing(ftp):
     url, commands = ftp
-    with ftp_connection(url, FAST) as (session, directory):
-        files = list_ftp(session, directory, "*.xml")
+    with open_transport(Source("ftp", url, "*.xml"), FAST) as transport:
+        files = transport.files()
     assert [(f.name, f.url, f.size) for f in files] == [
         ("altm.xml", "/altm.xml", len(AL)),
         ("khtm.xml", "/khtm.xml", len(KH)),
@@ -116,8 +119,8 @@ def test_ftp_mlsd_listing(ftp):
 
 def test_ftp_without_mlsd_falls_back_to_nlst_and_size(ftp_without_mlsd):
     url, commands = ftp_without_mlsd
-    with ftp_connection(url, FAST) as (session, directory):
-        files = list_ftp(session, directory, "*")
+    with open_transport(Source("ftp", url, "*"), FAST) as transport:
+        files = transport.files()
     # README.txt and the 2023 directory are listed by NLST; SIZE drops the directory.
     assert [(f.name, f.size) for f in files] == [("README.txt", 14), ("altm.xml", len(AL)), ("khtm.xml", len(KH))]
     assert any(c.startswith("NLST") for c in commands) and any(c.startswith("SIZE") for c in commands)
@@ -140,8 +143,8 @@ def test_ftp_resumes_an_interrupted_download_with_rest(ftp, home, served):
     incoming = home / "incoming" / "khtm"
     incoming.mkdir(parents=True)
     (incoming / "khtm.xml.part").write_bytes(KH[:1000])  # what an earlier run got before it broke
-    with ftp_connection(url, FAST) as (session, directory):
-        [listed] = list_ftp(session, directory, "khtm.xml")
+    with open_transport(Source("ftp", url, "khtm.xml"), FAST) as transport:
+        [listed] = transport.files()
     with open_state(home, "khtm") as state:
         state.partials["khtm.xml"] = PartialRecord(listed.url, listed.size, listed.modified, None, None, utc_now())
         state.save()
@@ -168,10 +171,23 @@ class PasswordOnly(paramiko.ServerInterface):
 
     def check_auth_password(self, username, password):
         ok = (username, password) == ("ipetl", "s3cret")
-        return paramiko.AUTH_SUCCESSFUL if ok else paramiko.AUTH_FAILED
+        return AUTH_SUCCESSFUL if ok else AUTH_FAILED
 
     def check_channel_request(self, kind, chanid):
-        return paramiko.OPEN_SUCCEEDED if kind == "session" else paramiko.OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
+        return OPEN_SUCCEEDED if kind == "session" else OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
+
+
+def failure(exc: OSError) -> int:
+    """The SFTP status for an OSError (SFTP_FAILURE when it carries no errno)."""
+    return SFTP_FAILURE if exc.errno is None else paramiko.SFTPServer.convert_errno(exc.errno)
+
+
+class ReadHandle(paramiko.SFTPHandle):
+    """A file open for reading: SFTPHandle reads `readfile` and closes it with the handle."""
+
+    def __init__(self, path: str, flags: int):
+        super().__init__(flags)
+        self.readfile = open(path, "rb")  # noqa: SIM115
 
 
 class ReadOnlyFolder(paramiko.SFTPServerInterface):
@@ -189,25 +205,23 @@ class ReadOnlyFolder(paramiko.SFTPServerInterface):
             folder = self._local(path)
             return [paramiko.SFTPAttributes.from_stat(os.stat(os.path.join(folder, n)), n) for n in os.listdir(folder)]
         except OSError as exc:
-            return paramiko.SFTPServer.convert_errno(exc.errno)
+            return failure(exc)
 
     def stat(self, path):
         try:
             return paramiko.SFTPAttributes.from_stat(os.stat(self._local(path)))
         except OSError as exc:
-            return paramiko.SFTPServer.convert_errno(exc.errno)
+            return failure(exc)
 
     lstat = stat
 
     def open(self, path, flags, attr):
         if flags & (os.O_WRONLY | os.O_RDWR):
-            return paramiko.SFTP_PERMISSION_DENIED
+            return SFTP_PERMISSION_DENIED
         try:
-            handle = paramiko.SFTPHandle(flags)
-            handle.readfile = open(self._local(path), "rb")
-            return handle
+            return ReadHandle(self._local(path), flags)
         except OSError as exc:
-            return paramiko.SFTPServer.convert_errno(exc.errno)
+            return failure(exc)
 
 
 @pytest.fixture(scope="module")
@@ -236,10 +250,8 @@ def sftp(served, host_key, tmp_path, monkeypatch):
             transport.add_server_key(host_key)
             transport.set_subsystem_handler("sftp", paramiko.SFTPServer, ReadOnlyFolder, str(served))
             transports.append(transport)
-            try:
-                transport.start_server(server=PasswordOnly())
-            except (paramiko.SSHException, OSError, EOFError):
-                pass  # the client refused us (unknown host key) and hung up
+            with contextlib.suppress(paramiko.SSHException, OSError, EOFError):
+                transport.start_server(server=PasswordOnly())  # raises when the client refuses us and hangs up
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
@@ -258,8 +270,8 @@ def sftp(served, host_key, tmp_path, monkeypatch):
 
 
 def test_sftp_listing(sftp):
-    with sftp_connection(sftp, FAST) as (session, directory):
-        files = list_sftp(session, directory, "*.xml")
+    with open_transport(Source("sftp", sftp, "*.xml"), FAST) as transport:
+        files = transport.files()
     assert [(f.name, f.size) for f in files] == [("altm.xml", len(AL)), ("khtm.xml", len(KH))]
     assert all(f.modified for f in files)
 
@@ -269,8 +281,8 @@ def test_sftp_fetch_resume_and_rerun(sftp, home):
     incoming = home / "incoming" / "khtm"
     incoming.mkdir(parents=True)
     (incoming / "khtm.xml.part").write_bytes(KH[:1000])  # an earlier run's half
-    with sftp_connection(sftp, FAST) as (session, directory):
-        listed = {f.name: f for f in list_sftp(session, directory, "*.xml")}
+    with open_transport(source, FAST) as transport:
+        listed = {f.name: f for f in transport.files()}
     with open_state(home, "khtm") as state:
         kh = listed["khtm.xml"]
         state.partials["khtm.xml"] = PartialRecord(kh.url, kh.size, kh.modified, None, None, utc_now())

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import io
 
+from connectors.records import TrademarkRecord
 from connectors.st66 import iter_office_records
 
 
-def records(xml: str) -> list[dict]:
+def records(xml: str) -> list[TrademarkRecord]:
     return list(iter_office_records(io.BytesIO(xml.encode())))
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import io
 
+from connectors.records import TrademarkRecord
 from connectors.st66 import iter_office_records
 
 NS = 'xmlns="http://www.wipo.int/standards/XMLSchema/trademarks"'
 
 
-def records(xml: str) -> list[dict]:
+def records(xml: str) -> list[TrademarkRecord]:
     return list(iter_office_records(io.BytesIO(xml.encode())))
 
 
@@ -30,11 +31,11 @@ def test_several_trademarks_in_one_trademarkdetails_without_application_wrapper(
 
 
 def test_several_transactions_with_application_wrappers_and_no_namespace():
-    body = lambda n: (
-        f"""<TradeMarkTransactionBody><TransactionContentDetails><TransactionCode>T{n}</TransactionCode>
+    def body(n: int) -> str:
+        return f"""<TradeMarkTransactionBody><TransactionContentDetails><TransactionCode>T{n}</TransactionCode>
       <TransactionData><TradeMarkApplication><TradeMarkDetails>{mark(str(n))}</TradeMarkDetails></TradeMarkApplication>
       </TransactionData></TransactionContentDetails></TradeMarkTransactionBody>"""
-    )
+
     got = records(f"<Transaction>{body(1)}{body(2)}</Transaction>")
     assert [(r["ApplicationNumber"], r["TransactionCode"]) for r in got] == [("1", "T1"), ("2", "T2")]
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from connectors.records import St86Application
 from connectors.st86 import iter_office_records
 from connectors.xml import local
 from ipetl.collections.designs import COLLECTIONS
@@ -22,7 +23,7 @@ FIXTURE_TREES = {
 }
 
 
-def records(collection: str) -> list[dict]:
+def records(collection: str) -> list[St86Application]:
     with open(FIXTURES / collection / FIXTURE_TREES[collection], "rb") as stream:
         return list(iter_office_records(stream))
 

@@ -7,13 +7,14 @@ from __future__ import annotations
 import io
 
 from connectors import st96
+from connectors.records import TrademarkRecord
 from connectors.xml import iter_elements
 
 TMK = "http://www.wipo.int/standards/XMLSchema/ST96/Trademark"
 COM = "http://www.wipo.int/standards/XMLSchema/ST96/Common"
 
 
-def records(xml: str) -> list[dict]:
+def records(xml: str) -> list[TrademarkRecord]:
     return list(st96.iter_office_records(io.BytesIO(xml.encode())))
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 
+from connectors.records import TrademarkRecord
 from connectors.st66 import iter_office_records
 
 NS = 'xmlns="http://www.wipo.int/standards/XMLSchema/trademarks"'
@@ -26,12 +27,12 @@ def transaction(marks: str, owners: str) -> str:
       </TransactionContentDetails></TradeMarkTransactionBody>"""
 
 
-def records(*bodies: str) -> list[dict]:
+def records(*bodies: str) -> list[TrademarkRecord]:
     xml = f"<Transaction {NS}>{''.join(bodies)}</Transaction>"
     return list(iter_office_records(io.BytesIO(xml.encode())))
 
 
-def names(record: dict) -> list[str]:
+def names(record: TrademarkRecord) -> list[str | None]:
     return [a["name"] for a in record["applicants"]]
 
 

@@ -11,18 +11,19 @@ import io
 
 import pytest
 
+from connectors.records import TdxfRecord
 from connectors.uspto_tdxf import iter_office_records
 from connectors.xml import DeliveryError
 from tests.conftest import FIXTURES, sample
 
 
-def read(path) -> list[dict]:
+def read(path) -> list[TdxfRecord]:
     with open(path, "rb") as stream:
         return list(iter_office_records(stream))
 
 
 @pytest.fixture(scope="module")
-def fixture_records() -> dict[str, dict]:
+def fixture_records() -> dict[str | None, TdxfRecord]:
     return {r["serial-number"]: r for r in read(FIXTURES / "ustm" / "case-files.xml")}
 
 
