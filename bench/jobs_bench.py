@@ -35,15 +35,16 @@ def step_run(source: Path, home: Path, jobs: int) -> dict:
     """One pipeline.run; the time at which the gate first starts marks the end of normalizing."""
     sys.path.insert(0, str(ROOT))
     from ipetl import pipeline
+    from ipetl.pipeline import runs
 
     gate_started: list[float] = []
-    validate = pipeline.validate_and_stage
+    validate = runs.validate_and_stage
 
     def timed_validate(*args, **kwargs):
         gate_started.append(time.perf_counter())
         return validate(*args, **kwargs)
 
-    pipeline.validate_and_stage = timed_validate
+    runs.validate_and_stage = timed_validate
     start = time.perf_counter()
     result = pipeline.run(["ustm"], source=source, home=home, jobs=jobs)
     seconds = time.perf_counter() - start

@@ -28,6 +28,7 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from connectors.home import HomeLayout
 from ipetl import devservers
 from ipetl.pipeline import lake_settings, registry_rows
 from transforms.schema import TRADEMARKS
@@ -129,7 +130,7 @@ def _median_ms(con, sql: str, params_list) -> float:
 
 
 def _publish_both(lake: LakeSettings, home: Path, base: StagedFile, delta: StagedFile):
-    options = PublishOptions(spill_dir=home / "staging" / ".duckdb")
+    options = PublishOptions(spill_dir=HomeLayout(home).spill)
     _, load_s = _timed(
         lambda: publish(lake, PublishRequest([base], [], [Delivery("ustm", "base", "b", None)], ["ustm"]), options)
     )

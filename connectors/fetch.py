@@ -33,6 +33,7 @@ import urllib3
 from tqdm import tqdm
 
 from connectors.files import HashingReader
+from connectors.home import HomeLayout
 from connectors.sources import (
     FetchError,
     FetchSettings,
@@ -50,7 +51,6 @@ from connectors.sources import (
 )
 from connectors.state import FINAL_STATUSES, CollectionState, DeliveryRecord, PartialRecord, open_state, utc_now
 
-INCOMING = "incoming"
 CHUNK = 1 << 16
 
 
@@ -480,7 +480,7 @@ def fetch_new(
     reported in `failures` and resumed on the next run. force: fetch every listed file again as
     if none had been fetched before (`ipetl run --force`).
     """
-    folder = Path(home) / INCOMING / collection
+    folder = HomeLayout(Path(home)).incoming(collection)
     failures = []
     with open_state(home, collection) as state, open_transport(source, settings) as transport:
         for remote in transport.files():

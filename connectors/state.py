@@ -22,6 +22,8 @@ from pathlib import Path
 
 from filelock import FileLock
 
+from connectors.home import HomeLayout
+
 STATE_VERSION = 1
 FINAL_STATUSES = ("processed", "rejected")
 _COLLECTION_ID = re.compile(r"[a-z0-9][a-z0-9_-]*")
@@ -119,7 +121,7 @@ class CollectionState:
 def state_path(home: str | os.PathLike, collection: str) -> Path:
     if not _COLLECTION_ID.fullmatch(collection):
         raise ValueError(f"not a collection id: {collection!r}")
-    return Path(home) / "state" / f"{collection}.json"
+    return HomeLayout(Path(home)).state_file(collection)
 
 
 @contextmanager

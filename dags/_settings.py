@@ -59,7 +59,8 @@ def doc_md(collection: Collection) -> str:
         f"{collection.description}\n\n"
         f"**Source:** `{collection.source.kind}` {collection.source.location} (`{collection.source.pattern}`)  \n"
         f"**Licence:** {collection.licence}\n\n"
-        f"Settings: Variables `ipetl_home`, `ipetl_catalog`, `ipetl_data`, `ipetl_source_{cid}`; Connections `ipetl_{cid}`, `ipetl_lake`."
+        f"Settings: Variables `ipetl_home`, `ipetl_catalog`, `ipetl_data`, `ipetl_source_{cid}`; "
+        f"Connections `ipetl_{cid}`, `ipetl_lake`."
     )
 
 

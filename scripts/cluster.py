@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from dags._settings import fetch_pools  # noqa: E402
 from ipetl import devservers  # noqa: E402
+from ipetl.processes import group_alive  # noqa: E402
 
 SERVERS = ("postgres", "redis", "s3")
 STATE = "cluster.json"
@@ -112,7 +113,7 @@ def _settings(
 
 def _components(workers: int) -> list[tuple[str, list[str], dict[str, str]]]:
     """(name, argv, extra environment) of each long-running Airflow process."""
-    found = [
+    found: list[tuple[str, list[str], dict[str, str]]] = [
         ("api-server", ["airflow", "api-server"], {}),
         ("scheduler", ["airflow", "scheduler"], {}),
         ("dag-processor", ["airflow", "dag-processor"], {}),
@@ -161,7 +162,7 @@ def start(directory: Path, port: int, workers: int) -> dict:
     directory = directory.absolute()
     state_file = directory / STATE
     if state_file.exists():
-        if any(devservers.group_alive(p["pgid"]) for p in json.loads(state_file.read_text())["processes"]):
+        if any(group_alive(p["pgid"]) for p in json.loads(state_file.read_text())["processes"]):
             raise ClusterError(f"a cluster is running from {directory}: make cluster-stop first")
     shutil.rmtree(directory, ignore_errors=True)
     logs = directory / "logs"

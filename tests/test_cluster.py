@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from ipetl import devservers
+from ipetl.processes import group_alive
 from tests.test_airflow_scheduler import Api
 
 pytestmark = pytest.mark.slow
@@ -140,7 +141,7 @@ def cluster(tmp_path_factory, mirror):
             [*script, "stop", "--dir", str(directory)], env=env, capture_output=True, text=True, timeout=120
         )
         assert stopped.returncode == 0, stopped.stderr
-        assert [pgid for pgid in pgids if devservers.group_alive(pgid)] == []
+        assert [pgid for pgid in pgids if group_alive(pgid)] == []
 
 
 def cluster_settings(state: dict) -> dict[str, str]:

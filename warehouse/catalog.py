@@ -15,10 +15,9 @@ from pathlib import Path
 import duckdb
 from filelock import FileLock
 
+from connectors.home import HomeLayout
 from warehouse import lake, search
 from warehouse.lake import ALIAS, LAKE_TABLES, LakeSettings
-
-SEARCH_FILE = "search.duckdb"
 
 COVERAGE_SQL = """
 CREATE OR REPLACE TEMP VIEW coverage AS
@@ -100,10 +99,10 @@ def search_snapshot(path: Path) -> int | None:
 def build_search(settings: LakeSettings, home: Path, force: bool = False) -> Path:
     """(Re)build <home>/search.duckdb from the lake's current snapshot, atomically; one that
     already describes that snapshot is kept."""
-    home = Path(home)
-    target = home / SEARCH_FILE
-    home.mkdir(parents=True, exist_ok=True)
-    with FileLock(home / f".{SEARCH_FILE}.lock"):  # processes rebuilding it take turns
+    layout = HomeLayout(home)
+    target = layout.search
+    layout.root.mkdir(parents=True, exist_ok=True)
+    with FileLock(layout.search_lock):  # processes rebuilding it take turns
         probe = lake.connect(settings, read_only=True)
         try:
             current = lake.current_snapshot(probe)
@@ -111,7 +110,7 @@ def build_search(settings: LakeSettings, home: Path, force: bool = False) -> Pat
             probe.close()
         if not force and target.exists() and search_snapshot(target) == current:
             return target
-        tmp = home / f".{SEARCH_FILE}.{os.getpid()}.tmp"
+        tmp = layout.search_scratch()
         tmp.unlink(missing_ok=True)
         con = duckdb.connect(str(tmp))
         try:
@@ -130,7 +129,7 @@ def open_catalog(settings: LakeSettings, home: Path, registry_rows: list[dict], 
     the home), or over an older snapshot (its search index built in memory), sandboxed for user
     SQL (see sandbox and check_read_only)."""
     if snapshot_id is None:
-        target = Path(home) / SEARCH_FILE
+        target = HomeLayout(home).search
         if not target.exists():
             build_search(settings, home)
         con = duckdb.connect(str(target), read_only=True)

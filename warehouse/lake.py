@@ -339,7 +339,7 @@ def verify(con: duckdb.DuckDBPyConnection, settings: LakeSettings) -> list[str]:
     lost, is named). An empty list means the lake is whole."""
     problems = []
     listed: dict[str, int] = {}
-    for table in (*LAKE_TABLES, INFO_TABLE):
+    for table in ALL_TABLES:
         for data, data_size, deletes, deletes_size in con.execute(
             f"SELECT data_file, data_file_size_bytes, delete_file, delete_file_size_bytes FROM ducklake_list_files('{ALIAS}', '{table}')"
         ).fetchall():
