@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TypedDict
 
 import duckdb
 from filelock import FileLock
@@ -46,12 +47,23 @@ ORDER BY p.collection
 """
 
 
-def define_views(con: duckdb.DuckDBPyConnection, registry_rows: list[dict]) -> None:
+class RegistryRow(TypedDict):
+    """A collection of the registry, as the `collections` view shows it."""
+
+    collection: str
+    office: str
+    kind: str
+    format: str
+    office_name: str
+
+
+def define_views(con: duckdb.DuckDBPyConnection, registry_rows: list[RegistryRow]) -> None:
     """Temporary views over the attached lake, the registry, and coverage (nothing is written)."""
     for name in LAKE_TABLES:
         con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {ALIAS}.{name}")
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE collections (collection VARCHAR, office VARCHAR, kind VARCHAR, format VARCHAR, office_name VARCHAR)"
+        "CREATE OR REPLACE TEMP TABLE collections "
+        "(collection VARCHAR, office VARCHAR, kind VARCHAR, format VARCHAR, office_name VARCHAR)"
     )
     if registry_rows:
         con.executemany(
@@ -89,8 +101,8 @@ def search_snapshot(path: Path) -> int | None:
     except duckdb.Error:
         return None
     try:
-        return con.execute("SELECT snapshot_id FROM search_snapshot").fetchone()[0]
-    except duckdb.Error:
+        return int(lake.scalar(con, "SELECT snapshot_id FROM search_snapshot"))
+    except (duckdb.Error, lake.LakeError):
         return None
     finally:
         con.close()
@@ -124,7 +136,9 @@ def build_search(settings: LakeSettings, home: Path, force: bool = False) -> Pat
     return target
 
 
-def open_catalog(settings: LakeSettings, home: Path, registry_rows: list[dict], snapshot_id: int | None = None):
+def open_catalog(
+    settings: LakeSettings, home: Path, registry_rows: list[RegistryRow], snapshot_id: int | None = None
+) -> duckdb.DuckDBPyConnection:
     """A read-only query session over the lake's current snapshot (with the search database of
     the home), or over an older snapshot (its search index built in memory), sandboxed for user
     SQL (see sandbox and check_read_only)."""

@@ -12,6 +12,7 @@ from urllib.parse import unquote, urlsplit
 
 from connectors.home import HomeLayout
 from ipetl.registry import COLLECTIONS, Collection, Source
+from warehouse.catalog import RegistryRow
 from warehouse.lake import REMOTE_SCHEMES, LakeSettings, S3Credentials
 from warehouse.publish import PublishOptions
 
@@ -84,10 +85,10 @@ def publish_options(home: Path, environ: Mapping[str, str] | None = None) -> Pub
     )
 
 
-def registry_rows() -> list[dict[str, str]]:
+def registry_rows() -> list[RegistryRow]:
     """The registry as the lake's `collections` view shows it."""
     return [
-        {"collection": c.id, "office": c.office, "kind": c.kind, "format": c.format, "office_name": c.office_name}
+        RegistryRow(collection=c.id, office=c.office, kind=c.kind, format=c.format, office_name=c.office_name)
         for c in COLLECTIONS.values()
     ]
 
