@@ -67,7 +67,7 @@ def build(collection: Collection) -> DAG:
         def fetch(name: str) -> dict:
             from ipetl import pipeline
 
-            get_current_context()["delivery"] = name
+            _settings.name_mapped_task(name)
             with _settings.source_access(collection) as (source, settings):
                 path = pipeline.fetch_delivery(collection, name, _settings.home(), source, settings)
             return {"name": name, "path": None if path is None else str(path)}
@@ -76,7 +76,7 @@ def build(collection: Collection) -> DAG:
         def normalize(fetched: dict, run_id: str | None = None) -> dict:
             from ipetl import pipeline
 
-            get_current_context()["delivery"] = fetched["name"]
+            _settings.name_mapped_task(fetched["name"])
             if fetched["path"] is None:  # nothing new under that name since discover listed it
                 return pipeline.NormalizedDelivery(fetched["name"], None, skipped=True).to_dict()
             return pipeline.normalize_delivery(
@@ -106,7 +106,8 @@ def build(collection: Collection) -> DAG:
             get_current_context()["outlet_events"][staged].extra = result
             return result
 
-        validate_and_stage(normalize.expand(fetched=fetch.expand(name=discover())))
+        # Airflow resolves the mapped results into the list the task declares
+        validate_and_stage(normalize.expand(fetched=fetch.expand(name=discover())))  # type: ignore[arg-type]
 
     return ingest_dag()
 

@@ -54,9 +54,12 @@ def test_jobs_2_publishes_what_jobs_1_does(tmp_path, monkeypatch, mirror):
     second.rename(source / "ustm" / "apc250302.xml")
     monkeypatch.setattr("ipetl.pipeline.normalize.SPLIT_PART_BYTES", 100_000)  # the 400 kB delivery is cut in two
     cut = []
-    monkeypatch.setattr(
-        "ipetl.pipeline.normalize.split_xml", lambda *args: cut.append(args[0].name) or split_xml(*args)
-    )
+
+    def counted_split(path: Path, *args) -> list[Path]:
+        cut.append(path.name)
+        return split_xml(path, *args)
+
+    monkeypatch.setattr("ipetl.pipeline.normalize.split_xml", counted_split)
     runs = {}
     for jobs in (1, 2):
         home = tmp_path / f"home-jobs{jobs}"
