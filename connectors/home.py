@@ -114,9 +114,9 @@ class HomeLayout:
     def search_lock(self) -> Path:
         return self.root / f".{SEARCH_FILE}.lock"
 
-    def search_scratch(self, pid: int = 0) -> Path:
-        """A search database being built by process `pid` (this one's by default)."""
-        return self.root / f".{SEARCH_FILE}.{pid or os.getpid()}.tmp"
+    def search_scratch(self) -> Path:
+        """Where this process builds a search database before swapping it in."""
+        return self.root / f".{SEARCH_FILE}.{os.getpid()}.tmp"
 
     def search_scratches(self) -> list[tuple[Path, int | None]]:
         """Search databases being built, with the id of the process building each (None: unreadable)."""
