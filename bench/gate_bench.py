@@ -34,7 +34,10 @@ def main() -> None:
     args = parser.parse_args()
     con = duckdb.connect()
     sql = _rows_sql(0, args.rows, dt.date(2026, 1, 1), "")
-    defects = f"SELECT * REPLACE (CASE WHEN i % 100 = 0 THEN [99::SMALLINT] ELSE nice_classes END AS nice_classes) FROM (SELECT *, row_number() OVER () AS i FROM ({sql}))"
+    defects = (
+        "SELECT * REPLACE (CASE WHEN i % 100 = 0 THEN [99::SMALLINT] ELSE nice_classes END AS nice_classes) "
+        f"FROM (SELECT *, row_number() OVER () AS i FROM ({sql}))"
+    )
     batch = con.execute(f"SELECT * EXCLUDE (i) FROM ({defects})").to_arrow_table().cast(TRADEMARKS)
     con.close()
     rules = COLLECTIONS["khtm"].rules()
@@ -48,7 +51,8 @@ def main() -> None:
     expectations = len(gate.load_suite_json("trademarks")["expectations"])
     quarantined = len({q["st13"] for q in result.quarantine})
     print(
-        f"| {batch.num_rows} | {expectations} | {result.passed.num_rows} | {quarantined} | {seconds:.1f} | {batch.num_rows / seconds:,.0f} |"
+        f"| {batch.num_rows} | {expectations} | {result.passed.num_rows} | {quarantined} | {seconds:.1f} "
+        f"| {batch.num_rows / seconds:,.0f} |"
     )
 
 

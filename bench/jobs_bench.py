@@ -35,15 +35,16 @@ def step_run(source: Path, home: Path, jobs: int) -> dict:
     """One pipeline.run; the time at which the gate first starts marks the end of normalizing."""
     sys.path.insert(0, str(ROOT))
     from ipetl import pipeline
+    from ipetl.pipeline import runs
 
     gate_started: list[float] = []
-    validate = pipeline.validate_and_stage
+    validate = runs.validate_and_stage
 
     def timed_validate(*args, **kwargs):
         gate_started.append(time.perf_counter())
         return validate(*args, **kwargs)
 
-    pipeline.validate_and_stage = timed_validate
+    runs.validate_and_stage = timed_validate
     start = time.perf_counter()
     result = pipeline.run(["ustm"], source=source, home=home, jobs=jobs)
     seconds = time.perf_counter() - start
@@ -85,7 +86,7 @@ def make_set(name: str, files: int, megabytes: float) -> Path:
         whole = folder / "whole.xml"
         generate(BENCHES["ustm"], whole, megabytes * files)
         parts = split_xml(whole, "case-file", files, folder / "parts") if files > 1 else [whole]
-        for part, path in zip(parts, wanted):
+        for part, path in zip(parts, wanted, strict=True):
             part.rename(path)
         shutil.rmtree(folder / "parts", ignore_errors=True)
         whole.unlink(missing_ok=True)
@@ -129,15 +130,18 @@ def main() -> None:
     ]
     print(f"CPU headroom before: two processes run {headroom():.2f}x as fast as one (2.00 = two idle cores)\n")
     print(
-        "| deliveries | records | run s, --jobs 1 | run s, --jobs 2 | speed-up | fetch+normalize s, --jobs 1 | --jobs 2 | speed-up |"
+        "| deliveries | records | run s, --jobs 1 | run s, --jobs 2 | speed-up "
+        "| fetch+normalize s, --jobs 1 | --jobs 2 | speed-up |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for label, source in sets:
         one, two = measure(source, 1), measure(source, 2)
         assert (one["records"], one["passed"]) == (two["records"], two["passed"]), (one, two)
         print(
-            f"| {label} | {one['records']:,} | {one['seconds']:.1f} | {two['seconds']:.1f} | {one['seconds'] / two['seconds']:.2f}x "
-            f"| {one['normalize_seconds']:.1f} | {two['normalize_seconds']:.1f} | {one['normalize_seconds'] / two['normalize_seconds']:.2f}x |"
+            f"| {label} | {one['records']:,} | {one['seconds']:.1f} | {two['seconds']:.1f} "
+            f"| {one['seconds'] / two['seconds']:.2f}x "
+            f"| {one['normalize_seconds']:.1f} | {two['normalize_seconds']:.1f} "
+            f"| {one['normalize_seconds'] / two['normalize_seconds']:.2f}x |"
         )
     print(f"\nCPU headroom after: {headroom():.2f}x")
 

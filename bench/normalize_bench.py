@@ -44,6 +44,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any, cast
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -190,7 +191,10 @@ def _st86_document(templates: list[str]) -> tuple[str, Iterator[str], str]:
             # the two templates number 245 and 512: copies of each keep distinct numbers
             yield _st86_copy(templates[index], 2 * copy + index) + "\n"
 
-    tail = "</DesignApplicationDetails></TransactionData></TransactionContentDetails>\n</DesignTransactionBody>\n</Transaction>\n"
+    tail = (
+        "</DesignApplicationDetails></TransactionData></TransactionContentDetails>\n"
+        "</DesignTransactionBody>\n</Transaction>\n"
+    )
     return head, body(), tail
 
 
@@ -272,10 +276,12 @@ def breakdown(bench: Bench, path: Path) -> None:
         return value, time.process_time() - start
 
     def office_records() -> list:
-        return [record for member in open_members(path) for record in fmt.read(member.stream)]
+        return [
+            record for _, record in fmt.office_records((m.name, cast(IO[bytes], m.stream)) for m in open_members(path))
+        ]
 
     def canonical() -> list:
-        rows = []
+        rows: list[Any] = []
         today = dt.date.today()
         for record in office:
             mapped = fmt.to_canonical(record, rules, today)
@@ -303,7 +309,8 @@ def breakdown(bench: Bench, path: Path) -> None:
             str(tiny.with_suffix(".parquet")),
         ]
     )
-    tiny.unlink(), tiny.with_suffix(".parquet").unlink()
+    tiny.unlink()
+    tiny.with_suffix(".parquet").unlink()
     per_row = 1e6 / len(rows)
     print(f"breakdown ({len(office)} records, {len(rows)} rows), CPU us per row:")
     print(
@@ -323,24 +330,24 @@ def _high_water_mb(pid: int) -> float:
     return int(found[1]) / 1024 if found else 0.0
 
 
-def measure(command: list[str], cwd: Path = ROOT) -> dict:
+def measure(command: list[str], cwd: Path | None = ROOT) -> dict:
     """Run a command to its end; wall seconds, CPU seconds and peak RSS of that process alone.
 
     The peak is the process's own high-water mark, read every 20 ms while it runs (wait4's
     ru_maxrss would start from this parent's)."""
-    stdout, stderr = tempfile.TemporaryFile(), tempfile.TemporaryFile()  # files: a pipe could fill
-    start = time.perf_counter()
-    process = subprocess.Popen(command, cwd=cwd, stdout=stdout, stderr=stderr)
-    peak = 0.0
-    while True:
-        peak = max(peak, _high_water_mb(process.pid))
-        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-        if pid:
-            break
-        time.sleep(0.02)
-    wall = time.perf_counter() - start
-    with stdout, stderr:
-        stdout.seek(0), stderr.seek(0)
+    with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:  # files: a pipe could fill
+        start = time.perf_counter()
+        process = subprocess.Popen(command, cwd=cwd, stdout=stdout, stderr=stderr)
+        peak = 0.0
+        while True:
+            peak = max(peak, _high_water_mb(process.pid))
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                break
+            time.sleep(0.02)
+        wall = time.perf_counter() - start
+        stdout.seek(0)
+        stderr.seek(0)
         out, err = stdout.read().decode(), stderr.read().decode(errors="replace")
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{err}")
@@ -386,7 +393,8 @@ def run(bench: Bench, path: Path, repeat: int, steps: tuple[str, ...], code: Pat
 def report(bench: Bench, path: Path, copies: int, results: dict[str, dict], repeat: int) -> None:
     size_mb = path.stat().st_size / MB
     print(
-        f"\n### {bench.name}: {path.name}, {size_mb:.1f} MB, {copies} copies; collection {bench.collection}; best of {repeat}"
+        f"\n### {bench.name}: {path.name}, {size_mb:.1f} MB, {copies} copies; collection {bench.collection}; "
+        f"best of {repeat}"
     )
     print(f"{'step':<10} {'rows':>9} {'seconds':>8} {'CPU s':>7} {'rows/s':>8} {'MB/s':>7} {'peak RSS MB':>12}")
     for name, r in results.items():
@@ -433,8 +441,10 @@ def main() -> None:
         print(raw(Path(args.raw[1]), args.raw[0]))
         return
 
-    steps = ("raw", "before", "normalize") if args.before else ("raw", "normalize")
-    jobs = [(BENCHES[name], args.mb, args.repeat, steps) for name in args.formats]
+    steps: tuple[str, ...] = ("raw", "before", "normalize") if args.before else ("raw", "normalize")
+    jobs: list[tuple[Bench, float, int, tuple[str, ...]]] = [
+        (BENCHES[name], args.mb, args.repeat, steps) for name in args.formats
+    ]
     if args.large_mb:
         jobs.append((BENCHES["st66"], args.large_mb, 1, ("normalize",)))
     for bench, megabytes, repeat, steps in jobs:

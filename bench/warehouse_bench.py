@@ -28,11 +28,12 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from connectors.home import HomeLayout
 from ipetl import devservers
 from ipetl.pipeline import lake_settings, registry_rows
 from transforms.schema import TRADEMARKS
 from warehouse import catalog
-from warehouse.lake import LakeSettings
+from warehouse.lake import LakeSettings, scalar
 from warehouse.publish import Delivery, PublishOptions, PublishRequest, StagedFile, publish
 
 SYLLABLES = [
@@ -61,7 +62,10 @@ SYLLABLES = [
 
 def _rows_sql(start: int, count: int, delivered: dt.date, variant: str) -> str:
     """SELECT of `count` canonical trademark rows with ids start..start+count-1."""
-    words = f"(SELECT list(w) FROM (SELECT s1 || s2 || s3 AS w FROM unnest({SYLLABLES}) a(s1), unnest({SYLLABLES}) b(s2), unnest({SYLLABLES}) c(s3) LIMIT 8000))"
+    words = (
+        "(SELECT list(w) FROM (SELECT s1 || s2 || s3 AS w "
+        f"FROM unnest({SYLLABLES}) a(s1), unnest({SYLLABLES}) b(s2), unnest({SYLLABLES}) c(s3) LIMIT 8000))"
+    )
     types = _duck_types()
     cols = []
     for f in TRADEMARKS:
@@ -79,12 +83,16 @@ def _rows_sql(start: int, count: int, delivered: dt.date, variant: str) -> str:
             "office_status": "(600 + i % 100)::VARCHAR",
             "mark_feature": "'Word'",
             "kind": "['Individual']",
-            "mark_text": f"upper(array_to_string(list_slice(list_transform(range(3), k -> W[1 + ((i * 2654435761 + k * 40503) % 8000)::INT]), 1, 1 + (i % 3)::INT), ' ')) || '{variant}'",
+            "mark_text": "upper(array_to_string(list_slice(list_transform(range(3), "
+            "k -> W[1 + ((i * 2654435761 + k * 40503) % 8000)::INT]), 1, 1 + (i % 3)::INT), ' ')) "
+            f"|| '{variant}'",
             "mark_text_language": "'en'",
             "nice_classes": "[(1 + i % 45)::SMALLINT, (1 + (i * 7) % 45)::SMALLINT]",
-            "goods_services": "[{'class_number': (1 + i % 45)::SMALLINT, 'language': 'en', 'text': 'goods of class ' || (1 + i % 45)::VARCHAR || ', namely widgets and gadgets'}]",
+            "goods_services": "[{'class_number': (1 + i % 45)::SMALLINT, 'language': 'en', "
+            "'text': 'goods of class ' || (1 + i % 45)::VARCHAR || ', namely widgets and gadgets'}]",
             "vienna_codes": "CASE WHEN i % 4 = 0 THEN ['26.04.01'] ELSE []::VARCHAR[] END",
-            "applicants": "[{'name': 'OWNER ' || (i % 400000)::VARCHAR || ' INC', 'country_code': 'US', 'address': (i % 9999)::VARCHAR || ' MAIN STREET'}]",
+            "applicants": "[{'name': 'OWNER ' || (i % 400000)::VARCHAR || ' INC', 'country_code': 'US', "
+            "'address': (i % 9999)::VARCHAR || ' MAIN STREET'}]",
             "source_file": f"'apc{delivered:%y%m%d}.zip'",
             "source_sha256": "'0' ",
             "ingested_at": "now()",
@@ -99,7 +107,7 @@ def _duck_types() -> dict[str, str]:
     con = duckdb.connect()
     try:
         relation = con.from_arrow(TRADEMARKS.empty_table())
-        return dict(zip(relation.columns, map(str, relation.types)))
+        return dict(zip(relation.columns, map(str, relation.types), strict=True))
     finally:
         con.close()
 
@@ -108,7 +116,7 @@ def _stage(tmp: Path, name: str, sql: str) -> StagedFile:
     path = tmp / f"{name}.parquet"
     con = duckdb.connect()
     con.execute(f"COPY ({sql}) TO '{path}' (FORMAT parquet, COMPRESSION zstd)")
-    rows = con.execute(f"SELECT count(*) FROM '{path}'").fetchone()[0]
+    rows = int(scalar(con, f"SELECT count(*) FROM '{path}'"))
     con.close()
     return StagedFile("ustm", "trademarks", path, name, rows)
 
@@ -129,7 +137,7 @@ def _median_ms(con, sql: str, params_list) -> float:
 
 
 def _publish_both(lake: LakeSettings, home: Path, base: StagedFile, delta: StagedFile):
-    options = PublishOptions(spill_dir=home / "staging" / ".duckdb")
+    options = PublishOptions(spill_dir=HomeLayout(home).spill)
     _, load_s = _timed(
         lambda: publish(lake, PublishRequest([base], [], [Delivery("ustm", "base", "b", None)], ["ustm"]), options)
     )
@@ -148,7 +156,10 @@ def bench(size: int, delta: int, work: Path, s3: devservers.S3Bucket) -> dict:
     stage_dir.mkdir()
     base = _stage(stage_dir, "base", _rows_sql(0, size, dt.date(2026, 1, 1), ""))
     half = delta // 2
-    updates = f"SELECT * REPLACE ('Ended' AS status) FROM ({_rows_sql(0, size, dt.date(2026, 2, 1), ' X')}) USING SAMPLE {half} ROWS (reservoir, 42)"
+    updates = (
+        f"SELECT * REPLACE ('Ended' AS status) FROM ({_rows_sql(0, size, dt.date(2026, 2, 1), ' X')}) "
+        f"USING SAMPLE {half} ROWS (reservoir, 42)"
+    )
     new = _rows_sql(size, delta - half, dt.date(2026, 2, 1), "")
     staged = _stage(stage_dir, "delta", f"{updates} UNION ALL {new}")
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from connectors.files import HashingReader
+from connectors.home import HomeLayout
 from connectors.sources import (
     DEFAULT_SETTINGS,
     FetchError,
@@ -39,7 +40,7 @@ from connectors.state import (
     utc_now,
 )
 
-INCOMING = "incoming"
+CHUNK = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -199,7 +200,7 @@ def fetch_new(
     reported in `failures` and resumed on the next run. force: fetch every listed file again as
     if none had been fetched before (`ipetl run --force`).
     """
-    folder = Path(home) / INCOMING / collection
+    folder = HomeLayout(Path(home)).incoming(collection)
     failures = []
     with open_state(home, collection) as state, open_transport(source, settings) as transport:
         for remote in transport.files():

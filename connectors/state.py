@@ -23,6 +23,7 @@ from pathlib import Path
 
 from filelock import FileLock
 
+from connectors.home import HomeLayout
 from connectors.sources import RemoteFile
 
 STATE_VERSION = 1
@@ -168,7 +169,7 @@ class CollectionState:
 def state_path(home: str | os.PathLike[str], collection: str) -> Path:
     if not _COLLECTION_ID.fullmatch(collection):
         raise ValueError(f"not a collection id: {collection!r}")
-    return Path(home) / "state" / f"{collection}.json"
+    return HomeLayout(Path(home)).state_file(collection)
 
 
 def read_state(home: str | os.PathLike[str], collection: str) -> CollectionState:

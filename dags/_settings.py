@@ -23,6 +23,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Any, cast
 from urllib.parse import urlsplit, urlunsplit
 
 from airflow.sdk import Asset, Variable
@@ -59,7 +60,8 @@ def doc_md(collection: Collection) -> str:
         f"{collection.description}\n\n"
         f"**Source:** `{collection.source.kind}` {collection.source.location} (`{collection.source.pattern}`)  \n"
         f"**Licence:** {collection.licence}\n\n"
-        f"Settings: Variables `ipetl_home`, `ipetl_catalog`, `ipetl_data`, `ipetl_source_{cid}`; Connections `ipetl_{cid}`, `ipetl_lake`."
+        f"Settings: Variables `ipetl_home`, `ipetl_catalog`, `ipetl_data`, `ipetl_source_{cid}`; "
+        f"Connections `ipetl_{cid}`, `ipetl_lake`."
     )
 
 
@@ -225,6 +227,13 @@ def hostname() -> str:
     (scripts/cluster.py gives each its own, so a task instance names the worker that ran it),
     else the machine's FQDN, Airflow's default."""
     return os.environ.get("IPETL_WORKER_HOSTNAME") or socket.getfqdn()
+
+
+def name_mapped_task(delivery: str) -> None:
+    """Name the running mapped task instance after its delivery (map_index_template="{{ delivery }}")."""
+    from airflow.sdk import get_current_context
+
+    cast("dict[str, Any]", get_current_context())["delivery"] = delivery  # a key the template reads
 
 
 def staged_asset(collection_id: str) -> Asset:

@@ -1,5 +1,6 @@
 """One `<collection>_ingest` DAG per registry collection:
-discover → fetch (one mapped task per delivery) → normalize (likewise) → validate_and_stage.
+discover (list the deliveries) → fetch (one mapped task per delivery) → normalize (likewise) →
+validate_and_stage.
 
 A thin shell over `ipetl.pipeline`: the tasks pass names, paths and counts, never records. A
 staged batch updates the Asset `ipetl://staged/<collection>`, which triggers `ipetl_publish`;
@@ -66,7 +67,7 @@ def build(collection: Collection) -> DAG:
         def fetch(name: str) -> dict:
             from ipetl import pipeline
 
-            get_current_context()["delivery"] = name
+            _settings.name_mapped_task(name)
             with _settings.source_access(collection) as (source, settings):
                 path = pipeline.fetch_delivery(collection, name, _settings.home(), source, settings)
             return {"name": name, "path": None if path is None else str(path)}
@@ -75,16 +76,16 @@ def build(collection: Collection) -> DAG:
         def normalize(fetched: dict, run_id: str | None = None) -> dict:
             from ipetl import pipeline
 
-            get_current_context()["delivery"] = fetched["name"]
+            _settings.name_mapped_task(fetched["name"])
             if fetched["path"] is None:  # nothing new under that name since discover listed it
-                return {"name": fetched["name"], "path": None, "skipped": True}
+                return pipeline.NormalizedDelivery(fetched["name"], None, skipped=True).to_dict()
             return pipeline.normalize_delivery(
                 collection,
                 fetched["path"],
                 _settings.home(),
                 _settings.safe_run_id(run_id or "run"),
                 lake=_settings.lake(),
-            )
+            ).to_dict()
 
         @task(outlets=[staged])
         def validate_and_stage(normalized: list[dict], run_id: str | None = None) -> dict:
@@ -92,18 +93,12 @@ def build(collection: Collection) -> DAG:
 
             # normalized[:]: every mapped result in one XCom request (iterating asks one by one)
             summary = pipeline.validate_and_stage(
-                collection, list(normalized[:]), _settings.home(), _settings.safe_run_id(run_id or "run")
+                collection,
+                [pipeline.NormalizedDelivery.from_dict(n) for n in normalized[:]],
+                _settings.home(),
+                _settings.safe_run_id(run_id or "run"),
             )
-            result = {
-                "batch_dir": summary.batch_dir,
-                "status": summary.status,
-                "files": summary.files,
-                "records": summary.records,
-                "passed": summary.passed,
-                "quarantined": summary.quarantined,
-                "rejected": len(summary.rejected),
-                "deleted": summary.deleted,
-            }
+            result = summary.counts()
             if summary.status == "failed":  # a failed gate is not transient: no retries, no Asset event
                 raise AirflowFailException(f"{cid}: validation failed: {summary.failures} ({result})")
             if summary.batch_dir is None:  # every delivery already published: nothing to stage
@@ -111,7 +106,8 @@ def build(collection: Collection) -> DAG:
             get_current_context()["outlet_events"][staged].extra = result
             return result
 
-        validate_and_stage(normalize.expand(fetched=fetch.expand(name=discover())))
+        # Airflow resolves the mapped results into the list the task declares
+        validate_and_stage(normalize.expand(fetched=fetch.expand(name=discover())))  # type: ignore[arg-type]
 
     return ingest_dag()
 

@@ -12,7 +12,9 @@ import json
 import os
 import sys
 import tempfile
+from contextlib import ExitStack
 from pathlib import Path
+from typing import TextIO
 
 import click
 
@@ -96,7 +98,8 @@ def main() -> None:
         if resource is not None:
             _fail(f"{resource}", 3)
         _fail(
-            f"internal error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} (IPETL_DEBUG=1 shows where)",
+            f"internal error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''} "
+            "(IPETL_DEBUG=1 shows where)",
             70,
         )
 
@@ -155,45 +158,40 @@ def normalize(paths, collection_id, output):
     rules = collection.rules()
     failed = False
     parquet_writer = None
-    out = None
-    try:
+    out: TextIO = sys.stdout
+    with ExitStack() as stack:
         if output and output.endswith(".parquet"):
             import pyarrow.parquet as pq
 
             from transforms.schema import TABLES
 
-            parquet_writer = pq.ParquetWriter(output, TABLES[collection.table], compression="zstd")
-        else:
-            out = open(output, "w", encoding="utf-8") if output else sys.stdout
-        with tempfile.TemporaryDirectory(prefix="ipetl-") as work:
-            for path in paths:
-                result = normalize_file(path, collection.format, rules, work)
-                if result.rejected:
-                    failed = True
-                    click.echo(f"ipetl: rejected {path}: {result.rejected}", err=True)
-                    continue
-                if not (result.records or result.quarantined):
-                    failed = True
-                    click.echo(
-                        f"ipetl: {path}: no {collection.format.name} records in it (a delivery of another collection?)",
-                        err=True,
-                    )
-                for q in result.quarantined:
-                    click.echo(
-                        f"ipetl: quarantined a record of {q['source_file']} ({q['rule_id']}): {q['reason']}", err=True
-                    )
-                for batch in result.batches():
-                    if parquet_writer is not None:
-                        parquet_writer.write_batch(batch)
-                    else:
-                        for record in batch.to_pylist():
-                            out.write(json.dumps(record, ensure_ascii=False, default=_json_default) + "\n")
-                result.discard()
-    finally:
-        if parquet_writer is not None:
-            parquet_writer.close()
-        if out is not None and out is not sys.stdout:
-            out.close()
+            parquet_writer = stack.enter_context(pq.ParquetWriter(output, TABLES[collection.table], compression="zstd"))
+        elif output:
+            out = stack.enter_context(open(output, "w", encoding="utf-8"))
+        work = stack.enter_context(tempfile.TemporaryDirectory(prefix="ipetl-"))
+        for path in paths:
+            result = normalize_file(path, collection.format, rules, work)
+            if result.rejected:
+                failed = True
+                click.echo(f"ipetl: rejected {path}: {result.rejected}", err=True)
+                continue
+            if not (result.records or result.quarantined):
+                failed = True
+                click.echo(
+                    f"ipetl: {path}: no {collection.format.name} records in it (a delivery of another collection?)",
+                    err=True,
+                )
+            for q in result.quarantined:
+                click.echo(
+                    f"ipetl: quarantined a record of {q['source_file']} ({q['rule_id']}): {q['reason']}", err=True
+                )
+            for batch in result.batches():
+                if parquet_writer is not None:
+                    parquet_writer.write_batch(batch)
+                else:
+                    for record in batch.to_pylist():
+                        out.write(json.dumps(record, ensure_ascii=False, default=_json_default) + "\n")
+            result.discard()
     sys.exit(1 if failed else 0)
 
 
@@ -219,7 +217,8 @@ def normalize(paths, collection_id, output):
     type=click.IntRange(min=1),
     default=os.cpu_count() or 1,
     show_default="the number of cores",
-    help="Processes that fetch and normalize deliveries (a big one is cut into parts); the gate and the publish stay one step.",
+    help="Processes that fetch and normalize deliveries (a big one is cut into parts); "
+    "the gate and the publish stay one step.",
 )
 def run(collection_ids, source, home, catalog, data, force, jobs):
     """Fetch, normalize, validate and publish."""
@@ -255,18 +254,18 @@ def run(collection_ids, source, home, catalog, data, force, jobs):
             "published" if b.status == "staged" and result.snapshot_id else ("up to date" if not b.files else b.status)
         )
         click.echo(
-            f"{b.collection:<11}{b.files:>6}{b.records:>9}{b.passed:>8}{b.quarantined:>13}{len(b.rejected):>10}  {status}"
-            + (f" ({b.skipped} already published)" if b.skipped else "")
+            f"{b.collection:<11}{b.files:>6}{b.records:>9}{b.passed:>8}{b.quarantined:>13}"
+            f"{len(b.rejected):>10}  {status}" + (f" ({b.skipped} already published)" if b.skipped else "")
         )
     if not result.batches:
         click.echo("nothing new to process")
     if result.refused:
         click.echo(f"ipetl: not published: {result.refused}", err=True)
-    from warehouse.catalog import SEARCH_FILE
+    from connectors.home import HomeLayout
 
     click.echo(f"\nsnapshot:  {result.snapshot_id if result.snapshot_id else 'unchanged'}")
     click.echo(f"lake:      {lake.describe()}")
-    click.echo(f"search:    {home_path / SEARCH_FILE}")
+    click.echo(f"search:    {HomeLayout(home_path).search}")
     if result.data_docs:
         click.echo(f"data docs: {result.data_docs}")
     sys.exit(result.exit_code)
@@ -279,7 +278,8 @@ def run(collection_ids, source, home, catalog, data, force, jobs):
     type=click.Choice(["parquet", "st66", "st86"]),
     default="parquet",
     show_default=True,
-    help="parquet: the records changed since --since (or --full); st66 / st86: a snapshot's trademarks / designs as one XML document.",
+    help="parquet: the records changed since --since (or --full); "
+    "st66 / st86: a snapshot's trademarks / designs as one XML document.",
 )
 @click.option(
     "--since",
@@ -348,11 +348,13 @@ def export(fmt, since, full, where, snapshot, output, jsonl, home, catalog, data
 @click.option("--no-build", is_flag=True, help="Print the index of the last build instead of building again.")
 def report(home, no_build):
     """Build the Great Expectations Data Docs (offline: no remote assets, no beacon) and print the index page."""
+    from connectors.home import HomeLayout
     from expectations.datadocs import build_data_docs, data_docs_index
     from ipetl.pipeline import home_dir
 
-    gx_root = home_dir(home) / "gx"
-    if not (gx_root / "gx").is_dir():
+    layout = HomeLayout(home_dir(home))
+    gx_root = layout.gx
+    if not layout.gx_context.is_dir():
         _fail(f"no validation results under {gx_root}: run `ipetl run` first")
     index = data_docs_index(gx_root) if no_build else build_data_docs(gx_root)
     if index is None:
@@ -454,7 +456,9 @@ def _run_sql(home, catalog, data, snapshot, sql: str, params: list, fmt: str) ->
         writer.writerows(rows)
     elif fmt == "json":
         click.echo(
-            json.dumps([dict(zip(columns, r)) for r in rows], ensure_ascii=False, default=_json_default, indent=1)
+            json.dumps(
+                [dict(zip(columns, r, strict=True)) for r in rows], ensure_ascii=False, default=_json_default, indent=1
+            )
         )
     else:
         _print_table(columns, rows)
@@ -517,11 +521,11 @@ def search(text, classes, offices, statuses, fuzzy, min_similarity, limit, fmt, 
 def _print_table(columns: list[str], rows: list[tuple]) -> None:
     cells = [[("" if v is None else str(v)) for v in row] for row in rows]
     widths = [min(60, max([len(c)] + [len(r[i]) for r in cells])) for i, c in enumerate(columns)]
-    line = "  ".join(c.ljust(w) for c, w in zip(columns, widths))
+    line = "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))
     click.echo(line)
     click.echo("  ".join("-" * w for w in widths))
     for r in cells:
-        click.echo("  ".join((v if len(v) <= w else v[: w - 1] + "…").ljust(w) for v, w in zip(r, widths)))
+        click.echo("  ".join((v if len(v) <= w else v[: w - 1] + "…").ljust(w) for v, w in zip(r, widths, strict=True)))
     click.echo(f"({len(rows)} row{'s' if len(rows) != 1 else ''})", err=True)
 
 

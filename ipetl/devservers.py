@@ -11,6 +11,7 @@ files under the directory it is given.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import signal
@@ -21,6 +22,8 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from ipetl.processes import group_alive
 
 HOST = "127.0.0.1"
 START_TIMEOUT = 60.0  # seconds for a server to accept connections
@@ -43,16 +46,6 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def stop_group(pgid: int, grace: float = STOP_GRACE) -> None:
     """SIGTERM to the process group, then SIGKILL to whatever of it is left after `grace` s."""
     stop_groups([pgid], grace)
@@ -60,11 +53,7 @@ def stop_group(pgid: int, grace: float = STOP_GRACE) -> None:
 
 def stop_groups(pgids: list[int], grace: float = STOP_GRACE) -> None:
     """stop_group for several groups at once: all get SIGTERM, then one shared grace period."""
-    for pgid in pgids:
-        try:
-            os.killpg(pgid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
+    _signal_groups(pgids, signal.SIGTERM)
     deadline = time.monotonic() + grace
     while time.monotonic() < deadline:
         for pgid in pgids:
@@ -72,19 +61,19 @@ def stop_groups(pgids: list[int], grace: float = STOP_GRACE) -> None:
         if not any(group_alive(pgid) for pgid in pgids):
             return
         time.sleep(0.1)
+    _signal_groups(pgids, signal.SIGKILL)
+
+
+def _signal_groups(pgids: list[int], sig: signal.Signals) -> None:
     for pgid in pgids:
-        try:
-            os.killpg(pgid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        with contextlib.suppress(ProcessLookupError):  # the group is gone already
+            os.killpg(pgid, sig)
 
 
 def _reap(pid: int) -> None:
     """Collect the leader if it is our child (a zombie still counts as a member of its group)."""
-    try:
+    with contextlib.suppress(ChildProcessError):  # not our child
         os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
 
 
 @dataclass
@@ -157,7 +146,7 @@ def start_postgres(workdir: Path) -> Server:
                 "--auth=trust",
                 "--encoding=UTF8",
             ]
-            if subprocess.run(initdb, stdout=out, stderr=subprocess.STDOUT, **run_as).returncode:
+            if subprocess.run(initdb, stdout=out, stderr=subprocess.STDOUT, check=False, **run_as).returncode:
                 raise ServerError(f"postgres: initdb {pgdata} failed: {_tail(log)}")
     port = free_port()
     argv = [

@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from dags._settings import fetch_pools  # noqa: E402
 from ipetl import devservers  # noqa: E402
+from ipetl.processes import group_alive  # noqa: E402
 
 SERVERS = ("postgres", "redis", "s3")
 STATE = "cluster.json"
@@ -112,7 +113,7 @@ def _settings(
 
 def _components(workers: int) -> list[tuple[str, list[str], dict[str, str]]]:
     """(name, argv, extra environment) of each long-running Airflow process."""
-    found = [
+    found: list[tuple[str, list[str], dict[str, str]]] = [
         ("api-server", ["airflow", "api-server"], {}),
         ("scheduler", ["airflow", "scheduler"], {}),
         ("dag-processor", ["airflow", "dag-processor"], {}),
@@ -132,7 +133,7 @@ def _components(workers: int) -> list[tuple[str, list[str], dict[str, str]]]:
 def _airflow(args: list[str], env: dict[str, str], log: Path) -> None:
     with open(log, "ab") as out:
         done = subprocess.run(
-            ["airflow", *args], env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            ["airflow", *args], env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, check=False
         )
     if done.returncode:
         raise ClusterError(f"airflow {' '.join(args)} failed (exit {done.returncode}); see {log}")
@@ -160,9 +161,8 @@ def start(directory: Path, port: int, workers: int) -> dict:
     """Start everything; the state (also in DIR/cluster.json). On failure, stop what started."""
     directory = directory.absolute()
     state_file = directory / STATE
-    if state_file.exists():
-        if any(devservers.group_alive(p["pgid"]) for p in json.loads(state_file.read_text())["processes"]):
-            raise ClusterError(f"a cluster is running from {directory}: make cluster-stop first")
+    if state_file.exists() and any(group_alive(p["pgid"]) for p in json.loads(state_file.read_text())["processes"]):
+        raise ClusterError(f"a cluster is running from {directory}: make cluster-stop first")
     shutil.rmtree(directory, ignore_errors=True)
     logs = directory / "logs"
     logs.mkdir(parents=True)
@@ -170,7 +170,8 @@ def start(directory: Path, port: int, workers: int) -> dict:
     _save(state_file, state)
     try:
         servers = {}
-        for name, launch in zip(SERVERS, (devservers.start_postgres, devservers.start_redis, devservers.start_s3)):
+        launchers = (devservers.start_postgres, devservers.start_redis, devservers.start_s3)
+        for name, launch in zip(SERVERS, launchers, strict=True):
             servers[name] = launch(directory / name)
             _record(state_file, state, name, servers[name].pid, servers[name].log)
         env = _settings(directory, port, servers["postgres"], servers["redis"], servers["s3"])
@@ -195,8 +196,14 @@ def start(directory: Path, port: int, workers: int) -> dict:
                 )  # fmt: skip
             _record(state_file, state, name, proc.pid, log)
             started[name] = proc
-        state.update(api=env["AIRFLOW__API__BASE_URL"], user="admin", password=password, env_file=str(env_file),
-                     ipetl_home=env["AIRFLOW_VAR_IPETL_HOME"], workers=[f"worker{n}" for n in range(1, workers + 1)])  # fmt: skip
+        state.update(
+            api=env["AIRFLOW__API__BASE_URL"],
+            user="admin",
+            password=password,
+            env_file=str(env_file),
+            ipetl_home=env["AIRFLOW_VAR_IPETL_HOME"],
+            workers=[f"worker{n}" for n in range(1, workers + 1)],
+        )
         _save(state_file, state)
         _wait_healthy(state["api"], [logs / f"worker{n}.log" for n in range(1, workers + 1)], started, state)
     except BaseException:

@@ -10,6 +10,7 @@ left the group but carries this test's AIRFLOW_HOME is stopped by its pid.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -23,6 +24,7 @@ import pytest
 import requests
 
 from ipetl import pipeline
+from ipetl.processes import group_alive
 from warehouse.catalog import open_catalog
 
 pytestmark = pytest.mark.slow
@@ -55,30 +57,20 @@ def _processes_with(marker: str) -> list[int]:
     return found
 
 
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-        return True
-    except ProcessLookupError:
-        return False
-
-
 def _stop(proc: subprocess.Popen, airflow_home: str) -> None:
     pgid = proc.pid  # start_new_session: the script is its session's and group's leader
-    if _group_alive(pgid):
+    if group_alive(pgid):
         os.killpg(pgid, signal.SIGTERM)
         deadline = time.monotonic() + STOP_GRACE
-        while _group_alive(pgid) and time.monotonic() < deadline:
+        while group_alive(pgid) and time.monotonic() < deadline:
             proc.poll()  # reap the leader so that an exited group stops answering
             time.sleep(0.2)
-        if _group_alive(pgid):
+        if group_alive(pgid):
             os.killpg(pgid, signal.SIGKILL)
     proc.wait(10)
     for pid in _processes_with(airflow_home):  # one that moved to a group of its own
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 class Api:
@@ -209,7 +201,8 @@ def test_scheduler_runs_khtm_ingest_and_the_asset_triggers_publish(airflow):
     assert [(e["uri"], e["extra"]["passed"]) for e in events] == [("ipetl://staged/khtm", 1)]
 
     con = open_catalog(pipeline.lake_settings(ipetl_home), ipetl_home, pipeline.registry_rows())
-    try:  # samples/mirror/khtm/khtm.xml: <ApplicationNumber>KH/673426/M</ApplicationNumber>, <ApplicationDate>2015-08-06
+    # samples/mirror/khtm/khtm.xml: <ApplicationNumber>KH/673426/M</ApplicationNumber>, <ApplicationDate>2015-08-06
+    try:
         rows = con.execute("select st13, application_date::varchar from trademarks where office = 'KH'").fetchall()
         assert rows == [("KH50201500673426M", "2015-08-06")]
         assert con.execute("select count(*) from trademarks").fetchone() == (1,)

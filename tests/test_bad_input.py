@@ -94,9 +94,13 @@ def test_unreadable_files_are_rejected_with_a_reason(tmp_path, name, data, reaso
 
 
 def test_wrong_declared_encoding_is_read_as_declared(tmp_path):
-    data = '<?xml version="1.0" encoding="ISO-8859-1"?><Transaction><TradeMarkTransactionBody><TransactionContentDetails><TransactionData><TradeMarkDetails><TradeMark><ApplicationNumber>KH/4/M</ApplicationNumber><WordMarkSpecification><MarkVerbalElementText>Tiran\u00eb</MarkVerbalElementText></WordMarkSpecification></TradeMark></TradeMarkDetails></TransactionData></TransactionContentDetails></TradeMarkTransactionBody></Transaction>'.encode(
-        "latin-1"
-    )
+    data = (
+        '<?xml version="1.0" encoding="ISO-8859-1"?><Transaction><TradeMarkTransactionBody>'
+        "<TransactionContentDetails><TransactionData><TradeMarkDetails><TradeMark>"
+        "<ApplicationNumber>KH/4/M</ApplicationNumber><WordMarkSpecification>"
+        "<MarkVerbalElementText>Tiran\u00eb</MarkVerbalElementText></WordMarkSpecification></TradeMark>"
+        "</TradeMarkDetails></TransactionData></TransactionContentDetails></TradeMarkTransactionBody></Transaction>"
+    ).encode("latin-1")
     result, rows = run(write(tmp_path, "latin1-declared.xml", data), tmp_path)
     assert [r["mark_text"] for r in rows] == ["Tiran\u00eb"]
 

@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from ipetl import devservers
+from ipetl.processes import group_alive
 from tests.test_airflow_scheduler import Api
 
 pytestmark = pytest.mark.slow
@@ -140,7 +141,7 @@ def cluster(tmp_path_factory, mirror):
             [*script, "stop", "--dir", str(directory)], env=env, capture_output=True, text=True, timeout=120
         )
         assert stopped.returncode == 0, stopped.stderr
-        assert [pgid for pgid in pgids if devservers.group_alive(pgid)] == []
+        assert [pgid for pgid in pgids if group_alive(pgid)] == []
 
 
 def cluster_settings(state: dict) -> dict[str, str]:
@@ -169,7 +170,7 @@ def test_celery_workers_share_the_runs_survive_a_killed_worker_and_publish_the_s
     # 1. Three collections at once: their mapped fetch and normalize tasks run on both workers.
     runs = {f"{cid}_ingest": api.trigger(f"{cid}_ingest") for cid in COLLECTIONS}
     for dag_id, run_id in runs.items():
-        assert wait(f"{dag_id} to finish", lambda: api.finished(dag_id, run_id), logs) == "success"
+        assert wait(f"{dag_id} to finish", lambda d=dag_id, r=run_id: api.finished(d, r), logs) == "success"
     mapped = [
         ti for dag_id, run_id in runs.items() for ti in api.task_instances(dag_id, run_id) if ti["map_index"] >= 0
     ]
@@ -236,10 +237,14 @@ def test_celery_workers_share_the_runs_survive_a_killed_worker_and_publish_the_s
 
     # 3. The lake equals an undisturbed run of the same deliveries in one process.
     reference = tmp_path / "reference"
+    collections = (f"--collection={c}" for c in (*COLLECTIONS, "ustm"))
     done = subprocess.run(
-        [str(IPETL), "run", "--source", str(mirror), "--home", str(reference), *(f"--collection={c}" for c in (*COLLECTIONS, "ustm"))],
-        env={k: v for k, v in os.environ.items() if k not in LAKE_SETTINGS}, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        [str(IPETL), "run", "--source", str(mirror), "--home", str(reference), *collections],
+        env={k: v for k, v in os.environ.items() if k not in LAKE_SETTINGS},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     rows = published(home, settings)
     ustm = sum(1 for r in rows if r["collection"] == "ustm")

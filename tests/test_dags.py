@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import base64
 import datetime as dt
+import itertools
 import json
 import netrc
 import os
@@ -152,7 +153,7 @@ def test_ingest_dags_shape(bag):
     for cid, collection in COLLECTIONS.items():
         dag = bag.dags[f"{cid}_ingest"]
         assert sorted(dag.task_ids) == sorted(INGEST_TASKS)
-        for upstream, downstream in zip(INGEST_TASKS, INGEST_TASKS[1:]):
+        for upstream, downstream in itertools.pairwise(INGEST_TASKS):
             assert dag.get_task(upstream).downstream_task_ids == {downstream}
         assert [t for t in INGEST_TASKS if dag.get_task(t).is_mapped] == [
             "fetch",

@@ -9,6 +9,7 @@ import psycopg2
 import redis
 
 from ipetl import devservers
+from ipetl.processes import group_alive
 
 
 def test_postgres_server_stores_rows(postgres_server):
@@ -49,7 +50,7 @@ def test_s3_server_stores_objects(s3_server):
 def test_stop_ends_the_whole_process_group(tmp_path):
     server = devservers.start_redis(tmp_path)
     server.stop()
-    assert not devservers.group_alive(server.pid)
+    assert not group_alive(server.pid)
     with socket.socket() as sock:
         assert sock.connect_ex(("127.0.0.1", server.port)) != 0
 

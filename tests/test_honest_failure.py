@@ -144,12 +144,14 @@ def test_memory_stays_bounded_on_bombs(kind, tmp_path):
                 out.write(chunk)
     elif kind == "zip":
         path = tmp_path / "bomb.zip"
-        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
-            with archive.open("bomb.xml", "w", force_zip64=True) as member:
-                chunk = b"<a/>" * (1 << 18)
-                member.write(_bomb_xml(0)[: -len(b"</TradeMarkTransactionBody></Transaction>")])
-                for _ in range(1024):
-                    member.write(chunk)
+        with (
+            zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive,
+            archive.open("bomb.xml", "w", force_zip64=True) as member,
+        ):
+            chunk = b"<a/>" * (1 << 18)
+            member.write(_bomb_xml(0)[: -len(b"</TradeMarkTransactionBody></Transaction>")])
+            for _ in range(1024):
+                member.write(chunk)
     else:
         path = tmp_path / "bomb.xml"
         path.write_bytes(_bomb_xml(40))
@@ -158,8 +160,10 @@ def test_memory_stays_bounded_on_bombs(kind, tmp_path):
             sys.executable,
             "-c",
             "import resource, subprocess, sys; "
-            f"p = subprocess.run([sys.executable, '-m', 'ipetl.cli', 'normalize', {str(path)!r}, '--collection', 'khtm', '-o', {str(tmp_path / 'x.parquet')!r}], capture_output=True, text=True); "
-            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024); print(p.returncode); sys.stderr.write(p.stderr)",
+            f"p = subprocess.run([sys.executable, '-m', 'ipetl.cli', 'normalize', {str(path)!r}, "
+            f"'--collection', 'khtm', '-o', {str(tmp_path / 'x.parquet')!r}], capture_output=True, text=True); "
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024); print(p.returncode); "
+            "sys.stderr.write(p.stderr)",
         ],
         capture_output=True,
         text=True,

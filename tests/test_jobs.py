@@ -17,7 +17,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from normalize_bench import BENCHES, generate  # noqa: E402  (the benchmark's daily-XML generators)
 
 
-def serials(path: Path) -> list[str]:
+def serials(path: Path) -> list[str | None]:
     with open(path, "rb") as stream:
         return [record["serial-number"] for record in iter_office_records(stream)]
 
@@ -52,9 +52,14 @@ def test_jobs_2_publishes_what_jobs_1_does(tmp_path, monkeypatch, mirror):
     first, second = split_xml(whole, "case-file", 2, tmp_path / "halves")  # two deliveries, other marks in each
     first.rename(source / "ustm" / "apc250301.xml")
     second.rename(source / "ustm" / "apc250302.xml")
-    monkeypatch.setattr(pipeline, "SPLIT_PART_BYTES", 100_000)  # the 400 kB delivery is cut in two
+    monkeypatch.setattr("ipetl.pipeline.normalize.SPLIT_PART_BYTES", 100_000)  # the 400 kB delivery is cut in two
     cut = []
-    monkeypatch.setattr(pipeline, "split_xml", lambda *args: cut.append(args[0].name) or split_xml(*args))
+
+    def counted_split(path: Path, *args) -> list[Path]:
+        cut.append(path.name)
+        return split_xml(path, *args)
+
+    monkeypatch.setattr("ipetl.pipeline.normalize.split_xml", counted_split)
     runs = {}
     for jobs in (1, 2):
         home = tmp_path / f"home-jobs{jobs}"

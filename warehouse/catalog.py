@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TypedDict
 
 import duckdb
 from filelock import FileLock
 
+from connectors.home import HomeLayout
 from warehouse import lake, search
 from warehouse.lake import ALIAS, LAKE_TABLES, LakeSettings
-
-SEARCH_FILE = "search.duckdb"
 
 COVERAGE_SQL = """
 CREATE OR REPLACE TEMP VIEW coverage AS
@@ -47,12 +47,23 @@ ORDER BY p.collection
 """
 
 
-def define_views(con: duckdb.DuckDBPyConnection, registry_rows: list[dict]) -> None:
+class RegistryRow(TypedDict):
+    """A collection of the registry, as the `collections` view shows it."""
+
+    collection: str
+    office: str
+    kind: str
+    format: str
+    office_name: str
+
+
+def define_views(con: duckdb.DuckDBPyConnection, registry_rows: list[RegistryRow]) -> None:
     """Temporary views over the attached lake, the registry, and coverage (nothing is written)."""
     for name in LAKE_TABLES:
         con.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {ALIAS}.{name}")
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE collections (collection VARCHAR, office VARCHAR, kind VARCHAR, format VARCHAR, office_name VARCHAR)"
+        "CREATE OR REPLACE TEMP TABLE collections "
+        "(collection VARCHAR, office VARCHAR, kind VARCHAR, format VARCHAR, office_name VARCHAR)"
     )
     if registry_rows:
         con.executemany(
@@ -90,8 +101,8 @@ def search_snapshot(path: Path) -> int | None:
     except duckdb.Error:
         return None
     try:
-        return con.execute("SELECT snapshot_id FROM search_snapshot").fetchone()[0]
-    except duckdb.Error:
+        return int(lake.scalar(con, "SELECT snapshot_id FROM search_snapshot"))
+    except (duckdb.Error, lake.LakeError):
         return None
     finally:
         con.close()
@@ -100,10 +111,10 @@ def search_snapshot(path: Path) -> int | None:
 def build_search(settings: LakeSettings, home: Path, force: bool = False) -> Path:
     """(Re)build <home>/search.duckdb from the lake's current snapshot, atomically; one that
     already describes that snapshot is kept."""
-    home = Path(home)
-    target = home / SEARCH_FILE
-    home.mkdir(parents=True, exist_ok=True)
-    with FileLock(home / f".{SEARCH_FILE}.lock"):  # processes rebuilding it take turns
+    layout = HomeLayout(home)
+    target = layout.search
+    layout.root.mkdir(parents=True, exist_ok=True)
+    with FileLock(layout.search_lock):  # processes rebuilding it take turns
         probe = lake.connect(settings, read_only=True)
         try:
             current = lake.current_snapshot(probe)
@@ -111,7 +122,7 @@ def build_search(settings: LakeSettings, home: Path, force: bool = False) -> Pat
             probe.close()
         if not force and target.exists() and search_snapshot(target) == current:
             return target
-        tmp = home / f".{SEARCH_FILE}.{os.getpid()}.tmp"
+        tmp = layout.search_scratch()
         tmp.unlink(missing_ok=True)
         con = duckdb.connect(str(tmp))
         try:
@@ -125,12 +136,14 @@ def build_search(settings: LakeSettings, home: Path, force: bool = False) -> Pat
     return target
 
 
-def open_catalog(settings: LakeSettings, home: Path, registry_rows: list[dict], snapshot_id: int | None = None):
+def open_catalog(
+    settings: LakeSettings, home: Path, registry_rows: list[RegistryRow], snapshot_id: int | None = None
+) -> duckdb.DuckDBPyConnection:
     """A read-only query session over the lake's current snapshot (with the search database of
     the home), or over an older snapshot (its search index built in memory), sandboxed for user
     SQL (see sandbox and check_read_only)."""
     if snapshot_id is None:
-        target = Path(home) / SEARCH_FILE
+        target = HomeLayout(home).search
         if not target.exists():
             build_search(settings, home)
         con = duckdb.connect(str(target), read_only=True)

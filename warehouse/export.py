@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
+from typing import TypedDict
 
 import duckdb
 
@@ -26,9 +27,29 @@ from warehouse.lake import ALIAS, LakeError, LakeSettings
 _FORMATS = {".parquet": "FORMAT parquet, COMPRESSION zstd", ".jsonl": "FORMAT json"}
 
 
-def _write(con, queries: dict[str, str], target: Path, jsonl: bool) -> list[dict]:
+class ExportedFile(TypedDict):
+    name: str
+    rows: int
+    sha256: str
+
+
+class Manifest(TypedDict):
+    """manifest.json of an export (and, returned, the export's `directory`)."""
+
+    from_snapshot: int | None
+    to_snapshot: int
+    schema_version: str
+    created_at: str
+    files: list[ExportedFile]
+
+
+class Export(Manifest):
+    directory: str
+
+
+def _write(con: duckdb.DuckDBPyConnection, queries: dict[str, str], target: Path, jsonl: bool) -> list[ExportedFile]:
     target.mkdir(parents=True, exist_ok=True)
-    files = []
+    files: list[ExportedFile] = []
     for name, sql in queries.items():
         for suffix, options in _FORMATS.items():
             if suffix == ".jsonl" and not jsonl:
@@ -37,21 +58,21 @@ def _write(con, queries: dict[str, str], target: Path, jsonl: bool) -> list[dict
             tmp = path.with_name(f".{path.name}.tmp")
             con.execute(f"COPY ({sql}) TO '{tmp}' ({options})")
             tmp.replace(path)
-            rows = con.execute(f"SELECT count(*) FROM ({sql})").fetchone()[0]
-            files.append({"name": path.name, "rows": rows, "sha256": sha256_file(path)})
+            rows = int(lake.scalar(con, f"SELECT count(*) FROM ({sql})"))
+            files.append(ExportedFile(name=path.name, rows=rows, sha256=sha256_file(path)))
     return files
 
 
-def _manifest(target: Path, since: int | None, current: int, files: list[dict], now: dt.datetime) -> dict:
-    manifest = {
-        "from_snapshot": since,
-        "to_snapshot": current,
-        "schema_version": SCHEMA_VERSION,
-        "created_at": now.isoformat(),
-        "files": files,
-    }
+def _manifest(target: Path, since: int | None, current: int, files: list[ExportedFile], now: dt.datetime) -> Export:
+    manifest = Manifest(
+        from_snapshot=since,
+        to_snapshot=current,
+        schema_version=SCHEMA_VERSION,
+        created_at=now.isoformat(),
+        files=files,
+    )
     (target / "manifest.json").write_text(json.dumps(manifest, indent=1))
-    return {**manifest, "directory": str(target)}
+    return Export(**manifest, directory=str(target))
 
 
 def _changes_queries(since: int, current: int) -> dict[str, str]:
@@ -73,7 +94,8 @@ def _changes_queries(since: int, current: int) -> dict[str, str]:
         queries[name] = f"SELECT * FROM ({now_rows} EXCEPT {old_rows}) {order}"
         design = "g.design_number" if "design_number" in KEYS[name] else "NULL::VARCHAR"
         gone.append(
-            f"""SELECT '{name}' AS table_name, g.st13, {design} AS design_number, g.office, g.collection, d.reason, d.delivery_date
+            f"""SELECT '{name}' AS table_name, g.st13, {design} AS design_number, g.office, g.collection,
+                   d.reason, d.delivery_date
             FROM (SELECT {keys}, office, collection FROM ({old_rows})
                   EXCEPT SELECT {keys}, office, collection FROM ({now_rows})) g
             LEFT JOIN {ALIAS}.deleted d ON d.table_name = '{name}' AND d.st13 = g.st13
@@ -83,15 +105,16 @@ def _changes_queries(since: int, current: int) -> dict[str, str]:
         queries["deleted"] = " UNION ALL ".join(gone) + " ORDER BY table_name, st13, design_number"
     else:
         queries["deleted"] = (
-            "SELECT NULL::VARCHAR AS table_name, NULL::VARCHAR AS st13, NULL::VARCHAR AS design_number, NULL::VARCHAR AS office,"
-            " NULL::VARCHAR AS collection, NULL::VARCHAR AS reason, NULL::DATE AS delivery_date WHERE false"
+            "SELECT NULL::VARCHAR AS table_name, NULL::VARCHAR AS st13, NULL::VARCHAR AS design_number,"
+            " NULL::VARCHAR AS office, NULL::VARCHAR AS collection, NULL::VARCHAR AS reason,"
+            " NULL::DATE AS delivery_date WHERE false"
         )
     return queries
 
 
 def export_changes(
     settings: LakeSettings, since: int, out_dir: Path, jsonl: bool = False, now: dt.datetime | None = None
-) -> dict:
+) -> Export:
     """Write the change set from snapshot `since` to the current one; returns its manifest."""
     con = lake.connect(settings, read_only=True)
     try:
@@ -109,7 +132,7 @@ def export_changes(
     return _manifest(target, since, current, files, now or dt.datetime.now(dt.UTC))
 
 
-def export_full(settings: LakeSettings, out_dir: Path, jsonl: bool = False, now: dt.datetime | None = None) -> dict:
+def export_full(settings: LakeSettings, out_dir: Path, jsonl: bool = False, now: dt.datetime | None = None) -> Export:
     """Write the current snapshot as plain Parquet (one row per key, no delete files)."""
     con = lake.connect(settings, read_only=True)
     try:

@@ -45,11 +45,11 @@ def install(extension_dir: Path | None = None) -> Path:
     plain DuckDB (CLI or Python) autoloads them offline; returns that folder."""
     con = duckdb.connect()
     try:
-        platform = con.execute("PRAGMA platform").fetchone()[0]
+        (platform,) = con.execute("PRAGMA platform").fetchall()[0]
     finally:
         con.close()
     root = extension_dir or Path.home() / ".duckdb" / "extensions"
-    target = root / f"v{duckdb.__version__}" / platform
+    target = root / f"v{duckdb.__version__}" / str(platform)
     target.mkdir(parents=True, exist_ok=True)
     for name in PACKAGES:
         shutil.copyfile(extension_path(name), target / f"{name}.duckdb_extension")

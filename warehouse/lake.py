@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -29,6 +29,7 @@ from transforms.schema import DELIVERIES, KEYS, QUARANTINE, SCHEMA_VERSION, TABL
 from warehouse import extensions
 
 ALIAS = "lake"
+DuckDBSetting = str | bool | int | float | list[str]  # a value of duckdb.connect's config
 # table -> (schema, partition columns, sort columns)
 LAKE_TABLES: dict[str, tuple[pa.Schema, tuple[str, ...], tuple[str, ...]]] = {
     **{name: (schema, ("office",), KEYS[name]) for name, schema in TABLES.items()},
@@ -108,8 +109,17 @@ def redact(text: str) -> str:
     return _URI_PASSWORD.sub(r"\1:***@", _SECRET_VALUES.sub(r"\1=***", text))
 
 
-def _quote(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+def sql_literal(value: object) -> str:
+    """A value as an SQL string literal (for statements that take no parameters: ATTACH, IN lists)."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> Any:
+    """The first value of the first row of a query that always returns a row (a count, an id)."""
+    row = con.execute(sql, params).fetchone()
+    if row is None:
+        raise LakeError(f"no row from {sql}")
+    return row[0]
 
 
 def failpoint(name: str) -> None:
@@ -146,7 +156,7 @@ def _create_secret(con: duckdb.DuckDBPyConnection, settings: LakeSettings) -> No
         "ENDPOINT": endpoint.split("://", 1)[-1],
     }
     options = [f"TYPE {'gcs' if settings.data.startswith(('gs://', 'gcs://')) else 's3'}"]
-    options += [f"{key} {_quote(value)}" for key, value in values.items() if value]
+    options += [f"{key} {sql_literal(value)}" for key, value in values.items() if value]
     if endpoint:
         options += [f"USE_SSL {str(not endpoint.startswith('http://')).lower()}", "URL_STYLE 'path'"]
     con.execute(f"CREATE OR REPLACE TEMPORARY SECRET ipetl_lake ({', '.join(options)})")
@@ -162,7 +172,7 @@ def connect(
     *,
     read_only: bool = False,
     snapshot: int | None = None,
-    config: dict | None = None,
+    config: dict[str, DuckDBSetting] | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """A new in-memory DuckDB session with the lake attached as `lake` (see attach)."""
     con = duckdb.connect(config=config or {})
@@ -205,16 +215,19 @@ def attach(
             if not _is_lake_file(catalog_file):  # a new lake: record the data path portably
                 if catalog_file.suffix != ".duckdb":
                     _create_sqlite_catalog(catalog_file)
-                con.execute(
-                    f"ATTACH {_quote(settings.catalog_uri)} AS {ALIAS} (DATA_PATH {_quote(_stored_data_path(settings))})"
-                )
+                data_path = sql_literal(_stored_data_path(settings))
+                con.execute(f"ATTACH {sql_literal(settings.catalog_uri)} AS {ALIAS} (DATA_PATH {data_path})")
                 con.execute(f"DETACH {ALIAS}")
-        options = [f"DATA_PATH {_quote(settings.data_path)}", "OVERRIDE_DATA_PATH true", "DATA_INLINING_ROW_LIMIT 0"]
+        options = [
+            f"DATA_PATH {sql_literal(settings.data_path)}",
+            "OVERRIDE_DATA_PATH true",
+            "DATA_INLINING_ROW_LIMIT 0",
+        ]
         if read_only:
             options.append("READ_ONLY")
         if snapshot is not None:
             options.append(f"SNAPSHOT_VERSION {int(snapshot)}")
-        attach_sql = f"ATTACH {_quote(settings.catalog_uri)} AS {ALIAS} ({', '.join(options)})"
+        attach_sql = f"ATTACH {sql_literal(settings.catalog_uri)} AS {ALIAS} ({', '.join(options)})"
         # two processes creating one lake in a database server at once: the loser attaches again
         retrying(lambda: con.execute(attach_sql), attempts=5) if not read_only else con.execute(attach_sql)
         if not read_only:
@@ -270,7 +283,8 @@ def _ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     try:
         if INFO_TABLE not in existing:
             con.execute(
-                f"CREATE TABLE {ALIAS}.{INFO_TABLE} (schema_version VARCHAR, publishes BIGINT, last_published_at TIMESTAMPTZ)"
+                f"CREATE TABLE {ALIAS}.{INFO_TABLE} "
+                "(schema_version VARCHAR, publishes BIGINT, last_published_at TIMESTAMPTZ)"
             )
             con.execute(f"INSERT INTO {ALIAS}.{INFO_TABLE} VALUES (?, 0, NULL)", [SCHEMA_VERSION])
         for name in todo:
@@ -325,7 +339,7 @@ def retrying(action: Callable[[], T], attempts: int = 20, first_wait: float = 0.
 
 
 def current_snapshot(con: duckdb.DuckDBPyConnection) -> int:
-    return con.execute(f"SELECT id FROM {ALIAS}.current_snapshot()").fetchone()[0]
+    return int(scalar(con, f"SELECT id FROM {ALIAS}.current_snapshot()"))
 
 
 def snapshot_ids(con: duckdb.DuckDBPyConnection) -> list[int]:
@@ -336,11 +350,12 @@ def verify(con: duckdb.DuckDBPyConnection, settings: LakeSettings) -> list[str]:
     """Problems with the current snapshot's files: each data or delete file the catalog lists
     must exist with the size it was written with (a file overwritten or truncated since, or
     lost, is named). An empty list means the lake is whole."""
-    problems = []
+    problems: list[str] = []
     listed: dict[str, int] = {}
-    for table in (*LAKE_TABLES, INFO_TABLE):
+    for table in ALL_TABLES:
         for data, data_size, deletes, deletes_size in con.execute(
-            f"SELECT data_file, data_file_size_bytes, delete_file, delete_file_size_bytes FROM ducklake_list_files('{ALIAS}', '{table}')"
+            "SELECT data_file, data_file_size_bytes, delete_file, delete_file_size_bytes "
+            f"FROM ducklake_list_files('{ALIAS}', '{table}')"
         ).fetchall():
             listed[data] = data_size
             if deletes:

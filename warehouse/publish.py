@@ -17,10 +17,13 @@ loses a race is retried from the start, deciding again against what the winner c
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -70,7 +73,7 @@ class Delivery:
 @dataclass
 class PublishRequest:
     staged: list[StagedFile] = field(default_factory=list)
-    quarantine: list[dict] = field(default_factory=list)
+    quarantine: list[dict[str, Any]] = field(default_factory=list)  # rows of the QUARANTINE schema
     deliveries: list[Delivery] = field(default_factory=list)
     collections: list[str] = field(default_factory=list)
 
@@ -99,19 +102,19 @@ class Published:
         return {"upserted": self.upserted, "deleted": self.deleted, "stale": self.stale}
 
 
-def _quoted(values) -> str:
-    return ", ".join("'" + str(v).replace("'", "''") + "'" for v in values)
+def _quoted(values: Iterable[object]) -> str:
+    return ", ".join(lake.sql_literal(v) for v in values)
 
 
-def _cols(names, prefix: str = "") -> str:
+def _cols(names: Iterable[str], prefix: str = "") -> str:
     return ", ".join(f'{prefix}"{n}"' for n in names)
 
 
-def _key_join(keys, left: str, right: str) -> str:
+def _key_join(keys: Iterable[str], left: str, right: str) -> str:
     return " AND ".join(f"{left}.{k} IS NOT DISTINCT FROM {right}.{k}" for k in keys)
 
 
-def _winners(con, table: str, staged: list[StagedFile]) -> None:
+def _winners(con: duckdb.DuckDBPyConnection, table: str, staged: list[StagedFile]) -> None:
     """TEMP TABLE win: each key's newest staged row (or tombstone), as narrow columns."""
     keys = KEYS[table]
     content = [f.name for f in TABLES[table] if f.name not in _NOT_CONTENT]
@@ -127,9 +130,11 @@ def _winners(con, table: str, staged: list[StagedFile]) -> None:
         )
         if files:
             parts.append(
-                f"""SELECT {_cols(keys)}, office, collection, delivery_date, delivery_sequence, {tomb} AS _tomb, {extra},
+                f"""SELECT {_cols(keys)}, office, collection, delivery_date, delivery_sequence, {tomb} AS _tomb,
+                       {extra},
                        o.rank AS _src, s.file_row_number AS _pos, o.rank * 4294967296 + s.file_row_number AS _seq
-                FROM read_parquet([{_quoted(files)}], filename = true, file_row_number = true) s JOIN staged_order o USING (filename)"""
+                FROM read_parquet([{_quoted(files)}], filename = true, file_row_number = true) s
+                JOIN staged_order o USING (filename)"""
             )
     rows = " UNION ALL BY NAME ".join(parts)
     # Keys staged more than once are few: only they go through DISTINCT ON (which holds every
@@ -142,11 +147,12 @@ def _winners(con, table: str, staged: list[StagedFile]) -> None:
         SELECT * FROM ({rows}) ANTI JOIN dup USING ({_cols(keys)})
         UNION ALL BY NAME
         SELECT * FROM (SELECT DISTINCT ON ({_cols(keys)}) * FROM ({rows}) SEMI JOIN dup USING ({_cols(keys)})
-                       ORDER BY {_cols(keys)}, delivery_date DESC NULLS LAST, delivery_sequence DESC NULLS LAST, _seq DESC)"""
+                       ORDER BY {_cols(keys)}, delivery_date DESC NULLS LAST, delivery_sequence DESC NULLS LAST,
+                                _seq DESC)"""
     )
 
 
-def _decide(con, table: str, in_offices: str) -> None:
+def _decide(con: duckdb.DuckDBPyConnection, table: str, in_offices: str) -> None:
     """TEMP TABLE applied: each winning key against the lake's version of it (its live row or its
     tombstone, whichever is newer): `_apply` when the staged one is as new or newer, `_same` when
     it changes nothing. Content is compared only where the delivery order is equal (the same
@@ -161,15 +167,19 @@ def _decide(con, table: str, in_offices: str) -> None:
         tomb AS (SELECT {_cols(keys)}, delivery_date, delivery_sequence, reason, rowid AS _rowid FROM {ALIAS}.deleted
                  WHERE table_name = '{table}' AND {in_offices} AND st13 IN (SELECT st13 FROM win)),
         decision AS (
-            SELECT w.*, c.st13 IS NOT NULL AS _live, t.st13 IS NOT NULL AS _had_tomb, c._rowid AS _live_rowid, t._rowid AS _tomb_rowid,
-                   (c.delivery_date, c.delivery_sequence) IS NOT DISTINCT FROM (w.delivery_date, w.delivery_sequence) AS _same_order,
+            SELECT w.*, c.st13 IS NOT NULL AS _live, t.st13 IS NOT NULL AS _had_tomb,
+                   c._rowid AS _live_rowid, t._rowid AS _tomb_rowid,
+                   (c.delivery_date, c.delivery_sequence) IS NOT DISTINCT FROM (w.delivery_date, w.delivery_sequence)
+                       AS _same_order,
                    greatest(c.delivery_date, t.delivery_date) AS _cur_date,
                    CASE WHEN c.delivery_date >= t.delivery_date OR t.delivery_date IS NULL THEN c.delivery_sequence
                         ELSE t.delivery_sequence END AS _cur_seq,
-                   (t.delivery_date, t.delivery_sequence, t.reason) IS NOT DISTINCT FROM (w.delivery_date, w.delivery_sequence, w._reason) AS _same_tomb
+                   (t.delivery_date, t.delivery_sequence, t.reason)
+                       IS NOT DISTINCT FROM (w.delivery_date, w.delivery_sequence, w._reason) AS _same_tomb
             FROM win w LEFT JOIN cur c ON {_key_join(keys, "c", "w")} LEFT JOIN tomb t ON {_key_join(keys, "t", "w")})
         SELECT *, (_cur_date IS NULL OR delivery_date > _cur_date
-                   OR (delivery_date = _cur_date AND coalesce(delivery_sequence, 0) >= coalesce(_cur_seq, 0))) AS _apply,
+                   OR (delivery_date = _cur_date AND coalesce(delivery_sequence, 0) >= coalesce(_cur_seq, 0)))
+                   AS _apply,
                _tomb AND NOT _live AND _had_tomb AND _same_tomb AS _same
         FROM decision"""
     )
@@ -183,7 +193,7 @@ def _decide(con, table: str, in_offices: str) -> None:
     con.execute("CREATE OR REPLACE TEMP VIEW changes AS SELECT * FROM applied WHERE _apply AND NOT _same")
 
 
-def _merge_table(con, table: str, staged: list[StagedFile], result: Published) -> None:
+def _merge_table(con: duckdb.DuckDBPyConnection, table: str, staged: list[StagedFile], result: Published) -> None:
     """Apply a table's staged rows and tombstones to the lake (inside the publish transaction)."""
     keys = KEYS[table]
     columns = TABLES[table].names
@@ -191,7 +201,7 @@ def _merge_table(con, table: str, staged: list[StagedFile], result: Published) -
     offices = [r[0] for r in con.execute("SELECT DISTINCT office FROM win ORDER BY 1").fetchall()]
     in_offices = f"office IN ({_quoted(offices)})"  # a constant list: DuckLake prunes partitions
     _decide(con, table, in_offices)
-    result.stale += con.execute("SELECT count(*) FROM applied WHERE NOT _apply").fetchone()[0]
+    result.stale += int(lake.scalar(con, "SELECT count(*) FROM applied WHERE NOT _apply"))
     for collection, added, removed in con.execute(
         """SELECT collection, count(*) FILTER (WHERE NOT _tomb AND NOT _live), count(*) FILTER (WHERE _tomb AND _live)
            FROM changes GROUP BY 1"""
@@ -205,24 +215,32 @@ def _merge_table(con, table: str, staged: list[StagedFile], result: Published) -
     con.execute(f"DELETE FROM {ALIAS}.deleted WHERE rowid IN (SELECT _tomb_rowid FROM changes WHERE _had_tomb)")
     for rank, staged_file in enumerate(staged):  # the winning rows, read back from their staged file
         picked = f"SELECT _pos AS file_row_number FROM changes WHERE NOT _tomb AND _src = {rank}"
-        wanted = 0 if staged_file.tombstones else con.execute(f"SELECT count(*) FROM ({picked})").fetchone()[0]
+        wanted = 0 if staged_file.tombstones else int(lake.scalar(con, f"SELECT count(*) FROM ({picked})"))
         if not wanted:
             continue
         whole = wanted == staged_file.rows  # a new delivery's rows usually all win: no join
         source = f"read_parquet({_quoted([staged_file.path])}{'' if whole else ', file_row_number = true'}) s"
-        result.upserted += con.execute(
-            f"""INSERT INTO {ALIAS}.{table} ({_cols(columns)}) SELECT {_cols(columns, "s.")} FROM {source}
-            {"" if whole else f"SEMI JOIN ({picked}) p USING (file_row_number)"}"""  # DuckLake sorts by key as it writes
-        ).fetchone()[0]
-    result.deleted += con.execute(
-        f"""INSERT INTO {ALIAS}.deleted (table_name, st13, design_number, collection, office, reason, source_file, delivery_date, delivery_sequence)
-        SELECT '{table}', st13, {"design_number" if "design_number" in keys else "NULL"}, collection, office, _reason,
-               _tomb_source, delivery_date, delivery_sequence
-        FROM changes WHERE _tomb"""
-    ).fetchone()[0]
+        semi_join = "" if whole else f"SEMI JOIN ({picked}) p USING (file_row_number)"
+        result.upserted += int(
+            lake.scalar(  # DuckLake sorts by key as it writes
+                con,
+                f"""INSERT INTO {ALIAS}.{table} ({_cols(columns)}) SELECT {_cols(columns, "s.")} FROM {source}
+                {semi_join}""",
+            )
+        )
+    result.deleted += int(
+        lake.scalar(
+            con,
+            f"""INSERT INTO {ALIAS}.deleted (table_name, st13, design_number, collection, office, reason,
+                                            source_file, delivery_date, delivery_sequence)
+            SELECT '{table}', st13, {"design_number" if "design_number" in keys else "NULL"}, collection, office,
+                   _reason, _tomb_source, delivery_date, delivery_sequence
+            FROM changes WHERE _tomb""",
+        )
+    )
 
 
-def _check_drop_share(con, result: Published, options: PublishOptions) -> None:
+def _check_drop_share(con: duckdb.DuckDBPyConnection, result: Published, options: PublishOptions) -> None:
     """Refuse (PublishRefused) when a collection would lose more than the allowed share of its
     records. Only collections that lose records are counted (a scan of the collection column,
     costly on object storage), after the merge: they had `now - added + removed` before it."""
@@ -245,7 +263,7 @@ def _check_drop_share(con, result: Published, options: PublishOptions) -> None:
             )
 
 
-def _published_before(con, deliveries: list[Delivery]) -> set[tuple[str, str, str | None]]:
+def _published_before(con: duckdb.DuckDBPyConnection, deliveries: list[Delivery]) -> set[tuple[str, str, str | None]]:
     """The requested deliveries the lake already took (collection, name, sha256)."""
     if not deliveries:
         return set()
@@ -259,15 +277,16 @@ def _published_before(con, deliveries: list[Delivery]) -> set[tuple[str, str, st
     try:
         return set(
             con.execute(
-                f"""SELECT a.collection, a.name, a.sha256 FROM _asked a WHERE EXISTS (SELECT 1 FROM {ALIAS}.deliveries d
-            WHERE d.collection = a.collection AND d.name = a.name AND d.sha256 IS NOT DISTINCT FROM a.sha256)"""
+                f"""SELECT a.collection, a.name, a.sha256 FROM _asked a
+                WHERE EXISTS (SELECT 1 FROM {ALIAS}.deliveries d WHERE d.collection = a.collection
+                              AND d.name = a.name AND d.sha256 IS NOT DISTINCT FROM a.sha256)"""
             ).fetchall()
         )
     finally:
         con.unregister("_asked")
 
 
-def _append(con, table: str, rows: pa.Table) -> None:
+def _append(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
     if rows.num_rows:
         con.register("_rows", rows)
         try:
@@ -276,7 +295,9 @@ def _append(con, table: str, rows: pa.Table) -> None:
             con.unregister("_rows")
 
 
-def _publish_once(con, request: PublishRequest, options: PublishOptions, now: dt.datetime) -> Published | None:
+def _publish_once(
+    con: duckdb.DuckDBPyConnection, request: PublishRequest, options: PublishOptions, now: dt.datetime
+) -> Published | None:
     con.execute("BEGIN")
     try:
         result = Published(snapshot_id=-1)
@@ -313,7 +334,8 @@ def _publish_once(con, request: PublishRequest, options: PublishOptions, now: dt
             ),
         )
         con.execute(
-            f"UPDATE {ALIAS}.{lake.INFO_TABLE} SET publishes = publishes + 1, last_published_at = ?, schema_version = ?",
+            f"UPDATE {ALIAS}.{lake.INFO_TABLE} "
+            "SET publishes = publishes + 1, last_published_at = ?, schema_version = ?",
             [now, SCHEMA_VERSION],
         )
         info = {"deliveries": [f"{d.collection}/{d.name}" for d in request.deliveries], **result.stats}
@@ -324,12 +346,10 @@ def _publish_once(con, request: PublishRequest, options: PublishOptions, now: dt
         lake.failpoint("before-commit")
         con.execute("COMMIT")
     except BaseException:
-        try:
+        with contextlib.suppress(duckdb.Error):  # the failed commit already ended the transaction
             con.execute("ROLLBACK")
-        except duckdb.Error:
-            pass  # the failed commit already ended the transaction
         raise
-    result.snapshot_id = con.execute(f"SELECT * FROM {ALIAS}.last_committed_snapshot()").fetchone()[0]
+    result.snapshot_id = int(lake.scalar(con, f"SELECT * FROM {ALIAS}.last_committed_snapshot()"))
     return result
 
 
@@ -346,7 +366,7 @@ def publish(
         return None
     options = options or PublishOptions()
     now = now or dt.datetime.now(dt.UTC)
-    config = {"memory_limit": options.memory_limit, "preserve_insertion_order": False}
+    config: dict[str, lake.DuckDBSetting] = {"memory_limit": options.memory_limit, "preserve_insertion_order": False}
     if options.spill_dir is not None:
         options.spill_dir.mkdir(parents=True, exist_ok=True)
         config["temp_directory"] = str(options.spill_dir)

@@ -17,12 +17,15 @@ Any session that calls them must have the extension loaded (`load_fts(con)`; `ip
 
 from __future__ import annotations
 
+import duckdb
+
 from warehouse import extensions
 
 MARKS_SQL = """
 CREATE OR REPLACE TABLE marks AS
 SELECT st13, office, collection, status, mark_feature, mark_text,
-       array_to_string(list_filter(list_transform(applicants, a -> a.name), n -> n IS NOT NULL), ' ; ') AS applicant_names,
+       array_to_string(list_filter(list_transform(applicants, a -> a.name), n -> n IS NOT NULL), ' ; ')
+           AS applicant_names,
        nice_classes, vienna_codes, application_date, registration_date, expiry_date
 FROM trademarks
 """
@@ -76,12 +79,12 @@ LIMIT lim
 ]
 
 
-def load_fts(con) -> None:
+def load_fts(con: duckdb.DuckDBPyConnection) -> None:
     """Load the FTS extension from its wheel; never from the network."""
     extensions.load(con, "fts")
 
 
-def build_index(con) -> None:
+def build_index(con: duckdb.DuckDBPyConnection) -> None:
     """(Re)create `marks`, its full-text index and the search macros in a catalog connection."""
     load_fts(con)
     con.execute(MARKS_SQL)

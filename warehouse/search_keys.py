@@ -37,10 +37,94 @@ from pypinyin import lazy_pinyin
 # Words that add nothing to tell two marks apart: they weigh little in a match and are not
 # indexed among applicant names (legal forms).
 LEGAL_FORMS = frozenset(
-    ["inc", "incorporated", "ltd", "limited", "llc", "llp", "plc", "co", "corp", "corporation", "company", "gmbh", "ag", "sa", "sas", "sarl", "srl", "spa", "bv", "nv", "kg", "oy", "ab", "as", "aps", "pty", "pte", "bhd", "sdn", "kk", "tbk", "jsc", "ooo", "oao", "pjsc"]
+    [
+        "inc",
+        "incorporated",
+        "ltd",
+        "limited",
+        "llc",
+        "llp",
+        "plc",
+        "co",
+        "corp",
+        "corporation",
+        "company",
+        "gmbh",
+        "ag",
+        "sa",
+        "sas",
+        "sarl",
+        "srl",
+        "spa",
+        "bv",
+        "nv",
+        "kg",
+        "oy",
+        "ab",
+        "as",
+        "aps",
+        "pty",
+        "pte",
+        "bhd",
+        "sdn",
+        "kk",
+        "tbk",
+        "jsc",
+        "ooo",
+        "oao",
+        "pjsc",
+    ]
 )
 GENERIC_WORDS = LEGAL_FORMS | frozenset(
-    ["the", "a", "an", "of", "de", "la", "le", "el", "les", "los", "das", "der", "die", "group", "holding", "holdings", "international", "intl", "global", "brand", "food", "shop", "store", "cafe", "coffee", "restaurant", "bar", "bakery", "pharma", "lab", "tech", "technology", "system", "solution", "service", "product", "trading", "industry", "enterprise", "world", "express", "plus", "pro", "premium", "original", "official", "new"]
+    [
+        "the",
+        "a",
+        "an",
+        "of",
+        "de",
+        "la",
+        "le",
+        "el",
+        "les",
+        "los",
+        "das",
+        "der",
+        "die",
+        "group",
+        "holding",
+        "holdings",
+        "international",
+        "intl",
+        "global",
+        "brand",
+        "food",
+        "shop",
+        "store",
+        "cafe",
+        "coffee",
+        "restaurant",
+        "bar",
+        "bakery",
+        "pharma",
+        "lab",
+        "tech",
+        "technology",
+        "system",
+        "solution",
+        "service",
+        "product",
+        "trading",
+        "industry",
+        "enterprise",
+        "world",
+        "express",
+        "plus",
+        "pro",
+        "premium",
+        "original",
+        "official",
+        "new",
+    ]
 )
 # '&' is not a token (tokens are runs of letters, digits and marks), so "and" is dropped too
 DROPPED_WORDS = frozenset({"and", "und", "et", "y"})
@@ -75,7 +159,7 @@ _ARABIC = str.maketrans(
     }
 )
 # modern Greek digraphs: b, d, g at the start of a word, mb, nd, ng inside it
-_GREEK = [
+_GREEK: list[tuple[re.Pattern[str] | str, str]] = [
     (re.compile("^μπ"), "b"),
     (re.compile("^ντ"), "d"),
     (re.compile("^γκ"), "g"),
@@ -102,7 +186,7 @@ def script_of(text: str) -> str:
             name = unicodedata.name(char, "").split(" ")[0]
             script = {"CJK": "Han", "HIRAGANA": "Kana", "KATAKANA": "Kana"}.get(name, name.title())
             counts[script] = counts.get(script, 0) + 1
-    return max(counts, key=counts.get) if counts else ""
+    return max(counts, key=lambda script: counts[script]) if counts else ""
 
 
 def _word(latin: str) -> str:
@@ -129,7 +213,7 @@ def plural_variants(word: str) -> list[str]:
 @lru_cache(maxsize=1)
 def _kakasi() -> pykakasi.kakasi:
     """pykakasi's converter, made on first use (a second to load its dictionaries)."""
-    return pykakasi.kakasi()
+    return pykakasi.kakasi()  # type: ignore[no-untyped-call]  # pykakasi has no annotations
 
 
 def _japanese(token: str) -> str:
@@ -184,9 +268,9 @@ def latin_forms(token: str) -> tuple[str, str]:
 def phonetic_keys(word: str) -> tuple[str, ...]:
     """Double Metaphone primary and alternate keys of a Latin word, L and R merged; none for a
     word without letters."""
-    keys = []
-    for key in doublemetaphone(word):
-        key = key.replace("L", "R")
+    keys: list[str] = []
+    for metaphone in doublemetaphone(word):
+        key = metaphone.replace("L", "R")
         if key and key not in keys:
             keys.append(key)
     return tuple(keys)

@@ -18,13 +18,14 @@ for them), kinds after the first (KindMark occurs once), the Hague registration 
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from lxml import etree
 
@@ -39,17 +40,55 @@ ST86_NAMESPACE = "http://www.wipo.int/standards/XMLSchema/designs"
 
 # An element: (local name, attributes, text or child elements). Builders return None for an
 # element with nothing in it, and containers drop None children, so empty elements never appear.
-Node = tuple[str, dict, str | list["Node"]]
+Node = tuple[str, dict[str, str], str | list["Node"]]
+Record = dict[str, Any]  # a canonical record (or one of its parties, priorities ...) as the lake returns it
+XmlTarget = IO[bytes] | str | os.PathLike[str]  # a file object, or a path
 
 # Codes of our ST.3 list (transforms/vocab/st3-codes.json) that ST.66 V1.1's code lists lack
 # (tests/warehouse/test_xml_export.py compares both sets with the schema files):
 # WIPOST3CodeType-V2007 (office, priority and designation codes) leaves out dependent
 # territories and the codes ST.3 gained after 2007;
 _NOT_ST66_ST3 = frozenset(
-    ["AQ", "AS", "AX", "BQ", "CC", "CW", "CX", "FM", "GF", "GP", "GU", "HM", "IO", "MH", "MQ", "NC", "NF", "NU", "PF", "PM", "PN", "PR", "PS", "RE", "SJ", "SS", "SX", "TF", "TK", "UM", "VI", "WF", "YT"]
+    [
+        "AQ",
+        "AS",
+        "AX",
+        "BQ",
+        "CC",
+        "CW",
+        "CX",
+        "FM",
+        "GF",
+        "GP",
+        "GU",
+        "HM",
+        "IO",
+        "MH",
+        "MQ",
+        "NC",
+        "NF",
+        "NU",
+        "PF",
+        "PM",
+        "PN",
+        "PR",
+        "PS",
+        "RE",
+        "SJ",
+        "SS",
+        "SX",
+        "TF",
+        "TK",
+        "UM",
+        "VI",
+        "WF",
+        "YT",
+    ]
 )
 # ISOCountryCodeType-V2006 (address countries) holds no organizations and no post-2006 states.
-_NOT_ST66_ADDRESS_COUNTRIES = frozenset(["AP", "BQ", "BX", "CW", "EA", "EM", "EP", "GC", "IB", "OA", "QZ", "SS", "SX", "WO", "XN"])
+_NOT_ST66_ADDRESS_COUNTRIES = frozenset(
+    ["AP", "BQ", "BX", "CW", "EA", "EM", "EP", "GC", "IB", "OA", "QZ", "SS", "SX", "WO", "XN"]
+)
 
 # ST.66 V1.1 MarkCurrentStatusCodeType.
 MARK_CURRENT_STATUS_CODES = (
@@ -153,21 +192,21 @@ ST86_STATUS_CODES = StatusCodes(
 )
 
 
-def _text(value) -> str | None:
+def _text(value: object) -> str | None:
     """A value as element text: dates ISO, numbers in decimal, characters XML 1.0 forbids dropped."""
     if value is None:
         return None
-    value = _NOT_XML_CHARACTERS.sub("", value.isoformat() if hasattr(value, "isoformat") else str(value))
-    return value or None
+    text = _NOT_XML_CHARACTERS.sub("", value.isoformat() if isinstance(value, (dt.date, dt.time)) else str(value))
+    return text or None
 
 
-def _leaf(tag: str, value, language_code: str | None = None) -> Node | None:
+def _leaf(tag: str, value: object, language_code: str | None = None) -> Node | None:
     """A text element; its languageCode only when the language is an ISO 639-1 code."""
-    value = _text(value)
-    if value is None:
+    text = _text(value)
+    if text is None:
         return None
     code = language(language_code)
-    return (tag, {"languageCode": code} if code else {}, value)
+    return (tag, {"languageCode": code} if code else {}, text)
 
 
 def _element(tag: str, *children: Node | None) -> Node:
@@ -192,7 +231,7 @@ def _address_country(code: str | None) -> str | None:
     return code if code and code not in _NOT_ST66_ADDRESS_COUNTRIES else None
 
 
-def _party(role: str, party: dict) -> Node | None:
+def _party(role: str, party: Record) -> Node | None:
     """Applicant / Representative / Designer with its name and free-format address (ST.66 and
     ST.86 share AddressBookType)."""
     return _node(
@@ -215,11 +254,11 @@ def _party(role: str, party: dict) -> Node | None:
     )
 
 
-def _parties(details: str, role: str, parties: list[dict]) -> Node | None:
+def _parties(details: str, role: str, parties: list[Record]) -> Node | None:
     return _node(details, *(_party(role, p) for p in parties))
 
 
-def _priorities(priorities: list[dict]) -> Node | None:
+def _priorities(priorities: list[Record]) -> Node | None:
     """PriorityDetails; a claim without a listed country is left out (PriorityCountryCode is required)."""
     return _node(
         "PriorityDetails",
@@ -236,7 +275,7 @@ def _priorities(priorities: list[dict]) -> Node | None:
     )
 
 
-def _publication(date) -> Node | None:
+def _publication(date: dt.date | None) -> Node | None:
     """PublicationDetails for the first publication. PublicationIdentifier is required and we keep
     none, so it is written empty."""
     if date is None:
@@ -257,10 +296,10 @@ def _designated(codes: list[str]) -> Node | None:
     )
 
 
-def _goods_services(record: dict) -> Node | None:
+def _goods_services(record: Record) -> Node | None:
     """One Nice GoodsServices: a ClassDescription per class, with the class's texts (a class
     without text keeps its number only)."""
-    texts: dict[int, list[Node]] = {c: [] for c in record["nice_classes"]}
+    texts: dict[int, list[Node | None]] = {c: [] for c in record["nice_classes"]}
     for row in record["goods_services"]:
         texts.setdefault(row["class_number"], []).append(
             _leaf("GoodsServicesDescription", row["text"], row["language"])
@@ -287,7 +326,7 @@ def _vienna(codes: list[str]) -> Node | None:
     return _node("MarkImageDetails", _node("MarkImage", category))
 
 
-def st66_trademark(record: dict) -> Node:
+def st66_trademark(record: Record) -> Node:
     """A canonical trademark record → ST.66 V1.1 TradeMark, children in the schema's order."""
     feature = record["mark_feature"]
     return _element(
@@ -320,7 +359,7 @@ def st66_trademark(record: dict) -> Node:
     )
 
 
-def _indication_product(record: dict) -> Node | None:
+def _indication_product(record: Record) -> Node | None:
     """The product and its Locarno classes (ClassificationKindCode Locarno, the edition as
     ClassificationVersion, a ClassDescription per class)."""
     classes = record["locarno_classes"]
@@ -337,7 +376,7 @@ def _indication_product(record: dict) -> Node | None:
     )
 
 
-def st86_design(record: dict) -> Node:
+def st86_design(record: Record) -> Node:
     """A canonical design record → ST.86 Design, children in the mapping table's order. The
     product is both the DesignTitle and the IndicationProductDescription (offices use either)."""
     return _element(
@@ -368,7 +407,7 @@ def st86_design(record: dict) -> Node:
     )
 
 
-def st86_application(designs: list[dict]) -> Node:
+def st86_application(designs: list[Record]) -> Node:
     """The designs of one application (same st13) → ST.86 DesignApplication."""
     first = designs[0]
     return _element(
@@ -381,7 +420,7 @@ def st86_application(designs: list[dict]) -> Node:
     )
 
 
-def _emit(xf, namespace: str, node: Node) -> None:
+def _emit(xf: Any, namespace: str, node: Node) -> None:  # an lxml xmlfile writer (no stubs)
     tag, attributes, content = node
     with xf.element(f"{{{namespace}}}{tag}", attributes):
         if isinstance(content, str):
@@ -392,7 +431,7 @@ def _emit(xf, namespace: str, node: Node) -> None:
 
 
 def _write_transaction(
-    out,
+    out: IO[bytes] | str,
     namespace: str,
     body: str,
     code: str,
@@ -406,21 +445,24 @@ def _write_transaction(
     count = 0
     with etree.xmlfile(out, encoding="UTF-8") as xf:
         xf.write_declaration()
-        with xf.element(f"{{{namespace}}}Transaction", nsmap={None: namespace}):
-            with xf.element(f"{{{namespace}}}{body}"), xf.element(f"{{{namespace}}}TransactionContentDetails"):
-                for child in filter(None, (_leaf("TransactionIdentifier", identifier), _leaf("TransactionCode", code))):
-                    _emit(xf, namespace, child)
-                with xf.element(f"{{{namespace}}}TransactionData"):
-                    if first is not None:
-                        with xf.element(f"{{{namespace}}}{container}"):
-                            for node in itertools.chain([first], nodes):
-                                xf.write("\n")  # one record per line: greppable, still element-only content
-                                _emit(xf, namespace, node)
-                                count += 1
+        with (
+            xf.element(f"{{{namespace}}}Transaction", nsmap={None: namespace}),
+            xf.element(f"{{{namespace}}}{body}"),
+            xf.element(f"{{{namespace}}}TransactionContentDetails"),
+        ):
+            for child in filter(None, (_leaf("TransactionIdentifier", identifier), _leaf("TransactionCode", code))):
+                _emit(xf, namespace, child)
+            with xf.element(f"{{{namespace}}}TransactionData"):
+                if first is not None:
+                    with xf.element(f"{{{namespace}}}{container}"):
+                        for node in itertools.chain([first], nodes):
+                            xf.write("\n")  # one record per line: greppable, still element-only content
+                            _emit(xf, namespace, node)
+                            count += 1
     return count
 
 
-def write_st66(records: Iterable[dict], out: IO[bytes] | str | os.PathLike, identifier: str | None = None) -> int:
+def write_st66(records: Iterable[Record], out: XmlTarget, identifier: str | None = None) -> int:
     """Write canonical trademark records as one ST.66 Transaction ("Trade Mark Information");
     returns the number of TradeMark elements written."""
     return _write_transaction(
@@ -434,7 +476,7 @@ def write_st66(records: Iterable[dict], out: IO[bytes] | str | os.PathLike, iden
     )
 
 
-def write_st86(records: Iterable[dict], out: IO[bytes] | str | os.PathLike, identifier: str | None = None) -> int:
+def write_st86(records: Iterable[Record], out: XmlTarget, identifier: str | None = None) -> int:
     """Write canonical design records as one ST.86 Transaction ("Design Information"): one
     DesignApplication per run of consecutive records with the same st13 (give them sorted by
     st13); returns the number of DesignApplication elements written."""
@@ -450,7 +492,7 @@ def write_st86(records: Iterable[dict], out: IO[bytes] | str | os.PathLike, iden
     )
 
 
-def _target(out):
+def _target(out: XmlTarget) -> IO[bytes] | str:
     return os.fspath(out) if isinstance(out, (str, os.PathLike)) else out
 
 
@@ -470,7 +512,7 @@ XML_FORMATS = {
 def export_xml(
     settings: LakeSettings,
     fmt: str,
-    out_dir: str | os.PathLike,
+    out_dir: str | os.PathLike[str],
     where: str | None = None,
     snapshot: int | None = None,
     batch_rows: int = 10_000,

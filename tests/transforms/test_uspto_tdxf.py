@@ -12,6 +12,7 @@ import datetime as dt
 
 import pytest
 
+from connectors.records import TdxfRecord
 from connectors.uspto_tdxf import iter_office_records
 from ipetl.collections.uspto import COLLECTIONS
 from tests.conftest import FIXTURES, clean_rows, sample
@@ -34,7 +35,7 @@ def rows(tmp_path_factory) -> dict[str, dict]:
 
 
 @pytest.fixture(scope="module")
-def office_records() -> dict[str, dict]:
+def office_records() -> dict[str | None, TdxfRecord]:
     with open(FIXTURE, "rb") as stream:
         return {r["serial-number"]: r for r in iter_office_records(stream)}
 

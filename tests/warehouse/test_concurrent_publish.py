@@ -106,7 +106,7 @@ def test_a_reader_during_publishes_sees_whole_snapshots(lake, home, tmp_path):
 
     thread = threading.Thread(target=publisher)
     thread.start()
-    seen = set()
+    seen: set[str] = set()
     con = lakes.connect(lake, read_only=True)
     try:
         while thread.is_alive() or not seen:

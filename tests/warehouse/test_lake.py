@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from connectors.home import HomeLayout
 from ipetl import devservers
 from ipetl.pipeline import lake_settings
 from tests.conftest import query_lake
@@ -203,7 +204,7 @@ def test_the_search_database_follows_the_lake(lake, home, tmp_path):
     catalog.build_search(lake, home)
     con = lakes.connect(lake, read_only=True)
     try:
-        assert catalog.search_snapshot(home / catalog.SEARCH_FILE) == lakes.current_snapshot(con)
+        assert catalog.search_snapshot(HomeLayout(home).search) == lakes.current_snapshot(con)
     finally:
         con.close()
     assert query_lake(lake, home, "select st13 from search_marks('alpha')") == [(A,)]

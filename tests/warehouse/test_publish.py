@@ -4,7 +4,9 @@ refusals, time travel, vacuum, exports."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -14,12 +16,12 @@ from tests.conftest import query_lake
 from transforms.schema import TOMBSTONES, TRADEMARKS, empty_record
 from warehouse import catalog
 from warehouse import lake as lakes
-from warehouse.lake import LakeError
-from warehouse.publish import Delivery, PublishOptions, PublishRefused, PublishRequest, StagedFile, publish
+from warehouse.lake import LakeError, LakeSettings
+from warehouse.publish import Delivery, Published, PublishOptions, PublishRefused, PublishRequest, StagedFile, publish
 
 
 def record(st13: str, mark_text: str, delivered: dt.date, sequence: int = 0, **changes) -> dict:
-    r = empty_record("trademarks")
+    r: dict[str, Any] = dict(empty_record("trademarks"))
     r.update(
         st13=st13,
         office=st13[:2],
@@ -38,7 +40,14 @@ def record(st13: str, mark_text: str, delivered: dt.date, sequence: int = 0, **c
     return r
 
 
-def stage(tmp: Path, name: str, rows: list[dict], tombstones: list[dict] = ()) -> PublishRequest:
+def committed(lake: LakeSettings, request: PublishRequest) -> Published:
+    """publish, for a request that makes a new snapshot."""
+    published = publish(lake, request)
+    assert published is not None
+    return published
+
+
+def stage(tmp: Path, name: str, rows: list[dict], tombstones: Sequence[dict] = ()) -> PublishRequest:
     request = PublishRequest(collections=sorted({r["collection"] for r in [*rows, *tombstones]}))
     if rows:
         path = tmp / f"{name}.parquet"
@@ -82,7 +91,7 @@ def test_newer_delta_updates_and_older_delta_changes_nothing(lake, home, tmp_pat
     publish(lake, stage(tmp_path, "d3", [record(A, "ALPHA v3", MAR, status="Registered")]))
     assert rows(lake, home) == [(A, "ALPHA v3", "Registered"), (B, "BETA", "Pending")]
     # February's delta arrives late: it is older than March's for A, newer than January's for B
-    published = publish(lake, stage(tmp_path, "d2", [record(A, "ALPHA v2", FEB), record(B, "BETA v2", FEB)]))
+    published = committed(lake, stage(tmp_path, "d2", [record(A, "ALPHA v2", FEB), record(B, "BETA v2", FEB)]))
     assert rows(lake, home) == [(A, "ALPHA v3", "Registered"), (B, "BETA v2", "Pending")]
     assert published.stats == {"upserted": 1, "deleted": 0, "stale": 1}
     # the same day: the higher sequence wins
@@ -107,7 +116,7 @@ def test_a_delete_tombstones_and_absence_deletes_nothing(lake, home, tmp_path):
 
 def test_the_same_delivery_again_changes_nothing(lake, home, tmp_path):
     request = stage(tmp_path, "d1", [record(A, "ALPHA", JAN)], tombstones=[tombstone(B, JAN)])
-    first = publish(lake, request)
+    first = committed(lake, request)
     assert publish(lake, request) is None  # no new snapshot
     con = lakes.connect(lake, read_only=True)
     try:
@@ -119,7 +128,7 @@ def test_the_same_delivery_again_changes_nothing(lake, home, tmp_path):
 
 def test_a_collection_losing_too_much_is_refused_and_the_snapshot_kept(lake, home, tmp_path, monkeypatch):
     monkeypatch.setattr("warehouse.publish.MIN_RECORDS_FOR_DROP_RULE", 3)
-    before = publish(
+    before = committed(
         lake, stage(tmp_path, "d1", [record(A, "ALPHA", JAN), record(B, "BETA", JAN), record(C, "GAMMA", JAN)])
     )
     with pytest.raises(PublishRefused, match="ustm would drop from 3 to 1 records"):
@@ -148,8 +157,8 @@ def test_the_drop_share_counts_records_added_by_the_same_delivery(lake, home, tm
 
 
 def test_older_snapshots_stay_queryable_until_vacuumed(lake, home, tmp_path):
-    first = publish(lake, stage(tmp_path, "d1", [record(A, "ALPHA", JAN)]))
-    second = publish(lake, stage(tmp_path, "d2", [record(A, "ALPHA v2", FEB)]))
+    first = committed(lake, stage(tmp_path, "d1", [record(A, "ALPHA", JAN)]))
+    second = committed(lake, stage(tmp_path, "d2", [record(A, "ALPHA v2", FEB)]))
     assert second.snapshot_id > first.snapshot_id
     assert rows(lake, home, "select mark_text from trademarks", snapshot=first.snapshot_id) == [("ALPHA",)]
     result = lakes.vacuum(lake, keep=1)
@@ -176,7 +185,7 @@ def test_vacuum_merges_many_small_files(lake, home, tmp_path):
     def data_files():
         con = lakes.connect(lake, read_only=True)
         try:
-            return con.execute("select count(*) from ducklake_list_files('lake', 'trademarks')").fetchone()[0]
+            return lakes.scalar(con, "select count(*) from ducklake_list_files('lake', 'trademarks')")
         finally:
             con.close()
 
@@ -194,10 +203,10 @@ def test_export_since_a_snapshot_holds_exactly_the_changes(lake, home, tmp_path)
 
     from warehouse.export import export_changes, export_full
 
-    first = publish(
+    first = committed(
         lake, stage(tmp_path, "d1", [record(A, "ALPHA", JAN), record(B, "BETA", JAN), record(C, "GAMMA", JAN)])
     )
-    second = publish(lake, stage(tmp_path, "d2", [record(A, "ALPHA v2", FEB)], tombstones=[tombstone(B, FEB)]))
+    second = committed(lake, stage(tmp_path, "d2", [record(A, "ALPHA v2", FEB)], tombstones=[tombstone(B, FEB)]))
     manifest = export_changes(lake, first.snapshot_id, tmp_path / "out", jsonl=True)
     out = Path(manifest["directory"])
     assert out.name == f"changes-{first.snapshot_id:08d}-{second.snapshot_id:08d}"
