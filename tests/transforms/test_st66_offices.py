@@ -73,7 +73,7 @@ def test_euipo_registered_figurative_mark(tmp_path):
 
 def test_euipo_deletion_notice_withdraws_the_record_it_names(tmp_path):
     # <TradeMark operationCode="Delete"> with the ApplicationNumber and ApplicationDate of emtm.xml:
-    # status Delete (ipetl/pipeline.py makes it a tombstone), keyed like the live record
+    # status Delete (ipetl/pipeline/stage.py makes it a tombstone), keyed like the live record
     [withdrawn], quarantined = normalize("emtm", tmp_path, "emtm-delete.xml")
     assert quarantined == []
     assert (withdrawn["st13"], withdrawn["status"], withdrawn["office_status"]) == (
