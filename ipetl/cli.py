@@ -10,6 +10,7 @@ import csv
 import datetime as dt
 import json
 import os
+import re
 import sys
 import tempfile
 from contextlib import ExitStack
@@ -19,6 +20,8 @@ from typing import TextIO
 import click
 
 from connectors.resources import resource_error
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 def _json_default(value):
@@ -32,6 +35,14 @@ def _json_default(value):
 def _fail(message: str, code: int = 1):
     click.echo(f"ipetl: {message}", err=True)
     sys.exit(code)
+
+
+def _sql_failure(exc: Exception):
+    """A DuckDB error in the user's SQL, whole: its first line, then its hints ("Did you mean ...",
+    candidate bindings, the statement with a caret under the fault) indented under it, blank lines
+    left out, so that the message reads as one block."""
+    lines = [line.rstrip() for line in str(exc).strip().splitlines() if line.strip()]
+    _fail("\n  ".join(lines) or type(exc).__name__)
 
 
 home_option = click.option(
@@ -318,7 +329,7 @@ def export(fmt, since, full, where, snapshot, output, jsonl, home, catalog, data
         except LakeError as exc:
             _fail(str(exc))
         except duckdb.Error as exc:
-            _fail(str(exc).splitlines()[0])
+            _sql_failure(exc)
         click.echo(str(path))
         return
     if where or snapshot is not None:
@@ -447,7 +458,7 @@ def _run_sql(home, catalog, data, snapshot, sql: str, params: list, fmt: str) ->
     except PermissionError as exc:
         _fail(str(exc), 2)
     except duckdb.Error as exc:
-        _fail(str(exc).splitlines()[0])
+        _sql_failure(exc)
     finally:
         con.close()
     if fmt == "csv":
@@ -519,13 +530,24 @@ def search(text, classes, offices, statuses, fuzzy, min_similarity, limit, fmt, 
 
 
 def _print_table(columns: list[str], rows: list[tuple]) -> None:
-    cells = [[("" if v is None else str(v)) for v in row] for row in rows]
-    widths = [min(60, max([len(c)] + [len(r[i]) for r in cells])) for i, c in enumerate(columns)]
-    line = "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))
-    click.echo(line)
+    """Columns aligned by display width (wcwidth): a Korean, Chinese or Japanese character takes
+    two columns, a combining mark none; control characters show as spaces; cells cut at 60."""
+    import wcwidth
+
+    def cell(value: object) -> str:
+        return _CONTROL.sub(" ", "" if value is None else str(value))
+
+    def fit(text: str, width: int) -> str:
+        if wcwidth.width(text) > width:
+            text = wcwidth.clip(text, 0, width - 1) + "…"
+        return wcwidth.ljust(text, width)
+
+    cells = [[cell(v) for v in row] for row in rows]
+    widths = [min(60, max([wcwidth.width(c)] + [wcwidth.width(r[i]) for r in cells])) for i, c in enumerate(columns)]
+    click.echo("  ".join(fit(c, w) for c, w in zip(columns, widths, strict=True)))
     click.echo("  ".join("-" * w for w in widths))
     for r in cells:
-        click.echo("  ".join((v if len(v) <= w else v[: w - 1] + "…").ljust(w) for v, w in zip(r, widths, strict=True)))
+        click.echo("  ".join(fit(v, w) for v, w in zip(r, widths, strict=True)))
     click.echo(f"({len(rows)} row{'s' if len(rows) != 1 else ''})", err=True)
 
 

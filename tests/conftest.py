@@ -26,6 +26,7 @@ FIXTURES = TESTS / "fixtures"
 # (as are modules with `pytestmark = pytest.mark.slow`), left out of `make test-fast`
 # (`pytest -m "not slow"`), still run by `make test` and CI.
 SLOW_MODULES = {
+    "test_cli_output.py",
     "test_dags.py",
     "test_devservers.py",
     "test_honest_failure.py",
