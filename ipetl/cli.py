@@ -316,6 +316,7 @@ def export(fmt, since, full, where, snapshot, output, jsonl, home, catalog, data
     (--format st66) or designs as ST.86 XML (--format st86)."""
     import duckdb
 
+    from warehouse.export import ExportConflict, export_changes, export_full
     from warehouse.lake import LakeError
 
     _, lake = _lake(home, catalog, data)
@@ -326,6 +327,8 @@ def export(fmt, since, full, where, snapshot, output, jsonl, home, catalog, data
             _fail("--since, --full and --jsonl go with --format parquet", 2)
         try:
             path = export_xml(lake, fmt, Path(output), where=where, snapshot=snapshot)
+        except ExportConflict as exc:
+            _fail(str(exc), 2)
         except LakeError as exc:
             _fail(str(exc))
         except duckdb.Error as exc:
@@ -336,14 +339,14 @@ def export(fmt, since, full, where, snapshot, output, jsonl, home, catalog, data
         _fail("--where and --snapshot go with --format st66 or st86", 2)
     if full and since:
         _fail("--full exports the current snapshot: leave out --since", 2)
-    from warehouse.export import export_changes, export_full
-
     try:
         manifest = (
             export_full(lake, Path(output), jsonl=jsonl)
             if full
             else export_changes(lake, since, Path(output), jsonl=jsonl)
         )
+    except ExportConflict as exc:
+        _fail(str(exc), 2)
     except LakeError as exc:
         _fail(str(exc))
     for f in manifest["files"]:

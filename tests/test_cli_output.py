@@ -3,12 +3,15 @@ aligned by display width (Korean text from the KIPRIS sample), exports named aft
 
 from __future__ import annotations
 
+import hashlib
+import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import wcwidth
+from lxml import etree
 
 from tests.conftest import MIRROR
 
@@ -72,3 +75,47 @@ def test_the_table_aligns_korean_text_by_display_width(home):
     # <DesignationGoodsHangeulName>중국식퓨전음식전문점체인업</...>, the first of the goods
     assert goods.startswith("중국식퓨전음식전문점체인업; 중국음식점업")
     assert wcwidth.width(goods) + 1 == 60
+
+
+def test_a_filtered_export_does_not_overwrite_the_full_one(home, tmp_path):
+    out = tmp_path / "exports"
+    full = ipetl("export", "--format", "st66", "-o", str(out), home=home)
+    kr = ipetl("export", "--format", "st66", "--where", "office = 'KR'", "-o", str(out), home=home)
+    assert full.returncode == 0 and kr.returncode == 0, full.stderr + kr.stderr
+    full_path, kr_path = Path(full.stdout.strip()), Path(kr.stdout.strip())
+    digest = hashlib.sha256(b"office = 'KR'").hexdigest()[:8]
+    assert kr_path.name == full_path.name.replace(".xml", f"-where-{digest}.xml")
+
+    def numbers(path: Path) -> list[str]:
+        return [m.findtext(f"{TM}ApplicationNumber") for m in etree.parse(str(path)).iter(f"{TM}TradeMark")]
+
+    # samples/mirror/khtm: KH/673426/M; samples/mirror/krtm: <ApplicationNumber>4020190000011
+    assert numbers(full_path) == ["KH/673426/M", "4020190000011"]
+    assert numbers(kr_path) == ["4020190000011"]
+    manifest = json.loads(kr_path.with_name(kr_path.name.replace(".xml", ".manifest.json")).read_text())
+    assert (manifest["format"], manifest["where"]) == ("st66", "office = 'KR'")
+    assert manifest["files"] == [
+        {"name": kr_path.name, "rows": 1, "sha256": hashlib.sha256(kr_path.read_bytes()).hexdigest()}
+    ]
+
+    # the same export again writes over itself
+    assert ipetl("export", "--format", "st66", "-o", str(out), home=home).returncode == 0
+    # a file of that name holding something else (here: a filtered export an earlier version
+    # wrote under the full export's name) is refused, and left as it is
+    full_manifest = full_path.with_name(full_path.name.replace(".xml", ".manifest.json"))
+    full_manifest.write_text(json.dumps({**json.loads(full_manifest.read_text()), "where": "office = 'KH'"}))
+    before = full_path.read_bytes()
+    refused = ipetl("export", "--format", "st66", "-o", str(out), home=home)
+    assert refused.returncode == 2
+    assert refused.stderr.startswith(f"ipetl: {full_path} exists and holds another export")
+    assert "where \"office = 'KH'\"" in refused.stderr
+    assert full_path.read_bytes() == before
+
+    # Parquet: a full export's folder that holds no manifest is not written into
+    parquet = ipetl("export", "--full", "-o", str(out), home=home)
+    assert parquet.returncode == 0, parquet.stderr
+    folder = Path(parquet.stdout.splitlines()[-1].split(": ", 1)[1])
+    assert json.loads((folder / "manifest.json").read_text())["where"] is None
+    (folder / "manifest.json").unlink()
+    again = ipetl("export", "--full", "-o", str(out), home=home)
+    assert again.returncode == 2 and "no manifest" in again.stderr

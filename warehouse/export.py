@@ -8,12 +8,19 @@ request, and `manifest.json` (the two snapshot ids, schema version, each file's 
 SHA-256). A consumer that applies every change set in order stays in sync; `since=0` exports
 everything. `export_full(lake)` writes the current snapshot as plain Parquet, one row per key,
 into `full-<snapshot>/` with the same manifest.
+
+An export is named after what it holds (its format, snapshot(s) and, for a filtered one, a short
+digest of the filter: `where_suffix`), and its manifest records the same; `claim` refuses to
+write over an export of that name that holds something else (`ExportConflict`), and lets an
+export be written again over itself.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TypedDict
 
@@ -33,9 +40,15 @@ class ExportedFile(TypedDict):
     sha256: str
 
 
+class ExportConflict(Exception):
+    """The export's target exists and holds another export (or something that is not one)."""
+
+
 class Manifest(TypedDict):
     """manifest.json of an export (and, returned, the export's `directory`)."""
 
+    format: str  # parquet, st66, st86
+    where: str | None  # the SQL condition the records were filtered by
     from_snapshot: int | None
     to_snapshot: int
     schema_version: str
@@ -45,6 +58,39 @@ class Manifest(TypedDict):
 
 class Export(Manifest):
     directory: str
+
+
+# What names an export: the fields of its manifest that say what it holds. A manifest written
+# before `format` and `where` were recorded is a Parquet export without a filter.
+_IDENTITY = {"format": "parquet", "where": None, "from_snapshot": None, "to_snapshot": None, "schema_version": None}
+
+
+def where_suffix(where: str | None) -> str:
+    """The part of an export's name that says which filter it holds: `-where-` and the first 8
+    hex digits of the SHA-256 of the condition's text (UTF-8), or nothing without a filter."""
+    if not where:
+        return ""
+    return "-where-" + hashlib.sha256(where.encode()).hexdigest()[:8]
+
+
+def claim(target: Path, manifest_path: Path, identity: Mapping[str, object]) -> None:
+    """Raise ExportConflict when `target` exists and its manifest does not describe an export of
+    the same content (`identity`: the manifest's format, where and snapshot fields)."""
+    if not target.exists():
+        return
+    try:
+        held = json.loads(manifest_path.read_text())
+    except (OSError, ValueError):
+        held = None
+    if not isinstance(held, dict) or any(held.get(key, _IDENTITY[key]) != value for key, value in identity.items()):
+        described = (
+            ", ".join(f"{key} {held.get(key, _IDENTITY[key])!r}" for key in identity)
+            if isinstance(held, dict)
+            else "no manifest"
+        )
+        raise ExportConflict(
+            f"{target} exists and holds another export ({described}): remove it or choose another --output"
+        )
 
 
 def _write(con: duckdb.DuckDBPyConnection, queries: dict[str, str], target: Path, jsonl: bool) -> list[ExportedFile]:
@@ -63,15 +109,41 @@ def _write(con: duckdb.DuckDBPyConnection, queries: dict[str, str], target: Path
     return files
 
 
-def _manifest(target: Path, since: int | None, current: int, files: list[ExportedFile], now: dt.datetime) -> Export:
+def identity(fmt: str, where: str | None, since: int | None, current: int) -> dict[str, object]:
+    """The manifest fields that say what an export holds (see `claim`)."""
+    return {
+        "format": fmt,
+        "where": where,
+        "from_snapshot": since,
+        "to_snapshot": current,
+        "schema_version": SCHEMA_VERSION,
+    }
+
+
+def write_manifest(
+    path: Path,
+    fmt: str,
+    where: str | None,
+    since: int | None,
+    current: int,
+    files: list[ExportedFile],
+    now: dt.datetime,
+) -> Manifest:
     manifest = Manifest(
+        format=fmt,
+        where=where,
         from_snapshot=since,
         to_snapshot=current,
         schema_version=SCHEMA_VERSION,
         created_at=now.isoformat(),
         files=files,
     )
-    (target / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    path.write_text(json.dumps(manifest, indent=1))
+    return manifest
+
+
+def _manifest(target: Path, since: int | None, current: int, files: list[ExportedFile], now: dt.datetime) -> Export:
+    manifest = write_manifest(target / "manifest.json", "parquet", None, since, current, files, now)
     return Export(**manifest, directory=str(target))
 
 
@@ -122,6 +194,7 @@ def export_changes(
         if since > current:
             raise LakeError(f"snapshot {since} does not exist (the current one is {current})")
         target = Path(out_dir) / f"changes-{since:08d}-{current:08d}"
+        claim(target, target / "manifest.json", identity("parquet", None, since, current))
         files = _write(con, _changes_queries(since, current), target, jsonl)
     except duckdb.Error as exc:
         raise lake.error(
@@ -138,6 +211,7 @@ def export_full(settings: LakeSettings, out_dir: Path, jsonl: bool = False, now:
     try:
         current = lake.current_snapshot(con)
         target = Path(out_dir) / f"full-{current:08d}"
+        claim(target, target / "manifest.json", identity("parquet", None, None, current))
         queries = {name: f"SELECT * FROM {ALIAS}.{name} ORDER BY {', '.join(KEYS[name])}" for name in TABLES}
         queries["deleted"] = f"SELECT * FROM {ALIAS}.deleted ORDER BY {', '.join(TOMBSTONES.names[:3])}"
         files = _write(con, queries, target, jsonl)

@@ -29,10 +29,11 @@ from typing import IO, Any
 
 from lxml import etree
 
+from connectors.fetch import sha256_file
 from transforms.rules import ST66_STATUS
 from transforms.schema import STATUS_CATEGORIES
 from transforms.values import country_code, language
-from warehouse import catalog, lake
+from warehouse import catalog, export, lake
 from warehouse.lake import LakeSettings
 
 ST66_NAMESPACE = "http://www.wipo.int/standards/XMLSchema/trademarks"
@@ -516,15 +517,19 @@ def export_xml(
     where: str | None = None,
     snapshot: int | None = None,
     batch_rows: int = 10_000,
+    now: dt.datetime | None = None,
 ) -> Path:
     """Write a snapshot's trademarks (`st66`) or designs (`st86`), optionally filtered by a SQL
     condition on the view (`office = 'KH'`; the caller's own SQL, as `ipetl query` takes it), to
-    `<out_dir>/<table>-<fmt>-<snapshot>.xml`; returns that path.
+    `<out_dir>/<table>-<fmt>-<snapshot>[-where-<digest>].xml`, its manifest (format, filter,
+    snapshot, records and SHA-256) beside it as `.manifest.json`; returns the XML file's path.
+    Raises export.ExportConflict when that name holds another export.
 
     Rows are streamed from DuckDB in Arrow batches; the file is written under a temporary name
     and renamed when complete, so a reader never sees half a document.
     """
     spec = XML_FORMATS[fmt]
+    where = where.strip() if where and where.strip() else None
     con = lake.connect(settings, read_only=True, snapshot=snapshot)
     try:
         catalog.define_views(con, [])
@@ -532,7 +537,10 @@ def export_xml(
         catalog.sandbox(con, settings)  # the --where condition is the caller's SQL
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
-        target = out_dir / f"{spec.table}-{fmt}-{snapshot_id:08d}.xml"
+        stem = f"{spec.table}-{fmt}-{snapshot_id:08d}{export.where_suffix(where)}"
+        target = out_dir / f"{stem}.xml"
+        manifest = out_dir / f"{stem}.manifest.json"
+        export.claim(target, manifest, export.identity(fmt, where, None, snapshot_id))
         condition = f" WHERE ({where})" if where else ""
         sql = f"SELECT * FROM {spec.table}{condition} ORDER BY {spec.order}"
         catalog.check_read_only(con, sql)
@@ -540,10 +548,12 @@ def export_xml(
         records = (row for batch in reader for row in batch.to_pylist())
         partial = target.with_name(f".{target.name}.partial")
         try:
-            spec.write(records, partial, identifier=f"ipetl snapshot {snapshot_id}")
+            written = spec.write(records, partial, identifier=f"ipetl snapshot {snapshot_id}")
             os.replace(partial, target)
         finally:
             partial.unlink(missing_ok=True)
     finally:
         con.close()
+    exported = export.ExportedFile(name=target.name, rows=written, sha256=sha256_file(target))
+    export.write_manifest(manifest, fmt, where, None, snapshot_id, [exported], now or dt.datetime.now(dt.UTC))
     return target

@@ -10,7 +10,9 @@ table, and the document is read back through the ST.86 connector and transform.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -175,9 +177,18 @@ def test_st66_export_filtered_and_st86_export_of_no_designs(published, snapshot,
     designs = parse(str(export_xml(pipeline.lake_settings(published), "st86", tmp_path)))
     assert designs.getroot().tag == f"{DS}Transaction"
     assert designs.find(f".//{DS}TransactionData") is not None and designs.find(f".//{DS}DesignApplication") is None
+    # the filtered export is named after its filter: sha256("office = 'KH'")[:8]
+    kh = "-where-" + hashlib.sha256(b"office = 'KH'").hexdigest()[:8]
     assert sorted(p.name for p in tmp_path.iterdir()) == [
+        f"designs-st86-{snapshot:08d}.manifest.json",
         f"designs-st86-{snapshot:08d}.xml",
-        f"trademarks-st66-{snapshot:08d}.xml",
+        f"trademarks-st66-{snapshot:08d}{kh}.manifest.json",
+        f"trademarks-st66-{snapshot:08d}{kh}.xml",
+    ]
+    manifest = json.loads((tmp_path / f"trademarks-st66-{snapshot:08d}{kh}.manifest.json").read_text())
+    assert (manifest["format"], manifest["where"], manifest["to_snapshot"]) == ("st66", "office = 'KH'", snapshot)
+    assert manifest["files"] == [
+        {"name": path.name, "rows": 1, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
     ]
 
 
