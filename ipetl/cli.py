@@ -1,7 +1,8 @@
 """`ipetl`: the command line over the pipeline's functions.
 
 Every command reads the home from --home, else $IPETL_HOME, else ./var. Errors are one line on
-stderr and a non-zero exit, never a traceback.
+stderr (an error in the user's SQL: DuckDB's whole message, indented under its first line) and a
+non-zero exit, never a traceback.
 """
 
 from __future__ import annotations
