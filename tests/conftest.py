@@ -32,6 +32,7 @@ SLOW_MODULES = {
     "test_honest_failure.py",
     "test_jobs.py",
     "test_pipeline.py",
+    "test_readme_commands.py",
     "test_readme_readers.py",
     "test_resources.py",
     "warehouse/test_concurrent_publish.py",

@@ -1,7 +1,8 @@
 """The DAGs under a real Airflow: `scripts/airflow-standalone.sh` (what `make airflow` runs:
 scheduler, dag-processor, api-server, triggerer, LocalExecutor) on a throw-away AIRFLOW_HOME and
 a free port on 127.0.0.1. khtm_ingest is triggered through the REST API (v2); the Asset its
-staged batch updates must trigger ipetl_publish, whose snapshot the catalog then serves.
+staged batch updates must trigger ipetl_publish, whose snapshot the catalog then serves. Then the
+README's REST API snippet, as written, runs khid_ingest on the fixture it names.
 
 Airflow runs in its own session and process group (setsid); every process of it is stopped
 at the end, pass or fail: TERM to the group, KILL after a grace period, and any process that
@@ -25,6 +26,7 @@ import requests
 
 from ipetl import pipeline
 from ipetl.processes import group_alive
+from tests.test_readme_commands import sh_blocks
 from warehouse.catalog import open_catalog
 
 pytestmark = pytest.mark.slow
@@ -145,14 +147,14 @@ def airflow(tmp_path):
             )
 
         _wait("a healthy Airflow", healthy, START_TIMEOUT, log)
-        yield Api(base, password), ipetl_home, log
+        yield Api(base, password), ipetl_home, log, airflow_home, port
     finally:
         _stop(proc, str(airflow_home))
         assert _processes_with(str(airflow_home)) == []
 
 
-def test_scheduler_runs_khtm_ingest_and_the_asset_triggers_publish(airflow):
-    api, ipetl_home, log = airflow
+def test_scheduler_runs_khtm_ingest_and_the_asset_triggers_publish(airflow, tmp_path):
+    api, ipetl_home, log, airflow_home, port = airflow
     dags = _wait(
         "the DAGs to be parsed",
         lambda: (
@@ -209,3 +211,41 @@ def test_scheduler_runs_khtm_ingest_and_the_asset_triggers_publish(airflow):
     finally:
         con.close()
     assert pipeline.staged_batches(ipetl_home) == []  # published, and the staging cleared
+
+    # The README's REST API blocks, as written, from a folder laid out like the repository
+    # (airflow-home/, tests/fixtures/, .venv/, the home var/) with this Airflow's port.
+    rest, query_block = sh_blocks("run by tests/test_airflow_scheduler.py")
+    work = tmp_path / "repo"
+    work.mkdir()
+    for name, target in {"airflow-home": airflow_home, "tests": ROOT / "tests", ".venv": ROOT / ".venv"}.items():
+        (work / name).symlink_to(target)
+    (work / "var").symlink_to(ipetl_home)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("IPETL_", "AIRFLOW"))} | {"AIRFLOW_PORT": str(port)}
+    proc = subprocess.run(["bash", "-euo", "pipefail", "-c", rest], cwd=work, env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, f"{rest}\n{proc.stdout}\n{proc.stderr}"
+    assert "Not authenticated" not in proc.stdout
+
+    def manual_khid_run():
+        runs = api.get("/dags/khid_ingest/dagRuns").json()["dag_runs"]
+        done = [r["state"] for r in runs if r["run_type"] == "manual" and r["state"] in ("success", "failed")]
+        return done[0] if done else None
+
+    assert _wait("the README's khid_ingest run", manual_khid_run, RUN_TIMEOUT, log) == "success"
+
+    def designs_published():
+        con = open_catalog(pipeline.lake_settings(ipetl_home), ipetl_home, pipeline.registry_rows())
+        try:
+            return con.execute("select count(*) from designs where office = 'KH'").fetchone() == (2,)
+        finally:
+            con.close()
+
+    _wait("ipetl_publish to publish khid's designs", designs_published, RUN_TIMEOUT, log)
+    shown = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", query_block], cwd=work, env=env, capture_output=True, text=True
+    )
+    assert shown.returncode == 0, shown.stderr
+    # tests/fixtures/khid/khid-designs.xml: KH/D/2022/000245 (Bottle) and KH/D/2023/000512 (Chair)
+    assert [line.split() for line in shown.stdout.splitlines()[2:]] == [
+        ["KH702022000000245", "1", "Bottle"],
+        ["KH702023000000512", "1", "Chair"],
+    ]
