@@ -86,7 +86,7 @@ def test_a_filtered_export_does_not_overwrite_the_full_one(home, tmp_path):
     digest = hashlib.sha256(b"office = 'KR'").hexdigest()[:8]
     assert kr_path.name == full_path.name.replace(".xml", f"-where-{digest}.xml")
 
-    def numbers(path: Path) -> list[str]:
+    def numbers(path: Path) -> list[str | None]:
         return [m.findtext(f"{TM}ApplicationNumber") for m in etree.parse(str(path)).iter(f"{TM}TradeMark")]
 
     # samples/mirror/khtm: KH/673426/M; samples/mirror/krtm: <ApplicationNumber>4020190000011
