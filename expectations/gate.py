@@ -140,7 +140,7 @@ def _suite_and_batch(gx_root: str, table: str, collection: str):
     from great_expectations.core.expectation_suite import ExpectationSuite
 
     context = gx_context(gx_root)
-    source = context.data_sources.add_or_update_pandas("ipetl")
+    source = context.data_sources.all().get("ipetl") or context.data_sources.add_pandas("ipetl")  # keeps its assets
     asset = next((a for a in source.assets if a.name == collection), None) or source.add_dataframe_asset(collection)
     batch_definition = next((b for b in asset.batch_definitions if b.name == "whole"), None) or (
         asset.add_batch_definition_whole_dataframe("whole")
