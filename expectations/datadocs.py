@@ -12,6 +12,7 @@ never left behind.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import os
 import re
@@ -27,6 +28,23 @@ ASSETS = resources.files("expectations") / "datadocs_assets"
 SITE_NAME = "local_site"
 SITE = Path("gx", "uncommitted", "data_docs", SITE_NAME)  # where GX keeps it in the file context at gx_root
 VENDOR = "static/vendor"  # the vendored assets inside the site
+VALIDATIONS = Path("gx", "uncommitted", "validations")  # the context's validation results at gx_root
+_RENDERERS = "expectations.datadocs_render"
+SITE_CONFIG = {  # GX's default local site, with the renderers that tell passed with warnings from failed
+    "class_name": "SiteBuilder",
+    "show_how_to_buttons": True,
+    "store_backend": {
+        "class_name": "TupleFilesystemStoreBackend",
+        "base_directory": f"uncommitted/data_docs/{SITE_NAME}/",
+    },
+    "site_index_builder": {
+        "class_name": "DefaultSiteIndexBuilder",
+        "renderer": {"module_name": _RENDERERS, "class_name": "IndexPageRenderer"},
+    },
+    "site_section_builders": {
+        "validations": {"renderer": {"module_name": _RENDERERS, "class_name": "ValidationPageRenderer"}},
+    },
+}
 
 _GX_WEB_ASSETS = "https://great-expectations-web-assets.s3.us-east-2.amazonaws.com/"
 # Every remote file GX 1.24's page templates load, and what replaces it (a path in the site).
@@ -114,6 +132,35 @@ def data_docs_index(gx_root: str | os.PathLike) -> Path | None:
     site = Path(gx_root) / SITE
     index = site / "index.html"
     return index if index.is_file() and (site / VENDOR).is_dir() else None
+
+
+def prune_validations(gx_root: str | os.PathLike, keep: int) -> list[Path]:
+    """Keep the validation results of each collection's newest `keep` runs, remove the others and
+    their pages; the site's index is built again when it had links to them. Returns the results
+    removed. A result is <suite>/<run name>/<run time>/<batch id>.json under VALIDATIONS, and the
+    gate names runs `<collection> <deliveries> <run id>` (gate.BatchLabel)."""
+    store = Path(gx_root) / VALIDATIONS
+    results = sorted(store.glob("*/*/*/*.json"), key=lambda r: r.parent.name, reverse=True)  # newest first
+    runs: dict[str, list[str]] = {}  # collection -> its run names, newest first
+    for result in results:
+        run_name = result.parent.parent.name
+        names = runs.setdefault(run_name.split(" ")[0], [])
+        if run_name not in names:
+            names.append(run_name)
+    kept = {name for names in runs.values() for name in names[:keep]}
+    removed = [r for r in results if r.parent.parent.name not in kept]
+    site = Path(gx_root) / SITE / "validations"
+    for result in removed:
+        relative = result.relative_to(store)
+        result.unlink()
+        (site / relative).with_suffix(".html").unlink(missing_ok=True)
+        for folder in (relative.parent, relative.parent.parent):
+            for root in (store, site):
+                with contextlib.suppress(OSError):  # not empty: another result of the run is kept
+                    (root / folder).rmdir()
+    if removed and data_docs_index(gx_root) is not None:
+        build_data_docs(gx_root)
+    return removed
 
 
 def _is_remote(url: str) -> bool:

@@ -76,6 +76,7 @@ FRAMES = {
             AS _locarno_invalid
         FROM batch""",
 }
+MAX_LABEL = 160  # bytes of delivery names in a label: run names and batch ids are file names
 UNIQUE_RULE = {"trademarks": "TM-ST13-UNIQUE", "designs": "DS-KEY-UNIQUE"}
 
 
@@ -91,6 +92,28 @@ class GateResult:
         return not self.failures
 
 
+@dataclass(frozen=True)
+class BatchLabel:
+    """What a validation is of, as the Data Docs name it: the collection (the data asset), the
+    deliveries in the batch and the run that staged it (<home>/staging/<collection>/<run_id>/)."""
+
+    collection: str
+    deliveries: tuple[str, ...]
+    run_id: str
+
+    @property
+    def batch_identifier(self) -> str:
+        """`<collection> <deliveries>`; past three deliveries, the first and last and how many.
+        Also a file name of the context's store: no `/`, and short enough."""
+        names = [d.replace("/", "_").replace("\\", "_") for d in self.deliveries]
+        shown = ", ".join(names) if len(names) <= 3 else f"{names[0]} … {names[-1]} ({len(names)} deliveries)"
+        return f"{self.collection} {shown.encode()[:MAX_LABEL].decode(errors='ignore')}"
+
+    @property
+    def run_name(self) -> str:
+        return f"{self.batch_identifier} {self.run_id}"
+
+
 def load_suite_json(table: str) -> dict:
     return json.loads((SUITES / f"{table}.json").read_text())
 
@@ -101,27 +124,36 @@ def gx_context(gx_root: str):
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
+    from expectations.datadocs import SITE_CONFIG, SITE_NAME
+
     context = gx.get_context(mode="file", project_root_dir=gx_root)
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    context.variables.data_docs_sites = {SITE_NAME: SITE_CONFIG}
     context.variables.save()
     return context
 
 
 @cache
-def _validation_definition(gx_root: str, table: str):
-    import great_expectations as gx
+def _suite_and_batch(gx_root: str, table: str, collection: str):
+    """The table's suite (each expectation described by its rule id) and the collection's asset:
+    one pandas data asset per collection, named after it, with a batch of the whole frame."""
     from great_expectations.core.expectation_suite import ExpectationSuite
 
     context = gx_context(gx_root)
-    source = context.data_sources.add_or_update_pandas("ipetl")
-    asset = next((a for a in source.assets if a.name == table), None) or source.add_dataframe_asset(table)
+    source = context.data_sources.all().get("ipetl") or context.data_sources.add_pandas("ipetl")  # keeps its assets
+    asset = next((a for a in source.assets if a.name == collection), None) or source.add_dataframe_asset(collection)
     batch_definition = next((b for b in asset.batch_definitions if b.name == "whole"), None) or (
         asset.add_batch_definition_whole_dataframe("whole")
     )
-    suite = context.suites.add_or_update(ExpectationSuite(**load_suite_json(table)))
-    return context.validation_definitions.add_or_update(
-        gx.ValidationDefinition(data=batch_definition, suite=suite, name=table)
-    )
+    suite_json = load_suite_json(table)
+    for expectation in suite_json["expectations"]:
+        expectation["description"] = _describe(expectation["meta"])
+    return context.suites.add_or_update(ExpectationSuite(**suite_json)), batch_definition
+
+
+def _describe(meta: dict[str, Any], limits: str = "") -> str:
+    """How Data Docs name an expectation: its rule id (as quarantine rows name it) and what it asks."""
+    return f"{meta['rule_id']}: {meta.get('description', '')}{limits}"
 
 
 def prepare() -> None:
@@ -163,32 +195,40 @@ def validate(
     rules: CollectionRules,
     collections: list[str],
     gx_root: str | os.PathLike,
-    today: dt.date | None = None,
+    *,
+    now: dt.datetime,
+    label: BatchLabel,
 ) -> GateResult:
-    """Run the table's suite on a canonical batch; split it into passed rows and quarantine."""
-    today = today or dt.date.today()
-    now = dt.datetime.now(dt.UTC)
+    """Run the table's suite on a canonical batch; split it into passed rows and quarantine.
+
+    `now` is the gate's time (the run time of the stored validation, the quarantine rows' time;
+    its UTC date is the `today` of the not-in-the-future rules); `label` names the batch in the
+    Data Docs. The result is stored in the GX context under gx_root for the Data Docs."""
+    today = now.astimezone(dt.UTC).date()
     if batch.num_rows == 0:
         return GateResult(passed=batch)
     batch = batch.append_column("_row", pa.array(range(batch.num_rows), pa.int64()))
     frame = _frame(table, batch)
 
-    definition = _validation_definition(str(gx_root), table)
-    result = definition.run(
+    from great_expectations.validator.v1_validator import Validator
+
+    suite, batch_definition = _suite_and_batch(str(gx_root), table, label.collection)
+    result = Validator(
+        batch_definition=batch_definition,
         batch_parameters={"dataframe": frame},
-        expectation_parameters={
-            "today": (today - EPOCH).days,
-            "st3_codes": sorted(ST3_CODES),
-            "collections": collections,
-        },
         result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["_row"]},
+    ).validate_expectation_suite(
+        suite,
+        {"today": (today - EPOCH).days, "st3_codes": sorted(ST3_CODES), "collections": collections},
     )
     failed: dict[int, list[tuple[str, str | None, str]]] = {}
     for outcome in result.results:
         if outcome.success:
             continue
-        meta = outcome.expectation_config.meta or {}
-        rule_id = meta.get("rule_id", outcome.expectation_config.type)
+        config = outcome.expectation_config
+        assert config is not None  # a suite's results name their expectations
+        meta = config.meta or {}
+        rule_id = meta.get("rule_id", config.type)
         if outcome.exception_info and outcome.exception_info.get("raised_exception"):
             raise RuntimeError(
                 f"expectation {rule_id} could not run: {outcome.exception_info.get('exception_message')}"
@@ -213,14 +253,104 @@ def validate(
     keep = np.ones(batch.num_rows, dtype=bool)
     keep[rows] = False
     passed = batch.filter(pa.array(keep)).drop_columns(["_row"])
-    gate = GateResult(passed=passed, quarantine=quarantine, validation=result.to_json_dict())
+    gate = GateResult(passed=passed, quarantine=quarantine)
     share = len(failed) / batch.num_rows
     if batch.num_rows >= MIN_BATCH_FOR_SHARE_RULE and share > MAX_QUARANTINE_SHARE:
         gate.failures.append(
             f"{len(failed)} of {batch.num_rows} records ({share:.0%}) broke record rules, over the "
             f"{MAX_QUARANTINE_SHARE:.0%} a batch may lose (IPETL_MAX_QUARANTINE_SHARE)"
         )
+    gate.validation = _store(str(gx_root), result, label, now, batch.num_rows, len(failed), gate.failures)
     return gate
+
+
+def _store(
+    gx_root: str,
+    result,
+    label: BatchLabel,
+    now: dt.datetime,
+    records: int,
+    quarantined: int,
+    failures: list[str],
+) -> dict:
+    """Store the validation for the Data Docs, as the gate decided it: named after the batch;
+    a success unless a table rule failed (a record rule quarantines records, it fails no batch);
+    dates as dates, helper columns under the rule that uses them, without the complete lists of
+    unexpected values and rows (the quarantine has them). Returns what was stored."""
+    from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
+    )
+
+    run_id = RunIdentifier(run_name=label.run_name, run_time=now)
+    result.success = not failures
+    result.meta["run_id"] = run_id
+    result.meta["validation_time"] = now
+    result.meta["batch_spec"] = {
+        "data_asset_name": label.collection,
+        "deliveries": list(label.deliveries),
+        "run": label.run_id,
+        "records": records,
+        "quarantined_records": quarantined,
+        "table_rule_failures": failures,
+    }
+    helpers = {
+        column: outcome.expectation_config.meta["rule_id"]
+        for outcome in result.results
+        for name in ("column", "column_A", "column_B")
+        if (column := outcome.expectation_config.kwargs.get(name, "")).startswith("_")
+    }
+    for outcome in result.results:
+        _readable(outcome, helpers)
+    context = gx_context(gx_root)
+    key = ValidationResultIdentifier(
+        expectation_suite_identifier=ExpectationSuiteIdentifier(name=result.suite_name),
+        run_id=run_id,
+        batch_identifier=label.batch_identifier,
+    )
+    context.validation_results_store.set(key, result)
+    return result.to_json_dict()
+
+
+def _readable(outcome, helpers: dict[str, str]) -> None:
+    """One expectation's result as Data Docs show it (see _store)."""
+    config = outcome.expectation_config
+    kwargs = config.kwargs
+    dated = {kwargs.get(name) for name in ("column", "column_A", "column_B")} & set(DATE_COLUMNS)
+    limits = []
+    for bound, word in (("min_value", "from"), ("max_value", "up to")):
+        if dated and isinstance(kwargs.get(bound), int | float):
+            kwargs[bound] = _as_date(kwargs[bound])
+            limits.append(f"{word} {kwargs[bound]}")
+    config.description = _describe(config.meta, f" ({', '.join(limits)})" if limits else "")
+    for name in ("column", "column_A", "column_B"):
+        if kwargs.get(name) in helpers:
+            kwargs[name] = helpers[kwargs[name]]
+    found = outcome.result
+    for bulky in ("unexpected_list", "unexpected_index_list", "unexpected_index_query"):
+        found.pop(bulky, None)
+    found["partial_unexpected_list"] = [_shown(v, bool(dated)) for v in found.get("partial_unexpected_list", [])]
+    for count in found.get("partial_unexpected_counts", []):
+        count["value"] = _shown(count["value"], bool(dated))
+    found["partial_unexpected_index_list"] = [
+        {helpers.get(c, c): _shown(v, c in DATE_COLUMNS) for c, v in entry.items()}
+        for entry in found.get("partial_unexpected_index_list", [])
+    ]
+
+
+def _as_date(days: float) -> str:
+    return str(EPOCH + dt.timedelta(days=int(days)))
+
+
+def _shown(value: Any, dated: bool) -> Any:
+    """A frame value (or a pair of them) as Data Docs show it: a date column's days since 1970 as
+    an ISO date, a whole number that pandas made a float (beside a null) as an integer."""
+    if isinstance(value, list | tuple):
+        return [_shown(v, dated) for v in value]
+    if isinstance(value, bool) or not isinstance(value, int | float) or not float(value).is_integer():
+        return value
+    return _as_date(value) if dated else int(value)
 
 
 def _superseded_rows(batch: pa.Table, table: str) -> set[int]:

@@ -386,11 +386,14 @@ def report(home, no_build):
     default=5,
     show_default=True,
     envvar="IPETL_KEEP_SNAPSHOTS",
-    help="Snapshots to keep ($IPETL_KEEP_SNAPSHOTS).",
+    help="Snapshots to keep, and runs whose validation results to keep per collection ($IPETL_KEEP_SNAPSHOTS).",
 )
 def vacuum(home, catalog, data, keep):
-    """Expire old snapshots, merge small files, delete files no kept snapshot uses, and remove
-    what killed runs left behind."""
+    """Expire old snapshots, merge small files, delete files no kept snapshot uses, keep the
+    validation results (Data Docs) of each collection's newest --keep runs, and remove what
+    killed runs left behind."""
+    from connectors.home import HomeLayout
+    from expectations.datadocs import prune_validations
     from ipetl.pipeline import sweep
     from warehouse.lake import LakeError
     from warehouse.lake import vacuum as vacuum_lake
@@ -403,9 +406,11 @@ def vacuum(home, catalog, data, keep):
     except LakeError as exc:
         _fail(str(exc), 3)
     leftovers = sweep(home_path)
+    pruned = prune_validations(HomeLayout(home_path).gx, keep)
     click.echo(
         f"kept snapshots {', '.join(map(str, result.kept)) or 'none'}; expired {result.expired} snapshot(s); "
-        f"removed {result.files_removed} file(s) and {len(leftovers)} leftover(s) of killed runs"
+        f"removed {result.files_removed} file(s), {len(pruned)} validation result(s) and {len(leftovers)} "
+        "leftover(s) of killed runs"
     )
 
 

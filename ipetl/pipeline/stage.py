@@ -58,7 +58,8 @@ def validate_and_stage(
     if table.num_rows:
         rules = collection.rules()
         with home_lock(home, "gx"):  # one GX file context per home: validations take turns
-            checked = gate.validate(collection.table, table, rules, list(COLLECTIONS), layout.gx)
+            label = gate.BatchLabel(collection.id, tuple(d.name for d in deliveries), run_id)
+            checked = gate.validate(collection.table, table, rules, list(COLLECTIONS), layout.gx, now=now, label=label)
         quarantine.extend(dict(q) for q in checked.quarantine)
         summary.failures = checked.failures
         summary.passed = checked.passed.num_rows

@@ -5,6 +5,7 @@ very files GX's templates pin by hash."""
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import re
 from importlib import resources
@@ -35,7 +36,13 @@ def site(tmp_path_factory) -> Path:
     gx_root = tmp_path_factory.mktemp("gx")
     assert datadocs.data_docs_index(gx_root) is None
     gate.validate(
-        "trademarks", pa.Table.from_pylist([record, broken], schema=TRADEMARKS), c.rules(), list(COLLECTIONS), gx_root
+        "trademarks",
+        pa.Table.from_pylist([record, broken], schema=TRADEMARKS),
+        c.rules(),
+        list(COLLECTIONS),
+        gx_root,
+        now=dt.datetime(2026, 11, 21, 12, 0, tzinfo=dt.UTC),
+        label=gate.BatchLabel("khtm", ("khtm.xml",), "20261121T120000-abcdef"),
     )
     index = datadocs.build_data_docs(gx_root)
     assert datadocs.data_docs_index(gx_root) == index

@@ -16,7 +16,7 @@ from tests.conftest import sample
 from transforms.normalize import normalize_file
 from transforms.schema import DESIGNS, TRADEMARKS, empty_record
 
-TODAY = dt.date(2026, 11, 21)
+NOW = dt.datetime(2026, 11, 21, 12, 0, tzinfo=dt.UTC)  # the gate's today: 2026-11-21
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,8 @@ def check(table, records, gx_root):
         COLLECTIONS[collection].rules(),
         list(COLLECTIONS),
         gx_root,
-        today=TODAY,
+        now=NOW,
+        label=gate.BatchLabel(collection, tuple(sorted({r["source_file"] for r in records})), "test-run"),
     )
 
 
