@@ -18,6 +18,7 @@ from pathlib import Path
 
 from connectors.files import HashingReader
 from connectors.home import HomeLayout
+from connectors.progress import NO_PROGRESS, Progress
 from connectors.sources import (
     DEFAULT_SETTINGS,
     FetchError,
@@ -193,16 +194,18 @@ def fetch_new(
     home: str | os.PathLike[str],
     settings: FetchSettings = DEFAULT_SETTINGS,
     force: bool = False,
+    progress: Progress = NO_PROGRESS,
 ) -> FetchResult:
     """Fetch what is new at the source; return every delivery fetched and not yet processed.
 
     Raises FetchError when the source cannot be listed. A file that cannot be fetched is
     reported in `failures` and resumed on the next run. force: fetch every listed file again as
-    if none had been fetched before (`ipetl run --force`).
+    if none had been fetched before (`ipetl run --force`). progress: told of the bytes
+    downloaded and of the retries.
     """
     folder = HomeLayout(Path(home)).incoming(collection)
     failures = []
-    with open_state(home, collection) as state, open_transport(source, settings) as transport:
+    with open_state(home, collection) as state, open_transport(source, settings, progress) as transport:
         for remote in transport.files():
             entry = None if force else state.deliveries.get(remote.name)
             step = next_step(remote, entry, transport.asks_if_changed)

@@ -11,6 +11,7 @@
     <home>/gx/                             the Great Expectations file context (and its Data Docs)
     <home>/lake.sqlite, <home>/lake/       the default lake: its catalog and its data
     <home>/search.duckdb                   the search database (and its lock and scratch files)
+    <home>/logs/run-<run>.log              what an `ipetl run` logged
 
 It sits in the bottom layer so that every layer (fetch state, staging, publish, catalog, cli)
 finds its paths in one place.
@@ -95,6 +96,16 @@ class HomeLayout:
     @property
     def gx_context(self) -> Path:
         return self.gx / "gx"
+
+    # --- logs ---
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    def run_log(self, run_id: str) -> Path:
+        """What an `ipetl run` logged (the format of its --log-format)."""
+        return self.logs / f"run-{run_id}.log"
 
     # --- the default lake, search ---
 

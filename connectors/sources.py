@@ -26,6 +26,7 @@ download that still fails keeps its `.part` and resumes on the next run.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import fnmatch
 import ftplib
 import json
@@ -34,7 +35,6 @@ import os
 import posixpath
 import re
 import stat
-import sys
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
@@ -42,15 +42,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Protocol
+from types import TracebackType
+from typing import Any, Protocol, Self
 from urllib.parse import SplitResult, quote, unquote, urljoin, urlsplit, urlunsplit
 
 import paramiko
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
-from tqdm import tqdm
+from urllib3.connectionpool import ConnectionPool
+from urllib3.response import BaseHTTPResponse
 from urllib3.util import Retry
+
+from connectors.progress import NO_PROGRESS, Progress
 
 LISTING_MAX_BYTES = 32 * 1024 * 1024
 RETRY_STATUSES = frozenset({429, *range(500, 600)})
@@ -59,7 +63,12 @@ CHUNK = 1 << 16
 
 
 class FetchError(Exception):
-    """A source cannot be listed or a file cannot be fetched; the message is the one-line reason."""
+    """A source cannot be listed or a file cannot be fetched; the message is the one-line reason
+    (with the URL), `reason` the same in a few words (without it: "cannot resolve the name")."""
+
+    def __init__(self, message: str, reason: str | None = None):
+        super().__init__(message)
+        self.reason = reason or message
 
 
 class SourceSpec(Protocol):
@@ -162,25 +171,15 @@ def _not_told(version: Validators) -> None:
 
 
 @contextmanager
-def _sink(part: Path, offset: int, total: int | None, label: str) -> Iterator[Callable[[bytes], None]]:
-    """Append to (or start) a `.part` file, with a progress bar when stderr is a terminal."""
-    with (
-        open(part, "ab" if offset else "wb") as fh,
-        tqdm(
-            total=total,
-            initial=offset,
-            unit="B",
-            unit_scale=True,
-            unit_divisor=1024,
-            desc=label,
-            leave=False,
-            disable=not sys.stderr.isatty(),
-        ) as bar,
-    ):
+def _sink(
+    part: Path, offset: int, total: int | None, label: str, progress: Progress
+) -> Iterator[Callable[[bytes], None]]:
+    """Append to (or start) a `.part` file, telling `progress` of the bytes written."""
+    with open(part, "ab" if offset else "wb") as fh, progress.task(label, total, "B", offset) as advance:
 
         def write(chunk: bytes) -> None:
             fh.write(chunk)
-            bar.update(len(chunk))
+            advance(len(chunk))
 
         yield write
         fh.flush()
@@ -202,8 +201,8 @@ class RemoteSource(ABC):
 
     asks_if_changed = False  # the server answers conditional requests
 
-    def __init__(self, pattern: str, pace: Pace):
-        self.pattern, self.pace = pattern, pace
+    def __init__(self, pattern: str, pace: Pace, progress: Progress = NO_PROGRESS):
+        self.pattern, self.pace, self.progress = pattern, pace, progress
 
     def files(self) -> list[RemoteFile]:
         self.pace.wait()
@@ -264,9 +263,73 @@ class LocalFolder:
 # --- HTTP(S) -------------------------------------------------------------------------------
 
 
-def _http_session(settings: FetchSettings) -> requests.Session:
-    """A session whose every GET retries 5xx/429, connection errors and read timeouts with back-off."""
-    retry = Retry(
+def why(error: BaseException) -> str:
+    """What went wrong with an HTTP request, in a few words (urllib3's own message chain says it
+    in three hundred characters)."""
+    if isinstance(error, requests.RequestException) and error.args and isinstance(error.args[0], BaseException):
+        error = error.args[0]  # requests wraps urllib3's error
+    if isinstance(error, urllib3.exceptions.MaxRetryError) and error.reason is not None:
+        error = error.reason
+    cause = error.__cause__ or error.__context__
+    if isinstance(error, urllib3.exceptions.NameResolutionError):
+        return "cannot resolve the name (offline?)"
+    if isinstance(error, urllib3.exceptions.NewConnectionError):
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(cause, OSError) and cause.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+            return "network unreachable (offline?)"
+        return f"cannot connect ({cause.strerror or cause})" if isinstance(cause, OSError) else "cannot connect"
+    if isinstance(error, urllib3.exceptions.ConnectTimeoutError):
+        return "no answer (connect timeout)"
+    if isinstance(error, (urllib3.exceptions.ReadTimeoutError, requests.ReadTimeout)):
+        return "stopped answering (read timeout)"
+    if isinstance(error, (urllib3.exceptions.SSLError, requests.exceptions.SSLError)):
+        return "TLS handshake failed"
+    if isinstance(error, (urllib3.exceptions.ProtocolError, ConnectionError)):
+        return "the connection broke"
+    if isinstance(error, urllib3.exceptions.ResponseError):
+        return one_line(error)  # "too many 503 error responses"
+    return one_line(error)
+
+
+class _TellingRetry(Retry):
+    """urllib3's Retry, telling `progress` of each retry: why, and how long it waits first."""
+
+    progress: Progress = NO_PROGRESS
+
+    def new(self, **kw: Any) -> Self:
+        retry = super().new(**kw)
+        retry.progress = self.progress
+        return retry
+
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: BaseHTTPResponse | None = None,
+        error: Exception | None = None,
+        _pool: ConnectionPool | None = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> Self:
+        retry = super().increment(method, url, response, error, _pool, _stacktrace)  # raises when none is left
+        if response is not None and response.get_redirect_location():
+            return retry
+        wait = retry.get_backoff_time()
+        if response is not None and retry.respect_retry_after_header:
+            wait = retry.get_retry_after(response) or wait
+        what = why(error) if error is not None else f"HTTP {response.status if response is not None else '?'}"
+        left = retry.total if isinstance(retry.total, int) else 0
+        self.progress.note(
+            f"{_pool.host if _pool is not None else url}: {what}; retry {len(retry.history)} of "
+            f"{len(retry.history) + left} " + (f"in {wait:g} s" if wait else "at once")
+        )
+        return retry
+
+
+def _http_session(settings: FetchSettings, progress: Progress = NO_PROGRESS) -> requests.Session:
+    """A session whose every GET retries 5xx/429, connection errors and read timeouts with
+    back-off, telling `progress` of each retry."""
+    retry = _TellingRetry(
         total=settings.retries,
         connect=settings.retries,
         read=settings.retries,
@@ -277,6 +340,7 @@ def _http_session(settings: FetchSettings) -> requests.Session:
         respect_retry_after_header=True,
         raise_on_status=False,
     )
+    retry.progress = progress
     session = requests.Session()
     adapter = HTTPAdapter(max_retries=retry)
     session.mount("http://", adapter)
@@ -372,11 +436,13 @@ class _Interrupted(Exception):
     """The body stopped before its end; the `.part` holds what arrived."""
 
 
-def _stream(response: requests.Response, part: Path, offset: int, total: int | None, label: str) -> None:
+def _stream(
+    response: requests.Response, part: Path, offset: int, total: int | None, label: str, progress: Progress
+) -> None:
     """Write the raw body (never content-decoded: a .gz stays a .gz) after `offset` bytes of `part`."""
     written = offset
     chunks = response.raw.stream(CHUNK, decode_content=False)
-    with _sink(part, offset, total, label) as write:
+    with _sink(part, offset, total, label, progress) as write:
         while True:
             try:
                 chunk = next(chunks, None)
@@ -395,8 +461,16 @@ class HttpSource(RemoteSource):
 
     asks_if_changed = True
 
-    def __init__(self, session: requests.Session, url: str, pattern: str, settings: FetchSettings, pace: Pace):
-        super().__init__(pattern, pace)
+    def __init__(
+        self,
+        session: requests.Session,
+        url: str,
+        pattern: str,
+        settings: FetchSettings,
+        pace: Pace,
+        progress: Progress = NO_PROGRESS,
+    ):
+        super().__init__(pattern, pace, progress)
         self.session, self.url, self.settings = session, url, settings
 
     def _list(self) -> list[RemoteFile]:
@@ -414,7 +488,7 @@ class HttpSource(RemoteSource):
                 content_type = response.headers.get("Content-Type", "")
                 charset = (response.encoding or "utf-8") if "charset=" in content_type.lower() else "utf-8"
         except requests.RequestException as exc:
-            raise FetchError(f"listing {url}: {one_line(exc)}") from None
+            raise FetchError(f"listing {url}: {why(exc)}", why(exc)) from None
         if "json" in content_type or bytes(body).lstrip()[:1] == b"[":
             try:
                 entries = json.loads(body)
@@ -435,7 +509,11 @@ class HttpSource(RemoteSource):
         problem = ""
         for attempt in range(self.settings.resume_attempts):
             if attempt:
-                time.sleep(self.settings.backoff_factor * 2 ** (attempt - 1))
+                wait = self.settings.backoff_factor * 2 ** (attempt - 1)
+                self.progress.note(
+                    f"{label}: {problem}; attempt {attempt + 1} of {self.settings.resume_attempts} in {wait:g} s"
+                )
+                time.sleep(wait)
             if_range = None if resume is None else _if_range(resume)
             offset = part.stat().st_size if if_range and part.is_file() else 0
             headers = {"Accept-Encoding": "identity"}
@@ -448,7 +526,7 @@ class HttpSource(RemoteSource):
             try:
                 response = self.session.get(url, headers=headers, stream=True, timeout=self.settings.timeout)
             except requests.RequestException as exc:  # urllib3 has already retried
-                raise FetchError(f"{url}: {one_line(exc)}") from None
+                raise FetchError(f"{url}: {why(exc)}", why(exc)) from None
             with response:
                 status = response.status_code
                 if status == 304 and not offset and known is not None:
@@ -467,7 +545,7 @@ class HttpSource(RemoteSource):
                     resume = None
                     continue
                 try:
-                    _stream(response, part, offset, total, label)
+                    _stream(response, part, offset, total, label, self.progress)
                 except _Interrupted as exc:
                     problem = str(exc)
                     continue
@@ -525,8 +603,8 @@ def _mlsd_time(value: str | None) -> str | None:
 class FtpSource(RemoteSource):
     """A directory on an FTP server: MLSD (type, size, time) or, on servers without it, NLST + SIZE."""
 
-    def __init__(self, ftp: ftplib.FTP, directory: str, pattern: str, pace: Pace):
-        super().__init__(pattern, pace)
+    def __init__(self, ftp: ftplib.FTP, directory: str, pattern: str, pace: Pace, progress: Progress = NO_PROGRESS):
+        super().__init__(pattern, pace, progress)
         self.ftp, self.directory = ftp, directory
 
     def _list(self) -> list[RemoteFile]:
@@ -568,7 +646,7 @@ class FtpSource(RemoteSource):
     ) -> Validators:
         offset = _resume_offset(part, resume, started)
         try:
-            with _sink(part, offset, remote.size, remote.name) as write:
+            with _sink(part, offset, remote.size, remote.name, self.progress) as write:
                 self.ftp.retrbinary(f"RETR {remote.url}", write, CHUNK, rest=offset or None)
         except ftplib.all_errors as exc:
             raise FetchError(f"{remote.url}: {one_line(exc)} (the partial download is kept)") from None
@@ -614,8 +692,10 @@ def _sftp_connection(url: str, settings: FetchSettings) -> Iterator[tuple[parami
 class SftpSource(RemoteSource):
     """A directory on an SFTP server: its regular files, with size and modification time."""
 
-    def __init__(self, sftp: paramiko.SFTPClient, directory: str, pattern: str, pace: Pace):
-        super().__init__(pattern, pace)
+    def __init__(
+        self, sftp: paramiko.SFTPClient, directory: str, pattern: str, pace: Pace, progress: Progress = NO_PROGRESS
+    ):
+        super().__init__(pattern, pace, progress)
         self.sftp, self.directory = sftp, directory
 
     def _list(self) -> list[RemoteFile]:
@@ -639,7 +719,10 @@ class SftpSource(RemoteSource):
     ) -> Validators:
         offset = _resume_offset(part, resume, started)
         try:
-            with self.sftp.open(remote.url, "rb") as src, _sink(part, offset, remote.size, remote.name) as write:
+            with (
+                self.sftp.open(remote.url, "rb") as src,
+                _sink(part, offset, remote.size, remote.name, self.progress) as write,
+            ):
                 src.seek(offset)
                 if remote.size:
                     src.prefetch(remote.size)
@@ -656,20 +739,23 @@ Transport = LocalFolder | RemoteSource
 
 
 @contextmanager
-def open_transport(source: SourceSpec, settings: FetchSettings) -> Iterator[Transport]:
-    """The source's transport, connected; a remote one keeps the source's rate_limit."""
+def open_transport(
+    source: SourceSpec, settings: FetchSettings, progress: Progress = NO_PROGRESS
+) -> Iterator[Transport]:
+    """The source's transport, connected; a remote one keeps the source's rate_limit and tells
+    `progress` of its downloads and retries."""
     location = source.resolved()
     pace = Pace(source.rate_limit)
     if source.kind == "local":
         yield LocalFolder(Path(location), source.pattern)
     elif source.kind == "https":
-        with _http_session(settings) as session:
-            yield HttpSource(session, location, source.pattern, settings, pace)
+        with _http_session(settings, progress) as session:
+            yield HttpSource(session, location, source.pattern, settings, pace, progress)
     elif source.kind == "ftp":
         with _ftp_connection(location, settings) as (ftp, directory):
-            yield FtpSource(ftp, directory, source.pattern, pace)
+            yield FtpSource(ftp, directory, source.pattern, pace, progress)
     elif source.kind == "sftp":
         with _sftp_connection(location, settings) as (sftp, directory):
-            yield SftpSource(sftp, directory, source.pattern, pace)
+            yield SftpSource(sftp, directory, source.pattern, pace, progress)
     else:
         raise ValueError(f"unknown source kind {source.kind!r}")

@@ -10,17 +10,22 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import logging
 import os
 import re
 import sys
 import tempfile
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import click
 
 from connectors.resources import resource_error
+from ipetl import logs
+
+log = logging.getLogger("ipetl")
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
@@ -80,14 +85,44 @@ def _lake(home, catalog, data):
         _fail(str(exc), 2)
 
 
+@dataclass(frozen=True)
+class Operator:
+    """How the operator asked to be told (the group's options), for the commands."""
+
+    level: int  # logs.QUIET, NORMAL or VERBOSE
+    log_format: str  # text or json
+    terminal: bool  # stderr is a terminal: progress bars
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-def cli():
+@click.version_option(package_name="ipetl", prog_name="ipetl", message="%(prog)s %(version)s")
+@click.option("--verbose", "-v", is_flag=True, help="Also debug lines on stderr and in the run's log.")
+@click.option("--quiet", "-q", is_flag=True, help="Only warnings and errors on stderr: no progress.")
+@click.option(
+    "--log-format",
+    type=click.Choice(logs.FORMATS),
+    default="text",
+    show_default=True,
+    help="stderr and the run's log: text lines, or JSON lines (time, level, logger, message, "
+    "run_id, step, collection, delivery).",
+)
+@click.pass_context
+def cli(ctx, verbose, quiet, log_format):
     """Open ETL for trademark (ST.66) and industrial-design (ST.86) registers.
 
     Exit codes: 0 everything asked for was done; 1 some input was rejected or quarantined as a
     whole, or a batch was refused; 2 usage errors; 3 the run could not finish (a resource ran
     out, the lake or a source could not be reached); 130 interrupted (Ctrl-C).
+
+    Progress and warnings go to stderr: bars on a terminal, else a line now and then and one
+    at the end of each step; errors are lines starting with `ipetl: `.
     """
+    if verbose and quiet:
+        raise click.UsageError("--verbose or --quiet, not both")
+    level = logs.VERBOSE if verbose else logs.QUIET if quiet else logs.NORMAL
+    terminal = sys.stderr.isatty() and log_format == "text" and not quiet
+    logs.configure(level, log_format, terminal)
+    ctx.obj = Operator(level, log_format, terminal)
 
 
 def main() -> None:
@@ -156,33 +191,40 @@ def dictionary():
     "-o",
     type=click.Path(dir_okay=False),
     default=None,
-    help="Write here: Parquet if it ends in .parquet, else JSON Lines. Default: JSON Lines on stdout.",
+    help="Write here: Parquet if it ends in .parquet (tombstones to <name>.deleted.parquet), else JSON Lines. "
+    "Default: JSON Lines on stdout.",
 )
-def normalize(paths, collection_id, output):
-    """Parse local delivery files (plain, .gz, .zip, .tar) into canonical records."""
+@click.pass_obj
+def normalize(operator, paths, collection_id, output):
+    """Parse local delivery files (plain, .gz, .zip, .tar) into canonical records.
+
+    A record the delivery withdraws is a tombstone, never a record with a status: in JSON Lines a
+    line {"tombstone": true, ...} with the fields of the lake's `deleted` table; with a .parquet
+    output, a row of <name>.deleted.parquet.
+    """
+    import pyarrow as pa
+
+    from connectors.progress import NO_PROGRESS
+    from ipetl.progress import Shown
     from ipetl.registry import get
-    from transforms.normalize import normalize_file
+    from transforms.normalize import normalize_file, split_deletions
 
     try:
         collection = get(collection_id)
     except KeyError as exc:
         _fail(exc.args[0], 2)
     rules = collection.rules()
+    # a bar per file on a terminal; elsewhere stderr keeps to the problems, one line each
+    progress = Shown(bar=True).within("normalize", collection.id) if operator.terminal else NO_PROGRESS
     failed = False
-    parquet_writer = None
     out: TextIO = sys.stdout
     with ExitStack() as stack:
-        if output and output.endswith(".parquet"):
-            import pyarrow.parquet as pq
-
-            from transforms.schema import TABLES
-
-            parquet_writer = stack.enter_context(pq.ParquetWriter(output, TABLES[collection.table], compression="zstd"))
-        elif output:
+        parquet = _ParquetOutputs(stack, output, collection.table) if output and output.endswith(".parquet") else None
+        if output and parquet is None:
             out = stack.enter_context(open(output, "w", encoding="utf-8"))
         work = stack.enter_context(tempfile.TemporaryDirectory(prefix="ipetl-"))
         for path in paths:
-            result = normalize_file(path, collection.format, rules, work)
+            result = normalize_file(path, collection.format, rules, work, progress=progress)
             if result.rejected:
                 failed = True
                 click.echo(f"ipetl: rejected {path}: {result.rejected}", err=True)
@@ -198,13 +240,45 @@ def normalize(paths, collection_id, output):
                     f"ipetl: quarantined a record of {q['source_file']} ({q['rule_id']}): {q['reason']}", err=True
                 )
             for batch in result.batches():
-                if parquet_writer is not None:
-                    parquet_writer.write_batch(batch)
-                else:
-                    for record in batch.to_pylist():
-                        out.write(json.dumps(record, ensure_ascii=False, default=_json_default) + "\n")
+                records, tombstones = split_deletions(collection.table, pa.Table.from_batches([batch]))
+                if parquet is not None:
+                    parquet.write(records, tombstones)
+                    continue
+                for record in records.to_pylist():
+                    out.write(json.dumps(record, ensure_ascii=False, default=_json_default) + "\n")
+                for tombstone in tombstones.to_pylist():
+                    line = {"tombstone": True, **tombstone}
+                    out.write(json.dumps(line, ensure_ascii=False, default=_json_default) + "\n")
             result.discard()
     sys.exit(1 if failed else 0)
+
+
+class _ParquetOutputs:
+    """`ipetl normalize -o x.parquet`: the records in x.parquet, the tombstones (if any) in
+    x.deleted.parquet (the lake's `deleted` table)."""
+
+    def __init__(self, stack: ExitStack, output: str, table: str):
+        import pyarrow.parquet as pq
+
+        from transforms.schema import TABLES
+
+        self.stack, self.deleted_path = stack, Path(output).with_suffix(".deleted.parquet")
+        self.records = stack.enter_context(pq.ParquetWriter(output, TABLES[table], compression="zstd"))
+        self.deleted: Any = None  # a ParquetWriter once there is a tombstone
+
+    def write(self, records, tombstones) -> None:
+        import pyarrow.parquet as pq
+
+        from transforms.schema import TOMBSTONES
+
+        self.records.write_table(records)
+        if tombstones.num_rows:
+            if self.deleted is None:
+                self.deleted = self.stack.enter_context(
+                    pq.ParquetWriter(self.deleted_path, TOMBSTONES, compression="zstd")
+                )
+                log.info(f"normalize: tombstones (records the deliveries withdraw) go to {self.deleted_path}")
+            self.deleted.write_table(tombstones)
 
 
 @cli.command()
@@ -232,55 +306,93 @@ def normalize(paths, collection_id, output):
     help="Processes that fetch and normalize deliveries (a big one is cut into parts); "
     "the gate and the publish stay one step.",
 )
-def run(collection_ids, source, home, catalog, data, force, jobs):
-    """Fetch, normalize, validate and publish."""
+@click.option(
+    "--summary-json",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Also write the summary here as JSON, for schedulers: each collection's read, published, "
+    "quarantined, rejected and deleted records, snapshot id, status and exit code.",
+)
+@click.pass_obj
+def run(operator, collection_ids, source, home, catalog, data, force, jobs, summary_json):
+    """Fetch, normalize, validate and publish.
+
+    Without --source, each collection comes from its declared source: the offices' servers,
+    over the internet. Its log is also written under the home (logs/run-<run id>.log).
+    """
+    from connectors.home import HomeLayout
+    from ipetl.pipeline import new_run_id
     from ipetl.pipeline import run as run_pipeline
+    from ipetl.progress import Shown
     from ipetl.registry import COLLECTIONS
 
     unknown = [c for c in collection_ids if c not in COLLECTIONS]
     if unknown:
         _fail(f"unknown collection(s): {', '.join(unknown)} (see `ipetl collections`)", 2)
     home_path, lake = _lake(home, catalog, data)
-    try:
-        result = run_pipeline(
-            list(collection_ids) or None, source=source, home=home_path, force=force, lake=lake, jobs=jobs
-        )
-    except ValueError as exc:
-        _fail(str(exc), 2)
-    if result.failure:
+    run_id = new_run_id()
+    log_path = HomeLayout(home_path).run_log(run_id)
+    with logs.run_log(log_path, run_id, operator.log_format, operator.level):
+        log.debug(f"run {run_id}: ipetl {_version()}, --jobs {jobs}, source {source or 'the declared ones'}")
+        try:
+            result = run_pipeline(
+                list(collection_ids) or None,
+                source=source,
+                home=home_path,
+                force=force,
+                lake=lake,
+                jobs=jobs,
+                progress=Shown(bar=operator.terminal),
+                run_id=run_id,
+            )
+        except ValueError as exc:
+            log.error(str(exc))
+            sys.exit(2)
+        _log_problems(result)
+    outcomes = result.outcomes()
+    click.echo(
+        f"{'collection':<11}{'files':>6}{'read':>9}{'published':>11}{'quarantined':>13}{'rejected':>10}"
+        f"{'deleted':>9}  status"
+    )
+    for o in outcomes:
         click.echo(
-            f"ipetl: run stopped: {result.failure}; nothing more published, the deliveries stay pending", err=True
+            f"{o.collection:<11}{o.files:>6}{o.read:>9}{o.published:>11}{o.quarantined:>13}{o.rejected:>10}"
+            f"{o.deleted:>9}  {o.status}" + (f" ({o.skipped} already published)" if o.skipped else "")
         )
-    for entry in result.unclaimed:
-        click.echo(f"ipetl: not read: {entry}: no collection claims it (one sub-folder per collection id)", err=True)
-    for collection, reason in result.fetch_failures:
-        click.echo(f"ipetl: {collection}: {reason}", err=True)
-    for batch in result.batches:
-        for path, reason in batch.rejected:
-            click.echo(f"ipetl: rejected {path}: {reason}", err=True)
-        for failure in batch.failures:
-            click.echo(f"ipetl: batch of {batch.collection} not published: {failure}", err=True)
-    click.echo(f"{'collection':<11}{'files':>6}{'records':>9}{'passed':>8}{'quarantined':>13}{'rejected':>10}  status")
-    for b in result.batches:
-        status = (
-            "published" if b.status == "staged" and result.snapshot_id else ("up to date" if not b.files else b.status)
-        )
-        click.echo(
-            f"{b.collection:<11}{b.files:>6}{b.records:>9}{b.passed:>8}{b.quarantined:>13}"
-            f"{len(b.rejected):>10}  {status}" + (f" ({b.skipped} already published)" if b.skipped else "")
-        )
-    if not result.batches:
+    if not outcomes:
         click.echo("nothing new to process")
-    if result.refused:
-        click.echo(f"ipetl: not published: {result.refused}", err=True)
-    from connectors.home import HomeLayout
-
     click.echo(f"\nsnapshot:  {result.snapshot_id if result.snapshot_id else 'unchanged'}")
     click.echo(f"lake:      {lake.describe()}")
     click.echo(f"search:    {HomeLayout(home_path).search}")
     if result.data_docs:
         click.echo(f"data docs: {result.data_docs}")
+    click.echo(f"log:       {log_path}")
+    if summary_json:
+        Path(summary_json).write_text(json.dumps(result.report(log_path), indent=1) + "\n", encoding="utf-8")
     sys.exit(result.exit_code)
+
+
+def _log_problems(result) -> None:
+    """What went wrong in a run, one line each (on stderr: `ipetl: ...`)."""
+    if result.failure:
+        log.error(f"run stopped: {result.failure}; nothing more published, the deliveries stay pending")
+    for entry in result.unclaimed:
+        log.warning(f"not read: {entry}: no collection claims it (one sub-folder per collection id)")
+    for failed in result.fetch_failures:
+        log.error(f"{failed.collection}: {failed.host}: {failed.reason}", extra={"collection": failed.collection})
+    for batch in result.batches:
+        for path, reason in batch.rejected:
+            log.error(f"rejected {path}: {reason}", extra={"collection": batch.collection})
+        for failure in batch.failures:
+            log.error(f"batch of {batch.collection} not published: {failure}", extra={"collection": batch.collection})
+    if result.refused:
+        log.error(f"not published: {result.refused}")
+
+
+def _version() -> str:
+    from importlib.metadata import version
+
+    return version("ipetl")
 
 
 @cli.command()

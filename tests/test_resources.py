@@ -56,7 +56,7 @@ def limits(megabytes: float):
 def run(source: Path, home: Path, limit: float | None = None):
     env = {**os.environ, "IPETL_CATALOG": "", "IPETL_DATA": ""}
     return subprocess.run(
-        [sys.executable, "-m", "ipetl.cli", "run", "--source", str(source), "--home", str(home)],
+        [sys.executable, "-m", "ipetl.cli", "--quiet", "run", "--source", str(source), "--home", str(home)],
         capture_output=True,
         text=True,
         env=env,

@@ -11,7 +11,7 @@ import datetime as dt
 import gc
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,11 +21,12 @@ import pyarrow as pa
 from pyarrow import ipc
 
 from connectors.files import open_members
+from connectors.progress import NO_PROGRESS, Progress
 from connectors.resources import resource_error
 from connectors.xml import DeliveryError
 from transforms.records import CanonicalRecord, OfficeRecord, QuarantineRow
-from transforms.rules import CollectionRules
-from transforms.schema import TABLES
+from transforms.rules import DELETE, CollectionRules
+from transforms.schema import TABLES, TOMBSTONES
 from transforms.spec import Format
 from transforms.st13 import ST13Error
 from transforms.values import collecting_invalid
@@ -65,6 +66,33 @@ class FileResult:
         if self.spool is not None:
             self.spool.unlink(missing_ok=True)
             self.spool = None
+
+
+def split_deletions(table: str, rows: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """The records of `rows` (canonical rows of `table`), and the tombstones (the lake's
+    `deleted` table, TOMBSTONES) of the ones the delivery withdraws: those the transforms mark
+    with status `Delete` (transforms.rules.DELETE), which is never a record's status."""
+    import pyarrow.compute as pc
+
+    deleted = pc.equal(rows.column("status"), DELETE)
+    gone = rows.filter(deleted)
+    n = gone.num_rows
+    design_number = gone.column("design_number") if "design_number" in gone.schema.names else pa.nulls(n, pa.string())
+    tombstones = pa.table(
+        {
+            "table_name": pa.array([table] * n, pa.string()),
+            "st13": gone.column("st13"),
+            "design_number": design_number,
+            "collection": gone.column("collection"),
+            "office": gone.column("office"),
+            "reason": gone.column("office_status"),
+            "source_file": gone.column("source_file"),
+            "delivery_date": gone.column("delivery_date"),
+            "delivery_sequence": gone.column("delivery_sequence"),
+        },
+        schema=TOMBSTONES,
+    )
+    return rows.filter(pc.invert(deleted)), tombstones
 
 
 def quarantine_row(
@@ -120,15 +148,17 @@ def normalize_file(
     spool_dir: str | os.PathLike[str],
     ingested_at: dt.datetime | None = None,
     today: dt.date | None = None,
+    progress: Progress = NO_PROGRESS,
 ) -> FileResult:
     """Parse and map one delivery file (plain, .gz, .zip, .tar) into a spool of canonical rows.
 
     The clock is read here, by the caller, not by the transforms: records are stamped
     `ingested_at` (default now) and mapped as of `today` (default the date of `ingested_at`).
+    progress: told of the records read, a few thousand at a time.
     """
     ingested_at = ingested_at or dt.datetime.now(dt.UTC)
-    with _fewer_collections():
-        return _normalize_file(path, fmt, rules, spool_dir, ingested_at, today or ingested_at.date())
+    with _fewer_collections(), progress.task(Path(path).name, unit="record") as advance:
+        return _normalize_file(path, fmt, rules, spool_dir, ingested_at, today or ingested_at.date(), advance)
 
 
 def _normalize_file(
@@ -138,6 +168,7 @@ def _normalize_file(
     spool_dir: str | os.PathLike[str],
     ingested_at: dt.datetime,
     today: dt.date,
+    advance: Callable[[int], None],
 ) -> FileResult:
     schema = TABLES[fmt.table]
     result = FileResult(path=str(path), table=fmt.table)
@@ -191,10 +222,12 @@ def _normalize_file(
                 if len(buffer) >= BATCH_ROWS:
                     writer.write_batch(pa.RecordBatch.from_pylist(buffer, schema=schema))
                     result.records += len(buffer)
+                    advance(len(buffer))
                     buffer.clear()
             if buffer:
                 writer.write_batch(pa.RecordBatch.from_pylist(buffer, schema=schema))
                 result.records += len(buffer)
+                advance(len(buffer))
         if not result.checksums:
             raise DeliveryError("no XML inside")
     except DeliveryError as exc:

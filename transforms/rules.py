@@ -16,7 +16,8 @@ from transforms.st13 import ST13Rule
 from transforms.values import load_vocab
 
 _ST66 = load_vocab("st66-values.json")
-# The status of a record a delivery withdraws; ipetl/pipeline/stage.py turns it into a tombstone.
+# The transforms' mark on a record a delivery withdraws, never a published status:
+# transforms.normalize.split_deletions turns it into a tombstone.
 DELETE = "Delete"
 
 

@@ -16,7 +16,7 @@ task per step (fetch and normalize once per delivery), passing only names, paths
 from ipetl.pipeline.deliveries import delivery_date, fetch_deliveries, fetch_delivery, list_deliveries
 from ipetl.pipeline.normalize import normalize_delivery
 from ipetl.pipeline.publish import publish_staged
-from ipetl.pipeline.runs import RunSummary, run, sweep
+from ipetl.pipeline.runs import Outcome, RunSummary, SourceFailure, new_run_id, run, sweep
 from ipetl.pipeline.settings import (
     SOURCE_KINDS,
     home_dir,
@@ -34,7 +34,9 @@ __all__ = [
     "SOURCE_KINDS",
     "BatchSummary",
     "NormalizedDelivery",
+    "Outcome",
     "RunSummary",
+    "SourceFailure",
     "StagedBatch",
     "delivery_date",
     "fetch_deliveries",
@@ -43,6 +45,7 @@ __all__ = [
     "lake_settings",
     "list_deliveries",
     "max_attempts",
+    "new_run_id",
     "normalize_delivery",
     "publish_options",
     "publish_staged",

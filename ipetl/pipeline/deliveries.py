@@ -9,17 +9,27 @@ import re
 from pathlib import Path
 
 from connectors.fetch import FetchResult, fetch_new, list_new
+from connectors.progress import NO_PROGRESS, Progress
 from connectors.sources import DEFAULT_SETTINGS, FetchError, FetchSettings
 from ipetl.pipeline.settings import SourceArg, source_for
 from ipetl.registry import Collection
 
 
-def fetch_deliveries(collection: Collection, home: Path, source: SourceArg = None, force: bool = False) -> FetchResult:
+def fetch_deliveries(
+    collection: Collection,
+    home: Path,
+    source: SourceArg = None,
+    force: bool = False,
+    progress: Progress = NO_PROGRESS,
+) -> FetchResult:
     """Fetch a collection's new deliveries: from its declared source (into
     <home>/incoming/<collection>/), or from `source` (see source_for; a directory is read in
     place). Returns every delivery fetched and not yet processed, and the files that could not be
-    fetched (they resume next time)."""
-    return fetch_new(collection.id, source_for(collection, source), home, force=force)
+    fetched (they resume next time). progress: told of the server it lists, the bytes and the retries."""
+    spec = source_for(collection, source)
+    if spec.kind != "local":  # the operator is told of each server contacted (a local folder is just read)
+        progress.note(f"listing {spec.resolved()}")
+    return fetch_new(collection.id, spec, home, force=force, progress=progress)
 
 
 def delivery_date(collection: Collection, name: str) -> dt.date | None:

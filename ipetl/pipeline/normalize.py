@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 
 from connectors.fetch import count_attempt, sha256_file
 from connectors.home import HomeLayout
+from connectors.progress import NO_PROGRESS, Progress
 from connectors.resources import ResourceError
 from connectors.split import split_xml
 from ipetl.pipeline.settings import lake_settings, max_attempts
@@ -76,6 +77,7 @@ def normalize_delivery(
     force: bool = False,
     published: Published | None = None,
     lake: LakeSettings | None = None,
+    progress: Progress = NO_PROGRESS,
 ) -> NormalizedDelivery:
     """Normalize one delivery into the run's spool: <home>/staging/.work/<collection>/<run_id>/<name>/
     holds its canonical rows stamped with the delivery's order (records.parquet), its quarantined
@@ -84,6 +86,7 @@ def normalize_delivery(
     Returns what validate_and_stage needs, small enough for an XCom (paths and counts, never
     records); `skipped` when the same delivery is already published (unless force).
     published: the collection's published deliveries, when the caller already has them.
+    progress: told of the records read.
     """
     path, home = Path(path), Path(home)
     if not force:
@@ -105,7 +108,7 @@ def normalize_delivery(
     else:
         try:
             result = normalize_file(
-                path, collection.format, collection.rules(), spool, ingested_at=now, today=now.date()
+                path, collection.format, collection.rules(), spool, ingested_at=now, today=now.date(), progress=progress
             )
         except ResourceError:
             count_attempt(home, collection.id, path.name, -1)  # not the delivery's doing
@@ -176,11 +179,13 @@ def normalize_all(
     pool: Executor,
     jobs: int,
     lake: LakeSettings,
+    progress: Progress = NO_PROGRESS,
 ) -> list[PendingDelivery]:
     """Submit the normalization of a collection's deliveries to the pool (one that runs each call
     at once: one after another, in this process); their pending summaries, in order.
     A plain XML delivery of a format with a split_tag, at least two SPLIT_PART_BYTES long, is cut
-    into up to `jobs` parts at record boundaries, normalized in parallel and spooled as one."""
+    into up to `jobs` parts at record boundaries, normalized in parallel and spooled as one.
+    progress: told of the records read (given to the pool's processes: see Progress.for_worker)."""
     published = {} if force else published_deliveries(lake, collection.id)
     pending: list[PendingDelivery] = []
     split_tag = collection.format.split_tag
@@ -189,17 +194,17 @@ def normalize_all(
         cut = parts >= 2 and (force or not _already_published(path, published)) and not _compressed(path)
         # counted like normalize_delivery's readings; one that never finished goes the whole-file way, set aside there
         if split_tag and cut and count_attempt(home, collection.id, path.name, +1) <= max_attempts():
-            pending.append(_Parts(collection, path, home, run_id, pool, split_tag, parts))
+            pending.append(_Parts(collection, path, home, run_id, pool, split_tag, parts, progress))
         else:
-            pending.append(pool.submit(_normalize_by_id, collection.id, path, home, run_id, force, published))
+            pending.append(pool.submit(_normalize_by_id, collection.id, path, home, run_id, force, published, progress))
     return pending
 
 
 def _normalize_by_id(
-    collection_id: str, path: Path, home: Path, run_id: str, force: bool, published: Published
+    collection_id: str, path: Path, home: Path, run_id: str, force: bool, published: Published, progress: Progress
 ) -> NormalizedDelivery:
     """normalize_delivery, for a pool's process (which looks the collection up itself)."""
-    return normalize_delivery(COLLECTIONS[collection_id], path, home, run_id, force, published)
+    return normalize_delivery(COLLECTIONS[collection_id], path, home, run_id, force, published, progress=progress)
 
 
 def _compressed(path: Path) -> bool:
@@ -212,7 +217,15 @@ class _Parts:
     result() spools them as the delivery (normalize_delivery's spool and summary)."""
 
     def __init__(
-        self, collection: Collection, path: Path, home: Path, run_id: str, pool: Executor, split_tag: str, parts: int
+        self,
+        collection: Collection,
+        path: Path,
+        home: Path,
+        run_id: str,
+        pool: Executor,
+        split_tag: str,
+        parts: int,
+        progress: Progress,
     ):
         self.collection, self.path, self.home = collection, path, home
         self.spool = _fresh_spool(home, collection, run_id, path)
@@ -220,7 +233,7 @@ class _Parts:
         files = split_xml(path, split_tag, parts, self.spool / "parts")
         self.sha256: Future[str] = pool.submit(sha256_file, path)
         self.futures: list[Future[FileResult]] = [
-            pool.submit(_normalize_part, collection.id, part, self.spool, self.now) for part in files
+            pool.submit(_normalize_part, collection.id, part, self.spool, self.now, progress) for part in files
         ]
 
     def result(self) -> NormalizedDelivery:
@@ -247,6 +260,8 @@ class _Parts:
         return _spool_delivery(self.collection, self.path, self.home, self.spool, results, self.now)
 
 
-def _normalize_part(collection_id: str, part: Path, spool: Path, now: dt.datetime) -> FileResult:
+def _normalize_part(collection_id: str, part: Path, spool: Path, now: dt.datetime, progress: Progress) -> FileResult:
     collection = COLLECTIONS[collection_id]
-    return normalize_file(part, collection.format, collection.rules(), spool, ingested_at=now, today=now.date())
+    return normalize_file(
+        part, collection.format, collection.rules(), spool, ingested_at=now, today=now.date(), progress=progress
+    )

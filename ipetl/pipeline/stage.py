@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +17,8 @@ from expectations import gate
 from ipetl.pipeline.normalize import read_delivery_entry
 from ipetl.pipeline.staging import STAGED, BatchSummary, NormalizedDelivery, StagedBatch, home_lock
 from ipetl.registry import COLLECTIONS, Collection
-from transforms.rules import DELETE
-from transforms.schema import QUARANTINE, TOMBSTONES
+from transforms.normalize import split_deletions
+from transforms.schema import QUARANTINE
 
 
 def validate_and_stage(
@@ -43,17 +44,18 @@ def validate_and_stage(
     deliveries = [entries[n.name] for n in done]
     summary.files = len(done)
     summary.rejected = [(str(n.path), n.rejected) for n in done if n.rejected]
-    quarantine: list[dict[str, Any]] = []
+    quarantine: list[dict[str, Any]] = []  # the normalizer's: a row per record, and one per rejected delivery
     tables: list[pa.Table] = []
     for n in done:
         quarantine.extend(pq.read_table(n.spool_dir / "quarantine.parquet").to_pylist())
         tables.append(pq.read_table(n.spool_dir / "records.parquet"))
-    table = pa.concat_tables(tables)
-    deleted = pc.equal(table.column("status"), DELETE)
-    tombstones = _tombstones(collection, table.filter(deleted))
-    table = table.filter(pc.invert(deleted))
+    table, tombstones = split_deletions(collection.table, pa.concat_tables(tables))
+    # records (never rows of quarantine: the gate writes one per rule a record breaks), so that
+    # records = passed + quarantined + deleted
+    held = Counter(q["source_file"].split("!")[0] for q in quarantine if q["rule_id"] != "delivery.readable")
     summary.deleted = tombstones.num_rows
-    summary.records = table.num_rows + tombstones.num_rows + len(quarantine) - len(summary.rejected)
+    summary.quarantined = held.total()
+    summary.records = table.num_rows + tombstones.num_rows + summary.quarantined
     checked = None
     if table.num_rows:
         rules = collection.rules()
@@ -63,7 +65,9 @@ def validate_and_stage(
         quarantine.extend(dict(q) for q in checked.quarantine)
         summary.failures = checked.failures
         summary.passed = checked.passed.num_rows
-    summary.quarantined = len(quarantine) - len(summary.rejected)
+        summary.quarantined += table.num_rows - summary.passed
+        held.update(_records_by_delivery(table))
+        held.subtract(_records_by_delivery(checked.passed))
     batch_dir = layout.batch(collection.id, run_id)
     shutil.rmtree(batch_dir, ignore_errors=True)
     batch_dir.mkdir(parents=True)
@@ -73,9 +77,7 @@ def validate_and_stage(
         pq.write_table(tombstones, batch_dir / "tombstones.parquet", compression="zstd")
     pq.write_table(pa.Table.from_pylist(quarantine, schema=QUARANTINE), batch_dir / "quarantine.parquet")
     for d in deliveries:  # per-delivery counts after the gate
-        d.quarantined = sum(
-            1 for q in quarantine if q["source_file"].split("!")[0] == d.name and q["rule_id"] != "delivery.readable"
-        )
+        d.quarantined = held[d.name]
     # last: a batch without it is not staged
     StagedBatch(summary, summary.status, deliveries, now.isoformat()).write(batch_dir)
     summary.batch_dir = str(batch_dir)
@@ -84,21 +86,9 @@ def validate_and_stage(
     return summary
 
 
-def _tombstones(collection: Collection, rows: pa.Table) -> pa.Table:
-    """Records a delivery marks deleted (status category `Delete`) → tombstone rows."""
-    n = rows.num_rows
-    design_number = rows.column("design_number") if "design_number" in rows.schema.names else pa.nulls(n, pa.string())
-    return pa.table(
-        {
-            "table_name": pa.array([collection.table] * n, pa.string()),
-            "st13": rows.column("st13"),
-            "design_number": design_number,
-            "collection": rows.column("collection"),
-            "office": rows.column("office"),
-            "reason": rows.column("office_status"),
-            "source_file": rows.column("source_file"),
-            "delivery_date": rows.column("delivery_date"),
-            "delivery_sequence": rows.column("delivery_sequence"),
-        },
-        schema=TOMBSTONES,
-    )
+def _records_by_delivery(rows: pa.Table) -> Counter[str]:
+    """How many of the rows each delivery gave (source_file: the delivery, or `delivery!member`)."""
+    counts: Counter[str] = Counter()
+    for item in pc.value_counts(rows.column("source_file")).to_pylist():
+        counts[item["values"].split("!")[0]] += item["counts"]
+    return counts
