@@ -43,8 +43,9 @@ format: install
 readme: install
 	$(PY) -m ipetl.registry README.md
 
+# Each test file's name is printed as it starts, and the ten slowest tests at the end.
 test: install
-	$(PY) -m pytest -q
+	$(PY) -m pytest --durations=10
 
 # Unit tests only (under a minute): the modules marked `slow` (tests/conftest.py SLOW_MODULES:
 # Airflow, the cluster, servers, whole runs, the lake) are left out; 60 s at most per test.
