@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,7 @@ def validate_and_stage(
     deliveries = [entries[n.name] for n in done]
     summary.files = len(done)
     summary.rejected = [(str(n.path), n.rejected) for n in done if n.rejected]
-    quarantine: list[dict[str, Any]] = []  # the normalizer's: a row per record, and one per rejected delivery
+    quarantine: list[Mapping[str, Any]] = []  # the normalizer's: a row per record, and one per rejected delivery
     tables: list[pa.Table] = []
     for n in done:
         quarantine.extend(pq.read_table(n.spool_dir / "quarantine.parquet").to_pylist())
@@ -62,7 +63,7 @@ def validate_and_stage(
         with home_lock(home, "gx"):  # one GX file context per home: validations take turns
             label = gate.BatchLabel(collection.id, tuple(d.name for d in deliveries), run_id)
             checked = gate.validate(collection.table, table, rules, list(COLLECTIONS), layout.gx, now=now, label=label)
-        quarantine.extend(dict(q) for q in checked.quarantine)
+        quarantine.extend(checked.quarantine)
         summary.failures = checked.failures
         summary.passed = checked.passed.num_rows
         summary.quarantined += table.num_rows - summary.passed
