@@ -102,9 +102,8 @@ def _write(con: duckdb.DuckDBPyConnection, queries: dict[str, str], target: Path
                 continue
             path = target / f"{name}{suffix}"
             tmp = path.with_name(f".{path.name}.tmp")
-            con.execute(f"COPY ({sql}) TO '{tmp}' ({options})")
+            rows = int(lake.scalar(con, f"COPY ({sql}) TO '{tmp}' ({options})"))  # COPY returns its row count
             tmp.replace(path)
-            rows = int(lake.scalar(con, f"SELECT count(*) FROM ({sql})"))
             files.append(ExportedFile(name=path.name, rows=rows, sha256=sha256_file(path)))
     return files
 
