@@ -186,7 +186,9 @@ def _parties(details: Element, kind: str) -> list[Party]:
     """Applicants (or representatives) of a *Details element, with key-only references kept.
 
     Parties a differential delivery removes (`operationCode="Delete"`) and empty placeholders
-    (USPTO's blank domestic representative) are left out.
+    (USPTO's blank domestic representative) are left out. A key-only reference beside parties
+    given inline in the same element (TMview deliveries: `ApplicantKey` then `Applicant`) is one
+    of those parties, not another one: it is dropped.
     """
     found: list[Party] = []
     for child in details:
@@ -206,7 +208,8 @@ def _parties(details: Element, kind: str) -> list[Party]:
             else:
                 ref = next((text(c) for c in child if local(c.tag) in ("Identifier", "URI")), None)
                 found.append({"name": None, "country": None, "address": None, "identifier": None, "ref": ref})
-    return found
+    inline = [p for p in found if "ref" not in p]
+    return inline if inline else found
 
 
 def _descriptions(holder: Element) -> list[tuple[str | None, str | None]]:

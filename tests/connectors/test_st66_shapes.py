@@ -77,6 +77,19 @@ def test_applicants_delivered_beside_the_marks_are_joined_by_key():
         assert [(a["name"], a["country"]) for a in r["applicants"]] == [("Nordisk Ltd", "SE")]
 
 
+def test_a_key_beside_the_inline_applicant_is_that_applicant():
+    # estm.tree: ApplicantDetails holds Applicant and, beside it, ApplicantKey/URI (TMview): one
+    # applicant, not a second one without a name
+    party = """<ApplicantDetails><ApplicantKey><URI>https://example.test/applicant/4411</URI></ApplicantKey>
+      <Applicant><ApplicantIdentifier>4411</ApplicantIdentifier><ApplicantAddressBook><FormattedNameAddress>
+      <Name><FreeFormatName><FreeFormatNameDetails><FreeFormatNameLine>Tallinna Vesi AS</FreeFormatNameLine></FreeFormatNameDetails></FreeFormatName></Name>
+      <Address><AddressCountryCode>EE</AddressCountryCode></Address></FormattedNameAddress></ApplicantAddressBook></Applicant></ApplicantDetails>"""
+    [r] = records(
+        f"<Transaction {NS}><TradeMarkTransactionBody><TransactionContentDetails><TransactionData><TradeMarkDetails>{mark('1', party)}</TradeMarkDetails></TransactionData></TransactionContentDetails></TradeMarkTransactionBody></Transaction>"
+    )
+    assert [(a["name"], a["country"]) for a in r["applicants"]] == [("Tallinna Vesi AS", "EE")]
+
+
 def test_opponents_and_priority_classes_are_not_taken_for_the_marks_own():
     extra = """<ApplicantDetails><Applicant><ApplicantAddressBook><FormattedNameAddress><Name><FreeFormatName><FreeFormatNameDetails>
       <FreeFormatNameLine>Owner</FreeFormatNameLine></FreeFormatNameDetails></FreeFormatName></Name></FormattedNameAddress></ApplicantAddressBook></Applicant></ApplicantDetails>
