@@ -79,6 +79,8 @@ class Collection:
     registration_number_is_application_number: bool = False
     # ST.13 masks when the office code maps list none that fit the office's numbers.
     st13_masks: tuple[str, ...] | None = None
+    # False where WIPO's own transformation keys the office's records without the filing year.
+    st13_filing_year: bool = True
     # How a delivery's name gives its date and sequence, which order updates (a later delivery
     # wins). Groups: `date` (YYYYMMDD, or YYMMDD) and optionally `seq`. No match: the file's mtime.
     delivery_pattern: str = r"(?P<date>(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]))(?:\D+(?P<seq>\d+))?"
@@ -99,7 +101,7 @@ class Collection:
         origin = entry.get("source", "national")
         types = _ST13_TYPES[self.kind][origin]
         ip_type = types.get(self.kind) or types.get("registered")
-        return ST13Rule(self.office, ip_type, masks)
+        return ST13Rule(self.office, ip_type, masks, self.st13_filing_year)
 
     def delivery_order(self, path: Path) -> tuple[dt.date, int]:
         m = re.search(self.delivery_pattern, path.name)

@@ -29,9 +29,13 @@ class ST13Rule:
     office: str
     ip_type: str  # "50" trademark, "70" design ... (vocab st13_identifier)
     masks: tuple[str, ...] = ()
+    # False where WIPO's Global Brand Database builds the office's keys without the filing year
+    # (EUIPO, UKIPO, BPO): so that our keys join GBD's.
+    filing_year: bool = True
 
     def build(self, application_number: str | None, application_date: dt.date | None) -> str:
-        return build_st13(self.office, self.ip_type, application_number, application_date, self.masks)
+        year_from = application_date if self.filing_year else None
+        return build_st13(self.office, self.ip_type, application_number, year_from, self.masks)
 
 
 @cache

@@ -19,6 +19,8 @@ from transforms.values import (
     vienna_code,
 )
 
+# The kind of a mark whose office states none: the ordinary, individual mark.
+INDIVIDUAL = "Individual"
 # The office of the International Bureau: its records are the Madrid international registrations.
 INTERNATIONAL_OFFICE = "WO"
 
@@ -54,7 +56,8 @@ def _event_date(events: list[OfficeRecord], *codes: str) -> dt.date | None:
 
 
 def _kinds(record: OfficeRecord, rules: CollectionRules) -> list[str]:
-    """The office's kind values mapped (in order, each once); else the transaction sub-code's."""
+    """The office's kind values mapped (in order, each once); else the transaction sub-code's;
+    a mark of no stated kind is an individual mark (as WIPO's Global Brand Database reads it)."""
     values = [v for v in map(clean_text, record["KindMark"]) if v]
     kinds: list[str] = []
     for value in values:
@@ -67,7 +70,7 @@ def _kinds(record: OfficeRecord, rules: CollectionRules) -> list[str]:
     kind = rules.lookup("kind", sub_code) if sub_code else None
     if kind:
         return [kind]
-    return ["Other"] if values else []
+    return ["Other"] if values else [INDIVIDUAL]
 
 
 def _feature(record: OfficeRecord, rules: CollectionRules) -> str:
@@ -175,7 +178,7 @@ def to_canonical(record: OfficeRecord, rules: CollectionRules, today: dt.date) -
             "office_status": office_status,
             "status_date": status_date,
             "mark_feature": _feature(record, rules),
-            "kind": _kinds(record, rules),
+            "kind": [] if status == DELETE else _kinds(record, rules),
             "mark_text": mark_text,
             "mark_text_language": mark_language,
             "nice_classes": sorted_unique(classes),

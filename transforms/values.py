@@ -24,6 +24,7 @@ Sortable = TypeVar("Sortable", str, int)  # the values of the contract's sorted 
 # Dates offices write when they have none (IPAS exports 1900-01-01 for "no publication").
 PLACEHOLDER_DATES = {dt.date(1900, 1, 1), dt.date(1, 1, 1), dt.date(9999, 12, 31)}
 _ISO_DATE = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})")
+_DAY_FIRST_DATE = re.compile(r"(\d{2})\.(\d{2})\.(\d{4})$")
 
 
 def load_vocab(name: str) -> dict[str, Any]:
@@ -60,18 +61,23 @@ _NOT_A_DATE = dt.date.min  # cached marker: unreadable (0001-01-01 itself is a p
 @lru_cache(maxsize=65536)
 def _date(text: str) -> dt.date | None:
     m = _ISO_DATE.match(text)
-    if not m:
+    if m:
+        year, month, day = m[1], m[2], m[3]
+    elif m := _DAY_FIRST_DATE.match(text):
+        day, month, year = m[1], m[2], m[3]
+    else:
         return _NOT_A_DATE
     try:
-        value = dt.date(int(m[1]), int(m[2]), int(m[3]))
+        value = dt.date(int(year), int(month), int(day))
     except ValueError:  # 2019-02-30, 0000-00-00
         return _NOT_A_DATE
     return None if value in PLACEHOLDER_DATES else value
 
 
 def parse_date(text: str | None) -> dt.date | None:
-    """ISO (`2000-05-09`, `2000-05-09-04:00`, `2000-05-09T10:00:00`) or basic (`20000509`); an
-    office placeholder (1900-01-01 ...) is None; anything else is reported as invalid."""
+    """ISO (`2000-05-09`, `2000-05-09-04:00`, `2000-05-09T10:00:00`), basic (`20000509`) or day
+    first with dots (`09.05.2000`, the Estonian office's); an office placeholder (1900-01-01 ...)
+    is None; anything else is reported as invalid."""
     if not text or not text.strip():
         return None
     value = _date(text.strip())

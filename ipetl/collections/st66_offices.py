@@ -43,10 +43,13 @@ BARE_ST66_OFFICES = {
 _REGISTERED_UNDER_APPLICATION_NUMBER = {"emtm", "gbtm"}
 
 
-# The office code maps list no mask for these, and their numbers are too long for ST.13 whole:
-# UKIPO `UK00003123456` (the trade mark number after the UK prefix and padding), OSIM
-# `M 2019 01234` (the serial after the type letter and year).
-_MASKS = {"gbtm": (r"UK0*(\d+)",), "rotm": (r"M\s?\d{4}\s?(\d+)",)}
+# The office code maps list no mask for OSIM, and its numbers are too long for ST.13 whole with
+# the filing year: `M 2019 01234` gives the serial after the type letter and year (WIPO's own key,
+# RO502019M201901234, is 18 characters: docs/differences-from-gbd.md).
+_MASKS = {"rotm": (r"M\s?\d{4}\s?(\d+)",)}
+# WIPO's templates for these offices build the ST.13 without the filing year (`st13('EM')`):
+# UKIPO's whole number `UK00003123456` gives GB50UK00003123456, as in the Global Brand Database.
+_NO_FILING_YEAR = {"emtm", "gbtm", "bgtm"}
 
 
 def _bare_st66(cid: str, office: str, name: str, shape: str) -> Collection:
@@ -60,6 +63,7 @@ def _bare_st66(cid: str, office: str, name: str, shape: str) -> Collection:
         description=f"{name} trademarks: WIPO ST.66 TradeMark {shape}.",
         registration_number_is_application_number=cid in _REGISTERED_UNDER_APPLICATION_NUMBER,
         st13_masks=_MASKS.get(cid),
+        st13_filing_year=cid not in _NO_FILING_YEAR,
     )
 
 

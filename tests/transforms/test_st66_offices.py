@@ -44,8 +44,9 @@ def test_the_offices_are_declared_as_st66_trademark_collections():
 
 def test_euipo_registered_figurative_mark(tmp_path):
     r = one("emtm", tmp_path)
-    # <ApplicationNumber>018123456, <ApplicationDate>2019-09-02: no mask, the number itself
-    assert r["st13"] == "EM502019018123456"
+    # <ApplicationNumber>018123456: no mask, the number itself, and no filing year (WIPO's
+    # Global Brand Database keys EUTMs without it: `st13('EM')` in its emtm template)
+    assert r["st13"] == "EM500000018123456"
     assert (r["office"], r["collection"]) == ("EM", "emtm")
     # no RegistrationNumber in EUIPO's tree: the EUTM is registered under its application number
     assert (r["registration_number"], r["registration_date"]) == ("018123456", D(2020, 1, 10))
@@ -77,7 +78,7 @@ def test_euipo_deletion_notice_withdraws_the_record_it_names(tmp_path):
     [withdrawn], quarantined = normalize("emtm", tmp_path, "emtm-delete.xml")
     assert quarantined == []
     assert (withdrawn["st13"], withdrawn["status"], withdrawn["office_status"]) == (
-        "EM502019018123456",
+        "EM500000018123456",
         "Delete",
         "Delete",
     )
@@ -86,8 +87,9 @@ def test_euipo_deletion_notice_withdraws_the_record_it_names(tmp_path):
 
 def test_bulgarian_mark_keyed_by_the_year_and_serial_the_mask_captures(tmp_path):
     r = one("bgtm", tmp_path)
-    # <ApplicationNumber>BG/N/2006/88234: mask BG/[A-Z]+/(\d{4})/(\d*) captures 2006 and 88234
-    assert r["st13"] == "BG502006200688234"
+    # <ApplicationNumber>BG/N/2006/88234: mask BG/[A-Z]+/(\d{4})/(\d*) captures 2006 and 88234;
+    # no filing year before them (WIPO's bgtm template: `st13('BG')`)
+    assert r["st13"] == "BG500000200688234"
     assert r["application_date"] == D(2006, 3, 15)
     # the tree (EUIPO's shape) has no RegistrationNumber, and BPO is not known to register under
     # the application number
@@ -104,18 +106,19 @@ def test_bulgarian_mark_keyed_by_the_year_and_serial_the_mask_captures(tmp_path)
     ]
 
 
-def test_ukipo_numbers_need_the_collections_own_mask(tmp_path):
+def test_ukipo_numbers_are_keyed_whole_without_the_filing_year(tmp_path):
     # <ApplicationNumber>UK00003123456 is 13 characters; with the filing year 9 are left, so the
-    # whole number cannot be the serial: gbtm declares the mask UK0*(\d+)
+    # whole number cannot be the serial; WIPO's gbtm template keys it whole, without the year
     with pytest.raises(ST13Error, match="longer than the 9 characters"):
         ST13Rule("GB", "50", ()).build("UK00003123456", D(2015, 8, 12))
+    assert ST13Rule("GB", "50", (), filing_year=False).build("UK00003123456", D(2015, 8, 12)) == "GB50UK00003123456"
     rows, quarantined = normalize("gbtm", tmp_path)
-    assert quarantined == [] and [r["st13"] for r in rows] == ["GB502015003123456"]
+    assert quarantined == [] and [r["st13"] for r in rows] == ["GB50UK00003123456"]
 
 
 def test_ukipo_dialect(tmp_path):
     [r], _ = normalize("gbtm", tmp_path)
-    assert r["st13"] == "GB502015003123456"
+    assert r["st13"] == "GB50UK00003123456"
     assert r["application_date"] == D(2015, 8, 12)  # <ApplicationDateTime>2015-08-12T10:21:00
     assert (r["registration_number"], r["registration_date"]) == ("UK00003123456", D(2015, 11, 27))
     assert (r["status"], r["office_status"]) == ("Registered", "Registered")  # <IPOPublicMarkCurrentStatusCode>
@@ -182,7 +185,7 @@ def test_estonian_dialect(tmp_path):
     )
     assert r["status"] == "Registered"  # <Status>
     assert r["mark_feature"] == "Combined"  # <MarkType>
-    assert r["kind"] == []  # no KindMark in the tree
+    assert r["kind"] == ["Individual"]  # no KindMark in the tree: an individual mark, as GBD reads it
     assert r["mark_text"] == "Kalevipoeg"  # <MarkVerbalElementText> directly in TradeMark
     assert r["publication_date"] == D(2015, 5, 4)  # <PublicationDate> directly in TradeMark
     # GoodsServicesDetail/GoodsServices/{ClassNumber, GoodsServicesDescription}
@@ -214,6 +217,7 @@ def test_moroccan_dialect(tmp_path):
         D(2027, 6, 12),
     )
     assert (r["status"], r["mark_feature"], r["mark_text"]) == ("Registered", "Word", "ATLAS ARGAN")
+    assert r["kind"] == ["Individual"]  # the file states no kind
     assert r["nice_classes"] == [3, 29]  # GoodsServicesDetail/ClassNumber
     assert r["applicants"] == [
         {"name": "Coopérative Atlas Argan", "country_code": "MA", "address": "Route d'Essaouira, Agadir"}

@@ -14,6 +14,8 @@ from transforms import values
         ("2000-05-09-04:00", dt.date(2000, 5, 9)),  # USPTO TSDR writes a zone offset
         ("2000-05-09T10:11:12Z", dt.date(2000, 5, 9)),
         ("20170104", dt.date(2017, 1, 4)),  # USPTO daily XML, KIPRIS, ST.32
+        ("03.02.2015", dt.date(2015, 2, 3)),  # Estonian office (WIPO's eetm template: %d.%m.%Y)
+        ("31.02.2015", None),
         ("", None),
         (None, None),
         ("   ", None),
