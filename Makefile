@@ -11,7 +11,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: install demo lint format readme test test-fast fuzz bench airflow cluster cluster-stop clean
+.PHONY: install gbd-venv demo lint format readme test test-fast fuzz bench airflow cluster cluster-stop clean
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -22,6 +22,17 @@ $(VENV)/.installed: $(UV) uv.lock pyproject.toml
 	touch $@
 
 install: $(VENV)/.installed
+
+# WIPO's own transformation (wipo-gbd-transformation, pinned with hashes in tests/gbd/requirements.txt)
+# in an environment of its own: it pins old libraries. tests/test_gbd_differential.py compares with it.
+GBD_VENV := .venv-gbd
+$(GBD_VENV)/.installed: $(UV) tests/gbd/requirements.txt
+	rm -rf $(GBD_VENV)
+	$(UV) venv --quiet --python $(PYTHON) $(GBD_VENV)
+	VIRTUAL_ENV=$(abspath $(GBD_VENV)) $(UV) pip install --quiet --require-hashes -r tests/gbd/requirements.txt
+	touch $@
+
+gbd-venv: $(GBD_VENV)/.installed
 
 demo: install
 	$(PY) -m ipetl.cli run --source samples/mirror --home $(HOME_DIR)
@@ -44,7 +55,7 @@ readme: install
 	$(PY) -m ipetl.registry README.md
 
 # Each test file's name is printed as it starts, and the ten slowest tests at the end.
-test: install
+test: install gbd-venv
 	$(PY) -m pytest --durations=10
 
 # Unit tests only (under a minute): the modules marked `slow` (tests/conftest.py SLOW_MODULES:
@@ -92,4 +103,4 @@ bench: install
 	  $(PY) bench/jobs_bench.py --deliveries 8 --delivery-mb 20 --big-mb 200; } 2>/dev/null | tee bench/out/results.md
 
 clean:
-	rm -rf $(VENV) .uv $(HOME_DIR)
+	rm -rf $(VENV) $(GBD_VENV) .uv $(HOME_DIR)

@@ -20,6 +20,9 @@ _CODE_MAPS = {
     "trademark": load_vocab("brands-office-code-maps.json"),
     "design": load_vocab("designs-office-code-maps.json"),
 }
+# Each office's status, kind and feature words as WIPO's own transformation maps them
+# (scripts/gbd_office_words.py): below the collection's tables, filling what they do not know.
+_GBD_OFFICE_WORDS = load_vocab("gbd-office-words.json")["offices"]
 _ST13_TYPES = {
     "trademark": load_vocab("brands-vocabularies.json")["st13_identifier"],
     "design": load_vocab("designs-vocabularies.json")["st13_identifier"],
@@ -125,4 +128,5 @@ class Collection:
             feature=self.feature,
             kind=self.mark_kind,
             registration_number_is_application_number=self.registration_number_is_application_number,
+            office_words=_GBD_OFFICE_WORDS.get(self.id, {}),
         )

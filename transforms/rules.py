@@ -54,12 +54,20 @@ class CollectionRules:
     # Offices that number registrations with the application number (MyIPO) leave
     # RegistrationNumber empty on registered marks.
     registration_number_is_application_number: bool = False
+    # The office's own words as WIPO's Global Brand Database maps them, per table (status,
+    # feature, kind; transforms/vocab/gbd-office-words.json): they fill what the tables above
+    # do not know, never override them.
+    office_words: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     @cached_property
     def _tables(self) -> dict[str, Mapping[str, str]]:
-        """Each table folded once: office overrides over the format's shared table."""
+        """Each table folded once: office overrides over the format's shared table, over the
+        office's words as GBD maps them."""
         shared = {"status": ST66_STATUS, "feature": ST66_FEATURE, "kind": ST66_KIND}
-        return {name: {**shared[name], **_folded(getattr(self, name))} for name in shared}
+        return {
+            name: {**_folded(self.office_words.get(name, {})), **shared[name], **_folded(getattr(self, name))}
+            for name in shared
+        }
 
     def status_category(self, office_status: str | None) -> str:
         """The contract's status category for the office's status; a table may also say `Delete`
