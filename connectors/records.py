@@ -78,6 +78,7 @@ class TrademarkRecord(TypedDict, total=False):
     MarkImageFilename: Required[list[str]]
     InternationalMarkIdentifier: str | None
     MarkFeatureCode: str | None
+    MarkTransliteration: str | None
     RegistrationOfficeCode: str | None
     ApplicationNumber: str | None
     ApplicationDate: str | None

@@ -307,10 +307,13 @@ def _kind_mark(child: Element, record: TrademarkRecord) -> None:
 
 def _word_mark(child: Element, record: TrademarkRecord) -> None:
     for node in child:
-        if local(node.tag) in ("MarkVerbalElementText", "MarkSignificantVerbalElement"):
+        tag = local(node.tag)
+        if tag in ("MarkVerbalElementText", "MarkSignificantVerbalElement"):
             value = text(node)
             if value:
                 record["verbal"].append((node.get("languageCode"), value))
+        elif tag == "MarkTransliteration":
+            record["MarkTransliteration"] = record.get("MarkTransliteration") or text(node)
 
 
 def _verbal_element(child: Element, record: TrademarkRecord) -> None:  # eetm, matm: no WordMarkSpecification

@@ -128,6 +128,8 @@ def _representation(elem: Element, record: TrademarkRecord) -> None:
         elif tag in ("MarkVerbalElementText", "MarkSignificantVerbalElementText") and value:
             # the significant element alone where the office gives only it (chtm)
             record["verbal"].append((attribute(node, "languageCode"), value))
+        elif tag == "MarkTransliteration" and value:
+            record["MarkTransliteration"] = record.get("MarkTransliteration") or value
         elif (
             tag == "FileName"
             and value

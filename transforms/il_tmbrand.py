@@ -2,8 +2,9 @@
 
 Languages: the contract holds one mark text, so one language is chosen; goods keep all.
 - mark_text: the Hebrew name when ILPO gives one, else the English. The Hebrew is the sign as
-  filed (ILPO's MarkTranscription romanizes it); the English name of a Hebrew mark is a
-  translation or another element of it. The other language stays in the office record.
+  filed and ILPO's MarkTranscription romanizes it (mark_transliteration); the English name of a
+  Hebrew mark is a translation or another element of it. The other language stays in the office
+  record.
 - applicants / representatives: the English name and address when given, else the Hebrew.
   The format has no country element: the country is the name ending the address.
 - goods_services: one row per class and language (`he`, `en`).
@@ -12,8 +13,8 @@ Events date the status. An event's English nature is looked up like a status wor
 collection's table lists the natures that change the status): status_date is the latest event
 leading to the current status category, publication_date the first publication of an event
 that leaves the mark pending (ILPO publishes an application when it accepts it, which opens
-opposition). Oppositions, cancellations, disclaimers, colour claims and the transcription
-have no place in the contract and are not mapped.
+opposition). Oppositions, cancellations, disclaimers and colour claims have no place in the
+contract and are not mapped.
 """
 
 from __future__ import annotations
@@ -82,6 +83,19 @@ def _mark_feature(has_text: bool, has_image: bool, has_figurative_codes: bool) -
     return "Figurative" if has_image or has_figurative_codes else "Undefined"
 
 
+def _kinds(brand_type: str, rules: CollectionRules) -> list[str]:
+    """ILPO's BRANDTYPE mapped; a word naming two kinds (`Collective/Certification mark`) gives
+    each: the mark is both, as WIPO's Global Brand Database reads it."""
+    whole = rules.lookup("kind", brand_type)
+    if whole:
+        return [whole]
+    parts = [part.strip() for part in brand_type.split("/")]
+    kinds = [rules.lookup("kind", part) or rules.lookup("kind", f"{part} mark") for part in parts]
+    if len(parts) > 1 and all(kinds):
+        return [kind for kind in dict.fromkeys(kinds) if kind]
+    return ["Other"]
+
+
 def to_canonical(record: OfficeRecord, rules: CollectionRules, today: dt.date) -> TrademarkRecord:
     """Map one TMBRAND record; raises ST13Error when no record key can be built."""
     out = empty_record("trademarks")
@@ -139,9 +153,10 @@ def to_canonical(record: OfficeRecord, rules: CollectionRules, today: dt.date) -
             "mark_feature": _mark_feature(
                 mark_text is not None, bool(clean_text(record.get("IMAGEFILE"))), any(record["vienna"])
             ),
-            "kind": [rules.lookup("kind", brand_type) or "Other"] if brand_type else [],
+            "kind": _kinds(brand_type, rules) if brand_type else [],
             "mark_text": mark_text,
             "mark_text_language": language(mark_language) if mark_text else None,
+            "mark_transliteration": clean_text(record.get("MarkTranscription")),
             "nice_classes": sorted_unique(classes),
             "goods_services": goods,
             "vienna_codes": _vienna(record["vienna"]),

@@ -51,6 +51,7 @@ class TrademarkRecord(TypedDict):
     kind: list[str]
     mark_text: str | None
     mark_text_language: str | None
+    mark_transliteration: str | None
     nice_classes: list[int]
     goods_services: list[GoodsServices]
     vienna_codes: list[str]

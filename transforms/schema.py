@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from transforms.records import CanonicalRecord, DesignRecord, TrademarkRecord
 
-SCHEMA_VERSION = "1.1"  # 1.1: table `deliveries`; `deleted` described here
+SCHEMA_VERSION = "1.2"  # 1.1: table `deliveries`; `deleted` described here. 1.2: mark_transliteration
 
 # The contract's vocabularies: the values `status` and `kind` may hold.
 STATUS_CATEGORIES = ("Registered", "Pending", "Ended", "Expired", "Unknown")
@@ -88,6 +88,11 @@ TRADEMARKS = pa.schema(
         ),
         _field("mark_text", pa.string(), "the mark's verbal element (MarkVerbalElementText)"),
         _field("mark_text_language", pa.string(), "ISO 639-1 language of mark_text where known"),
+        _field(
+            "mark_transliteration",
+            pa.string(),
+            "mark_text in Latin letters as the office gives it (MarkTransliteration; ILPO's MarkTranscription)",
+        ),
         _field("nice_classes", pa.list_(pa.int16()), "Nice classes 1..45, ascending, no duplicates"),
         _field("goods_services", pa.list_(GOODS_SERVICES), "goods and services text per class and language"),
         _field("vienna_codes", pa.list_(pa.string()), "Vienna figurative element codes CC.SS.EE"),

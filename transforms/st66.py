@@ -181,6 +181,7 @@ def to_canonical(record: OfficeRecord, rules: CollectionRules, today: dt.date) -
             "kind": [] if status == DELETE else _kinds(record, rules),
             "mark_text": mark_text,
             "mark_text_language": mark_language,
+            "mark_transliteration": clean_text(record.get("MarkTransliteration")),
             "nice_classes": sorted_unique(classes),
             "goods_services": goods,
             "vienna_codes": sorted_unique(vienna_code(v) for v in record["vienna"]),

@@ -90,6 +90,15 @@ def test_a_key_beside_the_inline_applicant_is_that_applicant():
     assert [(a["name"], a["country"]) for a in r["applicants"]] == [("Tallinna Vesi AS", "EE")]
 
 
+def test_transliteration_beside_the_verbal_element():
+    # ST.66 WordMarkSpecification/{MarkVerbalElementText, MarkTransliteration}: the mark in its own
+    # script, and in Latin letters
+    word = """<WordMarkSpecification><MarkVerbalElementText languageCode="el">ΑΘΗΝΑ</MarkVerbalElementText>
+      <MarkTransliteration>ATHINA</MarkTransliteration></WordMarkSpecification>"""
+    [r] = records(f"<TradeMarkDetails {NS}>{mark('1', word)}</TradeMarkDetails>")
+    assert (r["verbal"], r["MarkTransliteration"]) == ([("el", "ΑΘΗΝΑ")], "ATHINA")
+
+
 def test_opponents_and_priority_classes_are_not_taken_for_the_marks_own():
     extra = """<ApplicantDetails><Applicant><ApplicantAddressBook><FormattedNameAddress><Name><FreeFormatName><FreeFormatNameDetails>
       <FreeFormatNameLine>Owner</FreeFormatNameLine></FreeFormatNameDetails></FreeFormatName></Name></FormattedNameAddress></ApplicantAddressBook></Applicant></ApplicantDetails>

@@ -11,7 +11,7 @@ import datetime as dt
 import pytest
 
 from ipetl.collections.national import ILTM
-from tests.conftest import MIRROR, clean_rows
+from tests.conftest import FIXTURES, MIRROR, clean_rows
 from transforms import il_tmbrand
 from transforms.schema import TRADEMARKS
 from transforms.values import country_from_name
@@ -37,6 +37,8 @@ def test_pending_hebrew_mark_dated_by_its_acceptance_event(tmp_path):
     assert r["expiry_date"] is None and r["termination_date"] is None
     # <BRAND><NAME lang="he">הרווח כולו שלכם <NAME lang="en">Benefit: the Hebrew is the mark's text
     assert (r["mark_text"], r["mark_text_language"]) == ("הרווח כולו שלכם", "he")
+    # <MarkTranscription>HAREVAH KOLO SHLACHIM: the Hebrew mark in Latin letters, not the English name
+    assert r["mark_transliteration"] == "HAREVAH KOLO SHLACHIM"
     # <IMAGEFILE>\2019\06\317809.jpg and <VIENNATYPE>24.13, 24.17, 26.2: text with figurative elements
     assert r["mark_feature"] == "Combined"
     assert r["vienna_codes"] == []  # section-level codes do not fit CC.SS.EE
@@ -67,6 +69,18 @@ def test_pending_hebrew_mark_dated_by_its_acceptance_event(tmp_path):
     assert r["mark_image_uris"] == []  # IMAGEFILE is a path on ILPO's server, not a published address
     assert (r["office"], r["collection"], r["source_file"]) == ("IL", "iltm", "eventdata.xml")
     assert r["source_sha256"].startswith("b9f6516bf37d5558")  # reference SOURCES.md
+
+
+def test_collective_certification_mark_in_two_scripts(tmp_path):
+    # tests/fixtures/iltm/collective-certification.xml (written from iltm.tree, not a real file)
+    [r] = clean_rows(FIXTURES / "iltm" / "collective-certification.xml", il_tmbrand.FORMAT, ILTM.rules(), tmp_path)
+    # <BRANDTYPE>Collective/Certification mark: both kinds (was Other)
+    assert r["kind"] == ["Collective", "Certificate"]
+    # <NAME lang="he">שמן זית הגליל is the mark; <MarkTranscription> romanizes it; the English
+    # <NAME lang="en">Galilee Olive Oil is neither
+    assert (r["mark_text"], r["mark_text_language"]) == ("שמן זית הגליל", "he")
+    assert r["mark_transliteration"] == "SHEMEN ZAYIT HAGALIL"
+    assert (r["status"], r["registration_date"]) == ("Registered", D(2021, 1, 4))  # <STATUS>active
 
 
 def test_basic_mark_of_an_international_registration(tmp_path):
