@@ -35,9 +35,10 @@ def test_swiss_st96_record(tmp_path):
     assert r["mark_feature"] == "Combined"  # <tmk:MarkFeatureCategory>
     # only <tmk:MarkSignificantVerbalElementText> is given
     assert r["mark_text"] == "EDELWEISS HORLOGERIE"
-    # GoodsServicesClassification (Nice) 14 and 35; a description for 14 only
+    # GoodsServicesClassification (Nice) 14 and 35; a description for 14 only, in no stated
+    # language (the tree's GoodsServicesDescriptionText has no languageCode)
     assert r["nice_classes"] == [14, 35]
-    assert r["goods_services"] == [{"class_number": 14, "language": "fr", "text": "Montres; horlogerie."}]
+    assert r["goods_services"] == [{"class_number": 14, "language": None, "text": "Montres; horlogerie."}]
     # Contact/Name/PersonName/PersonFullName (companies too), PostalStructuredAddress
     assert r["applicants"] == [
         {
