@@ -58,7 +58,9 @@ class TrademarkRecord(TypedDict, total=False):
     `InternationalMarkIdentifier`: InternationalMarkKey/Identifier; `MarkFeatureCode`: a national
     feature code (USPTO's mark drawing code); `operationCode`: Insert / Update / Delete of
     differential deliveries. `goods_services`: (class, language, text); `priorities`,
-    `publications`, `events`: ST.66 element names → text.
+    `publications`, `events`: ST.66 element names → text (an event's OfficeSpecificMarkEventCode
+    and OfficeSpecificMarkEventDescription also hold what ST.96 NationalMarkEvent and USPTO's
+    MarkEventExt say).
     """
 
     TransactionCode: Required[str | None]
@@ -249,6 +251,7 @@ TdxfRecord = TypedDict(
         "prior-registrations": list[Fields],
         "international-registration": Fields | None,
         "madrid-filings": list[Fields],
+        "events": list[Fields],  # case-file-event-statement: code, type, description-text, date, number
     },
 )
 

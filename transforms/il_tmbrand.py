@@ -22,7 +22,7 @@ import datetime as dt
 from collections.abc import Collection, Mapping
 
 from connectors import il_tmbrand as connector
-from transforms.records import GoodsServices, OfficeRecord, Party, TrademarkRecord
+from transforms.records import Event, GoodsServices, OfficeRecord, Party, TrademarkRecord
 from transforms.rules import CollectionRules, ended_if_never_registered
 from transforms.schema import empty_record
 from transforms.spec import Format
@@ -80,6 +80,14 @@ def _mark_feature(has_text: bool, has_image: bool, has_figurative_codes: bool) -
             return "Word"
         return "Combined" if has_figurative_codes else "Stylized characters"
     return "Figurative" if has_image or has_figurative_codes else "Undefined"
+
+
+def _event(event: OfficeRecord, rules: CollectionRules) -> Event:
+    """ILPO gives no event code: the nature of the event in English is its code (the word the
+    collection's table maps), the nature in Hebrew its text."""
+    return rules.to_event(
+        event["EventDate"], _pick(event["NatureOfEvent"], ("en",))[1], event["NatureOfEvent"].get("he")
+    )
 
 
 def to_canonical(record: OfficeRecord, rules: CollectionRules, today: dt.date) -> TrademarkRecord:
@@ -160,6 +168,7 @@ def to_canonical(record: OfficeRecord, rules: CollectionRules, today: dt.date) -
             "international_registration": clean_text(record.get("INTERNATIONALNUMBER"))
             if internationality == "international"
             else None,
+            "events": [_event(e, rules) for e in record["events"]],
         }
     )
     return out
