@@ -17,6 +17,11 @@ D = dt.date
 REFERENCE_VOCAB = MIRROR.parents[1] / "transforms" / "vocab" / "brands-vocabularies.json"
 
 
+def rows_of(collection_id: str, path, tmp_path) -> list[dict]:
+    collection = get(collection_id)
+    return clean_rows(path, collection.format, collection.rules(), tmp_path)
+
+
 def events(rows: list[dict], st13: str) -> list[tuple]:
     [row] = [r for r in rows if r["st13"] == st13]
     return [(e["date"], e["code"], e["text"], e["category"]) for e in row["events"]]
@@ -28,8 +33,7 @@ def test_the_categories_are_wipos_brand_event_vocabulary():
 
 def test_cambodia_st66_mark_event_details(tmp_path):
     """samples/mirror/khtm/khtm.xml, wo:MarkEventDetails: four MarkEvents in this order."""
-    collection = get("khtm")
-    rows = clean_rows(MIRROR / "khtm" / "khtm.xml", collection.format, collection.rules(), tmp_path)
+    rows = rows_of("khtm", MIRROR / "khtm" / "khtm.xml", tmp_path)
     assert events(rows, "KH50201500673426M") == [
         # MarkEventDate 2015-08-06, MarkEventCode Filed, OfficeSpecificMarkEventName Filing (no office code)
         (D(2015, 8, 6), "Filed", "Filing", "Filed"),
@@ -43,8 +47,7 @@ def test_cambodia_st66_mark_event_details(tmp_path):
 def test_uspto_daily_xml_case_file_event_statements(tmp_path):
     """tests/fixtures/ustm/case-files.xml, serial 75123456: <case-file-event-statement> code,
     description-text, date (YYYYMMDD)."""
-    collection = get("ustm")
-    rows = clean_rows(FIXTURES / "ustm" / "case-files.xml", collection.format, collection.rules(), tmp_path)
+    rows = rows_of("ustm", FIXTURES / "ustm" / "case-files.xml", tmp_path)
     assert events(rows, "US501996075123456") == [
         (D(1996, 4, 10), "NWAP", "NEW APPLICATION ENTERED", "Filed"),
         (D(1997, 5, 20), "PUBO", "PUBLISHED FOR OPPOSITION", "Published"),
@@ -83,14 +86,12 @@ def test_st96_mark_event_bag(tmp_path):
 def test_st86_design_event_details(tmp_path):
     """tests/fixtures/khid/khid-designs.xml, KH/D/2022/000245 filed 2022-03-09, design 1:
     DesignEventCode Registered, DesignEventDate 2023-01-20, OfficeSpecificDesignEventName Registration."""
-    collection = get("khid")
-    rows = clean_rows(FIXTURES / "khid" / "khid-designs.xml", collection.format, collection.rules(), tmp_path)
+    rows = rows_of("khid", FIXTURES / "khid" / "khid-designs.xml", tmp_path)
     assert events(rows, "KH702022000000245") == [(D(2023, 1, 20), "Registered", "Registration", "Registered")]
 
 
 def test_tmbrand_events(tmp_path):
     """samples/mirror/iltm/eventdata.xml, OFFICENUMBER 317809 filed 20190618: one EVENTS item,
     EventDate 20200728, NatureOfEvent he קובל / en Accepted (the collection's table: Examined)."""
-    collection = get("iltm")
-    rows = clean_rows(MIRROR / "iltm" / "eventdata.xml", collection.format, collection.rules(), tmp_path)
+    rows = rows_of("iltm", MIRROR / "iltm" / "eventdata.xml", tmp_path)
     assert events(rows, "IL502019000317809") == [(D(2020, 7, 28), "Accepted", "קובל", "Examined")]
