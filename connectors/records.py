@@ -186,7 +186,8 @@ def is_st96_application_scalar(tag: str) -> TypeGuard[St96ApplicationScalar]:
 
 class St96Design(TypedDict, total=False):
     """One ST.96 Design. `locarno`: class texts as written (`14-02`); `priorities`:
-    PriorityCountryCode, ApplicationNumber, PriorityApplicationFilingDate."""
+    PriorityCountryCode, ApplicationNumber, PriorityApplicationFilingDate; `events` (DesignEventBag,
+    and the application's DesignApplicationEventBag): EventCategory, CommentText, EventDate."""
 
     titles: Required[list[LanguageText]]
     locarno: Required[list[str]]
@@ -197,6 +198,7 @@ class St96Design(TypedDict, total=False):
     priorities: Required[list[Fields]]
     publication_dates: Required[list[str | None]]
     representation_files: Required[list[str | None]]
+    events: Required[list[Fields]]
     DesignIdentifier: str | None
     RegistrationNumber: str | None
     RegistrationDate: str | None
@@ -212,6 +214,7 @@ class St96DesignApplication(TypedDict, total=False):
     representatives: Required[list[Party]]
     designated_countries: Required[list[str | None]]
     designs: Required[list[St96Design]]
+    events: Required[list[Fields]]
     ApplicationNumber: str | None
     RegistrationOfficeCode: str | None
     ApplicationDate: str | None

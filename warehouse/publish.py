@@ -8,7 +8,7 @@ came in the newer delivery.
 
 A record's events (the `events` table) follow the record: every format delivers a record with its
 whole event history as the office holds it now (ST.66 MarkEventDetails, ST.86 DesignEventDetails,
-ST.96 MarkEventBag, USPTO's case-file-event-statements, TMBRAND EVENTS), so when a delivery's
+ST.96 MarkEventBag and design event bags, USPTO's case-file-event-statements, TMBRAND EVENTS), so when a delivery's
 record is applied, the events the lake held for its key are replaced by the delivered ones; a
 stale (older) record changes neither; a tombstone removes the key's events with its record, and
 a record revived later brings its events again.

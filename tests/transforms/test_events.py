@@ -95,3 +95,17 @@ def test_tmbrand_events(tmp_path):
     EventDate 20200728, NatureOfEvent he קובל / en Accepted (the collection's table: Examined)."""
     rows = rows_of("iltm", MIRROR / "iltm" / "eventdata.xml", tmp_path)
     assert events(rows, "IL502019000317809") == [(D(2020, 7, 28), "Accepted", "קובל", "Examined")]
+
+
+def test_st96_design_application_events(tmp_path):
+    """tests/fixtures/st96-design/DesignApplication_Example.xml (WIPO's example, office XX):
+    28 dgn:DesignApplicationEvents (category, com:CommentText, date); the design has no DesignEventBag."""
+    from tests.transforms.test_st96_design_samples import EXAMPLE, normalize
+
+    [row] = normalize(EXAMPLE, tmp_path)
+    found = [(e["date"], e["code"], e["text"], e["category"]) for e in row["events"]]
+    assert len(found) == 28
+    # the first: DesignApplicationEventCategory Undefined (no category), the office's words in CommentText
+    assert found[0] == (D(2019, 1, 31), "Transmit Statement of Grant to I.B. (Hague)", None, None)
+    # the last: category Filed, CommentText "Application received by XX Office", 2017-08-29
+    assert found[-1] == (D(2017, 8, 29), "Application received by XX Office", None, "Filed")
