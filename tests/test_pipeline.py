@@ -125,3 +125,26 @@ def test_home_defaults_to_ipetl_home_then_var(monkeypatch, tmp_path):
     monkeypatch.setenv("IPETL_HOME", str(tmp_path / "h"))
     assert pipeline.home_dir() == tmp_path / "h"
     assert pipeline.home_dir(tmp_path / "x") == tmp_path / "x"
+
+
+def test_unmapped_event_codes_are_listed_with_their_counts(mirror, home):
+    """samples/mirror/iltm: opposition.xml (OFFICENUMBER 80142) has two events of NatureOfEvent
+    "Cancellation of opposition procedure" (he סגירת הליך מסוג התנגדות), a nature the iltm table does
+    not map: both are published, category null, and `ipetl unmapped-events` counts them."""
+    assert cli("run", "--source", str(mirror), "--collection", "iltm", home=home).returncode == 0
+    assert query(
+        home,
+        "select st13, date::VARCHAR, text, category from events"
+        " where code = 'Cancellation of opposition procedure' order by date",
+    ) == [
+        ("IL501991000080142", "2002-11-12", "סגירת הליך מסוג התנגדות", None),
+        ("IL501991000080142", "2009-06-04", "סגירת הליך מסוג התנגדות", None),
+    ]
+    listed = json.loads(cli("unmapped-events", "--format", "json", home=home).stdout)
+    assert {
+        "collection": "iltm",
+        "code": "Cancellation of opposition procedure",
+        "text": "סגירת הליך מסוג התנגדות",
+        "events": 2,
+        "records": 1,
+    } in listed
