@@ -258,12 +258,16 @@ def _merge_table(con: duckdb.DuckDBPyConnection, table: str, staged: list[Staged
                 {semi_join}""",
             )
         )
-        result.events += int(
-            lake.scalar(
-                con,
-                f"INSERT INTO {ALIAS}.events ({_cols(EVENTS.names)}) {_event_rows(table, f'{source} {semi_join}')}",
+        staged_columns = {
+            d[0] for d in con.execute(f"SELECT * FROM read_parquet({_quoted([staged_file.path])}) LIMIT 0").description
+        }
+        if "events" in staged_columns:  # a batch staged before schema 1.2 holds none
+            result.events += int(
+                lake.scalar(
+                    con,
+                    f"INSERT INTO {ALIAS}.events ({_cols(EVENTS.names)}) {_event_rows(table, f'{source} {semi_join}')}",
+                )
             )
-        )
     result.deleted += int(
         lake.scalar(
             con,

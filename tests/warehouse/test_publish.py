@@ -281,3 +281,42 @@ def test_events_follow_their_record(lake, home, tmp_path):
     # A's events replaced; B's gone with it (B is in deleted.parquet, with no events here)
     assert [(e["st13"], e["position"], e["code"]) for e in exported] == [(A, 1, "NWAP"), (A, 2, "PUBO")]
     assert [d["st13"] for d in pq.read_table(changes / "deleted.parquet").to_pylist()] == [B]
+
+
+def test_a_design_redelivered_alone_replaces_its_own_events_only(lake, home, tmp_path):
+    from transforms.schema import DESIGNS
+
+    st13 = "KH702022000000245"
+
+    def design(number: str, delivered: dt.date, events: list[dict]) -> dict:
+        r: dict[str, Any] = dict(empty_record("designs"))
+        r.update(st13=st13, design_number=number, office="KH", collection="khid", status="Registered", events=events)
+        r.update(source_file="d.xml", delivery_date=delivered, delivery_sequence=0)
+        return r
+
+    def staged(name: str, rows: list[dict]) -> PublishRequest:
+        path = tmp_path / f"{name}.parquet"
+        pq.write_table(pa.Table.from_pylist(rows, schema=DESIGNS), path)
+        return PublishRequest(
+            [StagedFile("khid", "designs", path, name, len(rows))], [], [Delivery("khid", name, name, 1)], ["khid"]
+        )
+
+    registered = event(dt.date(2023, 1, 20), "Registered", "Registered")
+    committed(lake, staged("d1", [design("1", JAN, [registered]), design("2", JAN, [registered])]))
+    committed(lake, staged("d2", [design("1", FEB, [registered, event(dt.date(2026, 2, 1), "Expired", "Expired")])]))
+    assert rows(lake, home, "select design_number, position, code from events order by 1, 2") == [
+        ("1", 1, "Registered"),
+        ("1", 2, "Expired"),
+        ("2", 1, "Registered"),
+    ]
+
+
+def test_a_batch_staged_before_events_existed_publishes_its_records(lake, home, tmp_path):
+    from transforms.schema import stored
+
+    path = tmp_path / "old.parquet"
+    old = [{k: v for k, v in record(A, "ALPHA", JAN).items() if k != "events"}]
+    pq.write_table(pa.Table.from_pylist(old, schema=stored(TRADEMARKS)), path)
+    request = PublishRequest([StagedFile("ustm", "trademarks", path, "old", 1)], [], [Delivery("ustm", "old", "o", 1)])
+    assert committed(lake, request).events == 0
+    assert rows(lake, home) == [(A, "ALPHA", "Pending")]
