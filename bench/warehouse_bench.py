@@ -2,7 +2,7 @@
 
 For each size (default 1M and 10M trademark rows) it builds a DuckLake lake through the real
 publish path (synthetic canonical rows made with DuckDB: realistic keys, 1-3 word marks drawn
-from an 8,000-word vocabulary, classes, applicants), then applies a 100k-row delta (half
+from an 8,000-word vocabulary, classes, applicants, 1-8 events each), then applies a 100k-row delta (half
 updates of existing marks, half new marks) and measures:
 
   initial load, delta publish, search database (FTS) build and rebuild,
@@ -93,6 +93,11 @@ def _rows_sql(start: int, count: int, delivered: dt.date, variant: str) -> str:
             "vienna_codes": "CASE WHEN i % 4 = 0 THEN ['26.04.01'] ELSE []::VARCHAR[] END",
             "applicants": "[{'name': 'OWNER ' || (i % 400000)::VARCHAR || ' INC', 'country_code': 'US', "
             "'address': (i % 9999)::VARCHAR || ' MAIN STREET'}]",
+            # 1 to 8 events a mark (4.5 on average), a quarter of them of codes no table maps
+            "events": "list_transform(range((1 + i % 8)::INT), k -> {'date': DATE '1950-01-01' + "
+            "((i % 75) * 365 + k * 30)::INT, 'code': ['NWAP', 'DOCK', 'CNRT', 'MAIL', 'NPUB', 'PUBO', 'R.PR', "
+            "'CFIT'][k + 1], 'text': 'EVENT ' || k::VARCHAR, 'category': CASE WHEN k % 4 = 3 THEN NULL "
+            "ELSE 'Examined' END})",
             "source_file": f"'apc{delivered:%y%m%d}.zip'",
             "source_sha256": "'0' ",
             "ingested_at": "now()",

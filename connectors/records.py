@@ -58,7 +58,9 @@ class TrademarkRecord(TypedDict, total=False):
     `InternationalMarkIdentifier`: InternationalMarkKey/Identifier; `MarkFeatureCode`: a national
     feature code (USPTO's mark drawing code); `operationCode`: Insert / Update / Delete of
     differential deliveries. `goods_services`: (class, language, text); `priorities`,
-    `publications`, `events`: ST.66 element names → text.
+    `publications`, `events`: ST.66 element names → text (an event's OfficeSpecificMarkEventCode
+    and OfficeSpecificMarkEventDescription also hold what ST.96 NationalMarkEvent and USPTO's
+    MarkEventExt say).
     """
 
     TransactionCode: Required[str | None]
@@ -185,7 +187,8 @@ def is_st96_application_scalar(tag: str) -> TypeGuard[St96ApplicationScalar]:
 
 class St96Design(TypedDict, total=False):
     """One ST.96 Design. `locarno`: class texts as written (`14-02`); `priorities`:
-    PriorityCountryCode, ApplicationNumber, PriorityApplicationFilingDate."""
+    PriorityCountryCode, ApplicationNumber, PriorityApplicationFilingDate; `events` (DesignEventBag,
+    and the application's DesignApplicationEventBag): EventCategory, CommentText, EventDate."""
 
     titles: Required[list[LanguageText]]
     locarno: Required[list[str]]
@@ -196,6 +199,7 @@ class St96Design(TypedDict, total=False):
     priorities: Required[list[Fields]]
     publication_dates: Required[list[str | None]]
     representation_files: Required[list[str | None]]
+    events: Required[list[Fields]]
     DesignIdentifier: str | None
     RegistrationNumber: str | None
     RegistrationDate: str | None
@@ -211,6 +215,7 @@ class St96DesignApplication(TypedDict, total=False):
     representatives: Required[list[Party]]
     designated_countries: Required[list[str | None]]
     designs: Required[list[St96Design]]
+    events: Required[list[Fields]]
     ApplicationNumber: str | None
     RegistrationOfficeCode: str | None
     ApplicationDate: str | None
@@ -250,6 +255,7 @@ TdxfRecord = TypedDict(
         "prior-registrations": list[Fields],
         "international-registration": Fields | None,
         "madrid-filings": list[Fields],
+        "events": list[Fields],  # case-file-event-statement: code, type, description-text, date, number
     },
 )
 

@@ -299,6 +299,18 @@ def _children_text(elem: Element) -> Fields:
     return {local(c.tag): text(c) for c in elem}
 
 
+def _event(elem: Element) -> Fields:
+    """A MarkEvent's leaf children; USPTO writes its event's text in MarkEventExt
+    (MarkEventInternalDescriptionText), read as OfficeSpecificMarkEventDescription."""
+    fields = _children_text(elem)
+    for ext in elem:
+        if local(ext.tag) == "MarkEventExt":
+            for node in ext:
+                if local(node.tag) == "MarkEventInternalDescriptionText":
+                    fields["OfficeSpecificMarkEventDescription"] = text(node)
+    return fields
+
+
 def _kind_mark(child: Element, record: TrademarkRecord) -> None:
     value = text(child)
     if value:
@@ -349,7 +361,7 @@ _READERS: dict[str, Callable[[Element, TrademarkRecord], None]] = {
     "PublicationDate": lambda child, record: record["publications"].append(
         {"PublicationDate": text(child)}
     ),  # eetm, matm
-    "MarkEventDetails": lambda child, record: record["events"].extend(_children_text(e) for e in child),
+    "MarkEventDetails": lambda child, record: record["events"].extend(_event(e) for e in child),
     "DesignatedCountryDetails": lambda child, record: record["designated"].extend(designated_codes(child)),
     "MarkRecordDetails": lambda child, record: record["designated"].extend(_subsequent_designations(child)),
     "InternationalMarkKey": _international_mark_key,

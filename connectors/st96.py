@@ -157,9 +157,16 @@ def _priority(elem: Element) -> Fields:
 
 
 def _event(elem: Element) -> Fields:
-    """ST.96 MarkEventCategory is ST.66 MarkEventCode (the mapping table's event vocabulary)."""
+    """ST.96 MarkEventCategory is ST.66 MarkEventCode (the mapping table's event vocabulary); the
+    office's own code and text (NationalMarkEvent) are ST.66's OfficeSpecificMarkEvent*."""
     fields = {local(c.tag): text(c) for c in elem}
-    return {"MarkEventCode": fields.get("MarkEventCategory"), "MarkEventDate": fields.get("MarkEventDate")}
+    national = {local(c.tag): text(c) for n in elem if local(n.tag) == "NationalMarkEvent" for c in n}
+    return {
+        "MarkEventCode": fields.get("MarkEventCategory"),
+        "MarkEventDate": fields.get("MarkEventDate"),
+        "OfficeSpecificMarkEventCode": national.get("MarkEventCode"),
+        "OfficeSpecificMarkEventDescription": national.get("MarkEventDescriptionText"),
+    }
 
 
 def parse_trademark(elem: Element, transaction: Fields) -> TrademarkRecord:

@@ -72,6 +72,22 @@ def _locarno(bag: Element) -> tuple[str | None, list[str]]:
     return edition, classes
 
 
+def _events(bag: Element) -> list[Fields]:
+    """DesignEventBag / DesignApplicationEventBag → each event's category, CommentText and date
+    (DesignEventCategory / DesignApplicationEventCategory, ...EventDate: read by suffix)."""
+    events = []
+    for event in bag:
+        fields = {local(c.tag): text(c) for c in event}
+        events.append(
+            {
+                "EventCategory": next((v for k, v in fields.items() if k.endswith("EventCategory")), None),
+                "CommentText": fields.get("CommentText"),
+                "EventDate": next((v for k, v in fields.items() if k.endswith("EventDate")), None),
+            }
+        )
+    return events
+
+
 def _priority(elem: Element) -> Fields:
     return {
         "PriorityCountryCode": _child_text(elem, "PriorityCountryCode"),
@@ -92,6 +108,7 @@ def parse_design(elem: Element) -> St96Design:
         "priorities": [],
         "publication_dates": [],
         "representation_files": [],
+        "events": [],
     }
     for child in elem:
         tag = local(child.tag)
@@ -114,12 +131,20 @@ def parse_design(elem: Element) -> St96Design:
             design["publication_dates"] = [text(d) for p in child for d in p if local(d.tag) == "PublicationDate"]
         elif tag == "DesignRepresentationBag":
             design["representation_files"] = [text(f) for f in child.iter() if local(f.tag) == "FileName" and text(f)]
+        elif tag == "DesignEventBag":
+            design["events"] = _events(child)
     return design
 
 
 def parse_application(elem: Element) -> St96DesignApplication:
     """One dgn:DesignApplication → office record with its designs in document order."""
-    record: St96DesignApplication = {"applicants": [], "representatives": [], "designated_countries": [], "designs": []}
+    record: St96DesignApplication = {
+        "applicants": [],
+        "representatives": [],
+        "designated_countries": [],
+        "designs": [],
+        "events": [],
+    }
     for child in elem:
         tag = local(child.tag)
         if is_st96_application_scalar(tag):
@@ -136,6 +161,8 @@ def parse_application(elem: Element) -> St96DesignApplication:
             record["representatives"] = [parse_contact(p) for p in child if local(p.tag) == "Representative"]
         elif tag == "DesignBag":
             record["designs"] = [parse_design(d) for d in child if local(d.tag) == "Design"]
+        elif tag == "DesignApplicationEventBag":
+            record["events"] = _events(child)
     return record
 
 

@@ -9,9 +9,10 @@ An office record (connectors.records.TdxfRecord) is keyed by USPTO element names
 text or None;
 transforms/uspto_tdxf.py maps it to the canonical record. The case-file's direct children are
 dispatched by tag; inside them, what the transform maps is read, plus the correspondent, prior
-registrations and Madrid filing requests. Prosecution events (the bulk of a case-file) and most
-header indicators are parsed by lxml but never visited from Python: each visit costs a Python
-object, and normalizing runs at about a third of raw lxml speed (bench/normalize_bench.py).
+registrations, Madrid filing requests and the prosecution events (case-file-event-statements: code,
+type, description-text, date, number; p. 19). Most header indicators are parsed by lxml but never
+visited from Python: each visit costs a Python object, and normalizing runs at about a third of
+raw lxml speed (bench/normalize_bench.py).
 """
 
 from __future__ import annotations
@@ -122,6 +123,7 @@ def parse_case_file(elem: Element) -> TdxfRecord:
         "prior-registrations": [],
         "international-registration": None,
         "madrid-filings": [],
+        "events": [],
     }
     for child in elem:
         tag = str(child.tag)
@@ -145,6 +147,8 @@ def parse_case_file(elem: Element) -> TdxfRecord:
             record["prior-registrations"] = _prior_registrations(child)
         elif tag == "international-registration":
             record["international-registration"] = _fields(child)
+        elif tag == "case-file-event-statements":
+            record["events"] = [_fields(event) for event in child]
         elif tag == "madrid-international-filing-requests":
             record["madrid-filings"] = _madrid_filings(child)
     return record

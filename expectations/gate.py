@@ -27,7 +27,7 @@ import pyarrow as pa
 from transforms.normalize import quarantine_row
 from transforms.records import QuarantineRow
 from transforms.rules import CollectionRules
-from transforms.schema import KEYS, KINDS
+from transforms.schema import EVENT_CATEGORIES, KEYS, KINDS
 from transforms.values import ST3_CODES
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -57,7 +57,9 @@ _COMMON_DERIVED = f"""
     len(list_filter(applicants, a -> a.name IS NOT NULL)) AS _applicants_named,
     list_filter(list_concat(list_transform(list_concat({{parties}}), a -> a.country_code),
                             list_transform(priorities, p -> p.country_code), designated_countries),
-                c -> c IS NOT NULL AND NOT list_contains($st3, c))[1] AS _country_invalid
+                c -> c IS NOT NULL AND NOT list_contains($st3, c))[1] AS _country_invalid,
+    list_filter(events, e -> e.category IS NOT NULL AND NOT list_contains($event_categories, e.category))[1].category
+        AS _event_category_invalid
 """
 FRAMES = {
     "trademarks": f"""
@@ -167,9 +169,9 @@ def _frame(table: str, batch: pa.Table):
     con = duckdb.connect()
     try:
         con.register("batch", batch)
-        params = (
-            {"st3": sorted(ST3_CODES), "kinds": list(KINDS)} if table == "trademarks" else {"st3": sorted(ST3_CODES)}
-        )
+        params: dict[str, list[str]] = {"st3": sorted(ST3_CODES), "event_categories": list(EVENT_CATEGORIES)}
+        if table == "trademarks":
+            params["kinds"] = list(KINDS)
         return con.execute(FRAMES[table], params).to_arrow_table().to_pandas()  # 2x faster than .df()
     finally:
         con.close()

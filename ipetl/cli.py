@@ -555,8 +555,19 @@ def verify(home, catalog, data):
 @home_option
 @lake_options
 def query(sql, fmt, snapshot, home, catalog, data):
-    """Run SQL on the lake (views trademarks, designs, deleted, quarantine, deliveries, coverage)."""
+    """Run SQL on the lake (views trademarks, designs, events, deleted, quarantine, deliveries, coverage,
+    unmapped_events)."""
     _run_sql(home, catalog, data, snapshot, sql, [], fmt)
+
+
+@cli.command("unmapped-events")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
+@home_option
+@lake_options
+def unmapped_events(fmt, home, catalog, data):
+    """The offices' event codes that no table maps to an event category yet, with how many events
+    and records carry each (their events are published with category null)."""
+    _run_sql(home, catalog, data, None, "SELECT * FROM unmapped_events", [], fmt)
 
 
 def _run_sql(home, catalog, data, snapshot, sql: str, params: list, fmt: str) -> None:

@@ -62,6 +62,7 @@ class OfficeTables(TypedDict, total=False):
     status: Mapping[str, str]
     feature: Mapping[str, str]
     mark_kind: Mapping[str, str]
+    event: Mapping[str, str]
     registration_number_is_application_number: bool
 
 
@@ -79,6 +80,7 @@ class Collection:
     status: Mapping[str, str] = field(default_factory=dict)
     feature: Mapping[str, str] = field(default_factory=dict)
     mark_kind: Mapping[str, str] = field(default_factory=dict)
+    event: Mapping[str, str] = field(default_factory=dict)  # the office's event codes / words → category
     registration_number_is_application_number: bool = False
     # ST.13 masks when the office code maps list none that fit the office's numbers.
     st13_masks: tuple[str, ...] | None = None
@@ -127,6 +129,7 @@ class Collection:
             status=self.status,
             feature=self.feature,
             kind=self.mark_kind,
+            event=self.event,
             registration_number_is_application_number=self.registration_number_is_application_number,
             office_words=_GBD_OFFICE_WORDS.get(self.id, {}),
         )

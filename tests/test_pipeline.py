@@ -45,6 +45,26 @@ def test_run_publishes_the_six_offices_and_a_rerun_changes_nothing(mirror, home,
     assert sorted(p.parent.name for p in files) == [f"office={o}" for o in SIX]
     assert pq.read_table(files[0]).column("st13").to_pylist() == ["AL50199600T001287"]
 
+    # the Cambodian record's four wo:MarkEvents (samples/mirror/khtm/khtm.xml) are rows of `events`,
+    # in the lake and in a change export from the empty lake
+    kh_events = "select position, date, code, category from events where st13 = 'KH50201500673426M' order by position"
+    assert [(p, str(d), c, k) for p, d, c, k in query(home, kh_events)] == [
+        (1, "2015-08-06", "Filed", "Filed"),
+        (2, "2016-06-10", "123", "Registered"),
+        (3, "2016-07-29", "Published", "Published"),
+        (4, "2016-10-27", "123", "Registered"),
+    ]
+    from warehouse.export import export_changes
+
+    exported = export_changes(lake, 0, home / "exports")
+    events = pq.read_table(f"{exported['directory']}/events.parquet").to_pylist()
+    assert [(e["position"], e["code"]) for e in events if e["st13"] == "KH50201500673426M"] == [
+        (1, "Filed"),
+        (2, "123"),
+        (3, "Published"),
+        (4, "123"),
+    ]
+
     again = pipeline.run(IPAS, source=mirror, home=home, lake=lake)
     assert again.snapshot_id is None  # every delivery already published
     assert all(b.skipped == 1 and b.files == 0 for b in again.batches)
@@ -105,3 +125,26 @@ def test_home_defaults_to_ipetl_home_then_var(monkeypatch, tmp_path):
     monkeypatch.setenv("IPETL_HOME", str(tmp_path / "h"))
     assert pipeline.home_dir() == tmp_path / "h"
     assert pipeline.home_dir(tmp_path / "x") == tmp_path / "x"
+
+
+def test_unmapped_event_codes_are_listed_with_their_counts(mirror, home):
+    """samples/mirror/iltm: opposition.xml (OFFICENUMBER 80142) has two events of NatureOfEvent
+    "Cancellation of opposition procedure" (he סגירת הליך מסוג התנגדות), a nature the iltm table does
+    not map: both are published, category null, and `ipetl unmapped-events` counts them."""
+    assert cli("run", "--source", str(mirror), "--collection", "iltm", home=home).returncode == 0
+    assert query(
+        home,
+        "select st13, date::VARCHAR, text, category from events"
+        " where code = 'Cancellation of opposition procedure' order by date",
+    ) == [
+        ("IL501991000080142", "2002-11-12", "סגירת הליך מסוג התנגדות", None),
+        ("IL501991000080142", "2009-06-04", "סגירת הליך מסוג התנגדות", None),
+    ]
+    listed = json.loads(cli("unmapped-events", "--format", "json", home=home).stdout)
+    assert {
+        "collection": "iltm",
+        "code": "Cancellation of opposition procedure",
+        "text": "סגירת הליך מסוג התנגדות",
+        "events": 2,
+        "records": 1,
+    } in listed

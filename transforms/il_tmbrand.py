@@ -23,7 +23,7 @@ import datetime as dt
 from collections.abc import Collection, Mapping
 
 from connectors import il_tmbrand as connector
-from transforms.records import GoodsServices, OfficeRecord, Party, TrademarkRecord
+from transforms.records import Event, GoodsServices, OfficeRecord, Party, TrademarkRecord
 from transforms.rules import CollectionRules, ended_if_never_registered
 from transforms.schema import empty_record
 from transforms.spec import Format
@@ -94,6 +94,14 @@ def _kinds(brand_type: str, rules: CollectionRules) -> list[str]:
     if len(parts) > 1 and all(kinds):
         return [kind for kind in dict.fromkeys(kinds) if kind]
     return ["Other"]
+
+
+def _event(event: OfficeRecord, rules: CollectionRules) -> Event:
+    """ILPO gives no event code: the nature of the event in English is its code (the word the
+    collection's table maps), the nature in Hebrew its text."""
+    return rules.to_event(
+        event["EventDate"], _pick(event["NatureOfEvent"], ("en",))[1], event["NatureOfEvent"].get("he")
+    )
 
 
 def to_canonical(record: OfficeRecord, rules: CollectionRules, today: dt.date) -> TrademarkRecord:
@@ -175,6 +183,7 @@ def to_canonical(record: OfficeRecord, rules: CollectionRules, today: dt.date) -
             "international_registration": clean_text(record.get("INTERNATIONALNUMBER"))
             if internationality == "international"
             else None,
+            "events": [_event(e, rules) for e in record["events"]],
         }
     )
     return out

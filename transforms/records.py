@@ -33,6 +33,13 @@ class GoodsServices(TypedDict):
     text: str | None
 
 
+class Event(TypedDict):
+    date: dt.date | None
+    code: str | None
+    text: str | None
+    category: str | None
+
+
 class TrademarkRecord(TypedDict):
     st13: str | None
     office: str | None
@@ -61,6 +68,7 @@ class TrademarkRecord(TypedDict):
     international_registration: str | None
     designated_countries: list[str]
     mark_image_uris: list[str]
+    events: list[Event]
     source_file: str | None
     source_sha256: str | None
     ingested_at: dt.datetime | None
@@ -93,6 +101,7 @@ class DesignRecord(TypedDict):
     international_registration: str | None
     designated_countries: list[str]
     representation_uris: list[str]
+    events: list[Event]
     source_file: str | None
     source_sha256: str | None
     ingested_at: dt.datetime | None

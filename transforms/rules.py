@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
 
-from transforms.schema import STATUS_CATEGORIES
+from transforms.records import Event
+from transforms.schema import EVENT_CATEGORIES, STATUS_CATEGORIES
 from transforms.st13 import ST13Rule
-from transforms.values import load_vocab
+from transforms.values import clean_text, load_vocab, parse_date
 
 _ST66 = load_vocab("st66-values.json")
 # The transforms' mark on a record a delivery withdraws, never a published status:
@@ -28,6 +29,7 @@ def _folded(table: Mapping[str, str]) -> Mapping[str, str]:
 ST66_STATUS = _folded(_ST66["status"])
 ST66_FEATURE = _folded(_ST66["feature"])
 ST66_KIND = _folded(_ST66["kind"])
+SHARED_EVENT = _folded(load_vocab("event-categories.json")["event"])
 
 
 def ended_if_never_registered(status: str, registered: bool) -> str:
@@ -51,6 +53,7 @@ class CollectionRules:
     status: Mapping[str, str] = field(default_factory=dict)
     feature: Mapping[str, str] = field(default_factory=dict)
     kind: Mapping[str, str] = field(default_factory=dict)
+    event: Mapping[str, str] = field(default_factory=dict)  # the office's event codes / words → category
     # Offices that number registrations with the application number (MyIPO) leave
     # RegistrationNumber empty on registered marks.
     registration_number_is_application_number: bool = False
@@ -63,7 +66,7 @@ class CollectionRules:
     def _tables(self) -> dict[str, Mapping[str, str]]:
         """Each table folded once: office overrides over the format's shared table, over the
         office's words as GBD maps them."""
-        shared = {"status": ST66_STATUS, "feature": ST66_FEATURE, "kind": ST66_KIND}
+        shared = {"status": ST66_STATUS, "feature": ST66_FEATURE, "kind": ST66_KIND, "event": SHARED_EVENT}
         return {
             name: {**_folded(self.office_words.get(name, {})), **shared[name], **_folded(getattr(self, name))}
             for name in shared
@@ -81,3 +84,14 @@ class CollectionRules:
         if value is None:
             return None
         return self._tables[table].get(value.strip().casefold())
+
+    def to_event(self, date: str | None, code: str | None, text: str | None, *words: str | None) -> Event:
+        """An event as the office wrote it: its own code (or its word where it has no code) and
+        text kept unchanged; its category looked up by the code, then by each other word the
+        format gives (a standard event word, the English text). A category the tables do not
+        know stays null: the event is kept, and `ipetl unmapped-events` lists its code."""
+        code, text = clean_text(code), clean_text(text)
+        category = next(
+            (c for c in (self.lookup("event", w) for w in (code, *words, text)) if c in EVENT_CATEGORIES), None
+        )
+        return {"date": parse_date(date), "code": code, "text": text, "category": category}

@@ -13,11 +13,34 @@ import pyarrow as pa
 
 from transforms.records import CanonicalRecord, DesignRecord, TrademarkRecord
 
-SCHEMA_VERSION = "1.2"  # 1.1: table `deliveries`; `deleted` described here. 1.2: mark_transliteration
+SCHEMA_VERSION = "1.2"  # 1.1: table `deliveries`; `deleted` described here. 1.2: mark_transliteration; table `events`
 
 # The contract's vocabularies: the values `status` and `kind` may hold.
 STATUS_CATEGORIES = ("Registered", "Pending", "Ended", "Expired", "Unknown")
 KINDS = ("Individual", "Collective", "Certificate", "Defensive", "Membership", "Slogan", "Other")
+# The event categories: WIPO's brand vocabulary (transforms/vocab/brands-vocabularies.json `events`;
+# the design vocabulary has none, so designs use it too). tests/transforms/test_events.py checks the copy.
+EVENT_CATEGORIES = (
+    "Filed",
+    "Registered",
+    "Published",
+    "Pending",
+    "Inactive",
+    "Opposed",
+    "Withdrawn",
+    "Expired",
+    "Examined",
+    "Invalidated",
+    "Rejected",
+    "Abandoned",
+    "Suspended",
+    "Surrendered",
+    "Appealed",
+    "Awaiting court action",
+    "Converted",
+    "Notification",
+    "Unknown",
+)
 
 
 def _field(name: str, type_: pa.DataType, description: str) -> pa.Field:
@@ -44,6 +67,25 @@ GOODS_SERVICES = pa.struct(
         _field("language", pa.string(), "ISO 639-1 language of the text"),
         _field("text", pa.string(), "goods and services of this class as the office writes them"),
     ]
+)
+_EVENT_FIELDS = [
+    ("date", pa.date32(), "date of the event"),
+    ("code", pa.string(), "the office's own event code (or, where it has none, its event word), unchanged"),
+    ("text", pa.string(), "the office's name or description of the event, as written"),
+    (
+        "category",
+        pa.string(),
+        "event category of WIPO's brand vocabulary; null when the office's code is in no table yet "
+        "(`ipetl unmapped-events` lists them)",
+    ),
+]
+EVENT = pa.struct([_field(*f) for f in _EVENT_FIELDS])
+# A record's events travel with it (normalize output, the gate, staging) and are published as rows
+# of the `events` table, not as a column of the record's table.
+_EVENTS = _field(
+    "events",
+    pa.list_(EVENT),
+    "the record's events in the office's order; published as the rows of table `events`, not in this table",
 )
 
 _KEY_AND_DATES = [
@@ -108,6 +150,7 @@ TRADEMARKS = pa.schema(
         ),
         _field("designated_countries", pa.list_(pa.string()), "ST.3 codes of designated contracting parties"),
         _field("mark_image_uris", pa.list_(pa.string()), "where the office publishes the mark image(s)"),
+        _EVENTS,
     ]
     + [_field(*f) for f in _PROVENANCE],
     metadata={"table": "trademarks", "key": "st13", "schema_version": SCHEMA_VERSION},
@@ -139,6 +182,7 @@ DESIGNS = pa.schema(
         _field("international_registration", pa.string(), "Hague international registration number, if any"),
         _field("designated_countries", pa.list_(pa.string()), "ST.3 codes of designated contracting parties"),
         _field("representation_uris", pa.list_(pa.string()), "views / representation sheets"),
+        _EVENTS,
     ]
     + [_field(*f) for f in _PROVENANCE],
     metadata={"table": "designs", "key": "st13,design_number", "schema_version": SCHEMA_VERSION},
@@ -146,6 +190,26 @@ DESIGNS = pa.schema(
 
 TABLES: dict[str, pa.Schema] = {"trademarks": TRADEMARKS, "designs": DESIGNS}
 KEYS: dict[str, tuple[str, ...]] = {"trademarks": ("st13",), "designs": ("st13", "design_number")}
+
+
+def stored(schema: pa.Schema) -> pa.Schema:
+    """A record table's schema as the lake stores it: without `events` (table `events` holds them)."""
+    return schema.remove(schema.get_field_index("events"))
+
+
+# Events: one row per event of a published record, replaced whenever the record is (see
+# warehouse/publish.py); a record's tombstone removes them.
+EVENTS = pa.schema(
+    [
+        _field("st13", pa.string(), "key of the record the event belongs to"),
+        _field("design_number", pa.string(), "with st13, the key of a design; null for trademarks"),
+        _field("office", pa.string(), "ST.3 code of the office"),
+        _field("collection", pa.string(), "registry collection id"),
+        _field("position", pa.int32(), "place of the event in the record's list as delivered, from 1"),
+    ]
+    + [_field(*f) for f in _EVENT_FIELDS],
+    metadata={"table": "events", "key": "st13,design_number,position", "schema_version": SCHEMA_VERSION},
+)
 
 # Tombstones: keys a delivery marked deleted (a record merely absent from a delta stays live).
 TOMBSTONES = pa.schema(
@@ -236,7 +300,7 @@ def data_dictionary() -> str:
         "",
         "Dates are `date32` in Parquet and `YYYY-MM-DD` in JSON; absent values are null; absent lists are empty.",
     ]
-    for name, schema in {**TABLES, "deleted": TOMBSTONES, "deliveries": DELIVERIES}.items():
+    for name, schema in {**TABLES, "events": EVENTS, "deleted": TOMBSTONES, "deliveries": DELIVERIES}.items():
         meta = {k.decode(): v.decode() for k, v in (schema.metadata or {}).items()}
         lines += ["", f"## `{name}`", "", f"Key: `{meta['key']}`.", "", "| field | type | meaning |", "|---|---|---|"]
         for f in schema:

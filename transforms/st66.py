@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from connectors import st66 as connector
-from transforms.records import GoodsServices, OfficeRecord, Party, Priority, TrademarkRecord
+from transforms.records import Event, GoodsServices, OfficeRecord, Party, Priority, TrademarkRecord
 from transforms.rules import DELETE, CollectionRules, ipas_inactive
 from transforms.schema import empty_record
 from transforms.spec import Format
@@ -53,6 +53,21 @@ def _event_date(events: list[OfficeRecord], *codes: str) -> dt.date | None:
     wanted = {c.casefold() for c in codes}
     dates = [parse_date(e.get("MarkEventDate")) for e in events if (e.get("MarkEventCode") or "").casefold() in wanted]
     return max((d for d in dates if d), default=None)
+
+
+def events(raws: list[OfficeRecord], rules: CollectionRules, prefix: str) -> list[Event]:
+    """ST.66 MarkEvent / ST.86 DesignEvent (`prefix` Mark or Design) → events: the office's own
+    code where it gives one, else the standard code; its description, else its event name. The
+    category comes from the office's code, else from the standard code (the categories' words)."""
+    return [
+        rules.to_event(
+            e.get(f"{prefix}EventDate"),
+            e.get(f"OfficeSpecific{prefix}EventCode") or e.get(f"{prefix}EventCode"),
+            e.get(f"OfficeSpecific{prefix}EventDescription") or e.get(f"OfficeSpecific{prefix}EventName"),
+            e.get(f"{prefix}EventCode"),
+        )
+        for e in raws
+    ]
 
 
 def _kinds(record: OfficeRecord, rules: CollectionRules) -> list[str]:
@@ -116,7 +131,7 @@ def to_canonical(record: OfficeRecord, rules: CollectionRules, today: dt.date) -
         st13 = rules.st13.build(registration_number, None)
     else:
         st13 = rules.st13.build(application_number, application_date)
-    events = record["events"]
+    events_raw = record["events"]
 
     office_status: str | None
     if record.get("operationCode") == DELETE:
@@ -134,10 +149,10 @@ def to_canonical(record: OfficeRecord, rules: CollectionRules, today: dt.date) -
     ):
         registration_number = application_number
     if registration_date is None and status in ("Registered", "Expired"):
-        registration_date = _event_date(events, "Registered")
+        registration_date = _event_date(events_raw, "Registered")
     expiry_date = parse_date(record.get("ExpiryDate"))
     if expiry_date is None and status == "Expired":
-        expiry_date = _event_date(events, "Expired")
+        expiry_date = _event_date(events_raw, "Expired")
     termination_date = parse_date(record.get("TerminationDate"))
     if termination_date is None and status == "Ended":
         termination_date = status_date
@@ -194,6 +209,7 @@ def to_canonical(record: OfficeRecord, rules: CollectionRules, today: dt.date) -
             "international_registration": international_registration,
             "designated_countries": sorted_unique(country_code(c) for c in record["designated"]),
             "mark_image_uris": record["MarkImageURI"],
+            "events": events(events_raw, rules, "Mark"),
         }
     )
     return out

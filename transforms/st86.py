@@ -10,6 +10,7 @@ from transforms.records import DesignRecord, OfficeRecord
 from transforms.rules import CollectionRules, ipas_inactive
 from transforms.schema import empty_record
 from transforms.spec import Format
+from transforms.st66 import events as office_events
 from transforms.st66 import party, priority
 from transforms.values import (
     clean_text,
@@ -107,6 +108,7 @@ def _design_row(
             ],
             "designated_countries": sorted_unique(country_code(c) for c in record["designated_countries"]),
             "representation_uris": design["representation_sheets"],
+            "events": office_events(events, rules, "Design"),
         }
     )
     return out

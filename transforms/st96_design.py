@@ -65,6 +65,12 @@ def _design_row(
             "international_registration": clean_text(record.get("InternationalRegistrationNumber")),
             "designated_countries": sorted_unique(country_code(c) for c in record["designated_countries"]),
             "representation_uris": design["representation_files"],
+            # the application's events (DesignApplicationEventBag) are each of its designs', then
+            # the design's own; no office code: the CommentText is the office's word for it
+            "events": [
+                rules.to_event(e["EventDate"], e["CommentText"], None, e["EventCategory"])
+                for e in [*record["events"], *design["events"]]
+            ],
         }
     )
     return out

@@ -257,6 +257,10 @@ def to_canonical(record: OfficeRecord, rules: CollectionRules, today: dt.date) -
             "representatives": _representatives(header),
             "priorities": _priorities(record["foreign-applications"]),
             "international_registration": international.get("international-registration-number"),
+            # case-file-event-statements (p. 19): the event code, its description, its date
+            "events": [
+                rules.to_event(e.get("date"), e.get("code"), e.get("description-text")) for e in record["events"]
+            ],
         }
     )
     return out

@@ -45,6 +45,15 @@ LEFT JOIN collections c USING (collection)
 LEFT JOIN records r USING (collection)
 ORDER BY p.collection
 """
+# The event codes no table maps to a category yet (their events are kept, category null): what
+# to add to the collection's `event` table (ipetl/collections/) or to transforms/vocab/event-categories.json.
+UNMAPPED_EVENTS_SQL = """
+CREATE OR REPLACE TEMP VIEW unmapped_events AS
+SELECT collection, code, any_value(text ORDER BY position) AS text, count(*) AS events, count(DISTINCT st13) AS records
+FROM events WHERE category IS NULL
+GROUP BY collection, code
+ORDER BY events DESC, collection, code
+"""
 
 
 class RegistryRow(TypedDict):
@@ -71,6 +80,7 @@ def define_views(con: duckdb.DuckDBPyConnection, registry_rows: list[RegistryRow
             [(r["collection"], r["office"], r["kind"], r["format"], r["office_name"]) for r in registry_rows],
         )
     con.execute(COVERAGE_SQL)
+    con.execute(UNMAPPED_EVENTS_SQL)
 
 
 # what user SQL may be: queries, never writes, COPY, ATTACH, INSTALL or settings

@@ -3,7 +3,9 @@
 `export_changes(lake, since=N)` reads DuckLake's change feed between snapshot N and the current
 one and writes, into `changes-<N>-<current>/`: `trademarks.parquet` and `designs.parquet`
 (records added or changed since N, whole rows, one per key), `deleted.parquet` (keys live in N
-and gone now, with the tombstone's reason when a delivery deleted them), JSON Lines copies on
+and gone now, with the tombstone's reason when a delivery deleted them), `events.parquet` (the
+whole current event list of every key whose events changed since N: a consumer replaces the
+events it holds for each key of trademarks, designs and deleted by these), JSON Lines copies on
 request, and `manifest.json` (the two snapshot ids, schema version, each file's rows and
 SHA-256). A consumer that applies every change set in order stays in sync; `since=0` exports
 everything. `export_full(lake)` writes the current snapshot as plain Parquet, one row per key,
@@ -27,7 +29,7 @@ from typing import TypedDict
 import duckdb
 
 from connectors.fetch import sha256_file
-from transforms.schema import KEYS, SCHEMA_VERSION, TABLES, TOMBSTONES
+from transforms.schema import EVENTS, KEYS, SCHEMA_VERSION, TABLES, TOMBSTONES
 from warehouse import lake
 from warehouse.lake import ALIAS, LakeError, LakeSettings
 
@@ -146,6 +148,21 @@ def _manifest(target: Path, since: int | None, current: int, files: list[Exporte
     return Export(**manifest, directory=str(target))
 
 
+_EVENTS_ORDER = f"ORDER BY {', '.join(EVENTS.names[:2])}, position"
+_EVENT_KEY = "st13 || '/' || coalesce(design_number, '')"
+
+
+def _events_query(since: int, current: int) -> str:
+    """The current events of the keys whose events changed between the two snapshots (inserted or
+    deleted rows of `events`: a key whose events all went, deleted or emptied, has none here)."""
+    if since == 0:
+        return f"SELECT * FROM {ALIAS}.events {_EVENTS_ORDER}"
+    if since >= current:
+        return f"SELECT * FROM {ALIAS}.events WHERE false"
+    changed = f"SELECT {_EVENT_KEY} FROM {ALIAS}.table_changes('events', {since + 1}, {current})"
+    return f"SELECT * FROM {ALIAS}.events WHERE {_EVENT_KEY} IN ({changed}) {_EVENTS_ORDER}"
+
+
 def _changes_queries(since: int, current: int) -> dict[str, str]:
     queries = {}
     gone = []
@@ -180,6 +197,7 @@ def _changes_queries(since: int, current: int) -> dict[str, str]:
             " NULL::VARCHAR AS office, NULL::VARCHAR AS collection, NULL::VARCHAR AS reason,"
             " NULL::DATE AS delivery_date WHERE false"
         )
+    queries["events"] = _events_query(since, current)
     return queries
 
 
@@ -213,6 +231,7 @@ def export_full(settings: LakeSettings, out_dir: Path, jsonl: bool = False, now:
         claim(target, target / "manifest.json", identity("parquet", None, None, current))
         queries = {name: f"SELECT * FROM {ALIAS}.{name} ORDER BY {', '.join(KEYS[name])}" for name in TABLES}
         queries["deleted"] = f"SELECT * FROM {ALIAS}.deleted ORDER BY {', '.join(TOMBSTONES.names[:3])}"
+        queries["events"] = f"SELECT * FROM {ALIAS}.events {_EVENTS_ORDER}"
         files = _write(con, queries, target, jsonl)
     except duckdb.Error as exc:
         raise lake.error(settings, "cannot export the current snapshot", exc) from None

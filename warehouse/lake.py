@@ -25,14 +25,15 @@ from typing import Any, TypeVar
 import duckdb
 import pyarrow as pa
 
-from transforms.schema import DELIVERIES, KEYS, QUARANTINE, SCHEMA_VERSION, TABLES, TOMBSTONES
+from transforms.schema import DELIVERIES, EVENTS, KEYS, QUARANTINE, SCHEMA_VERSION, TABLES, TOMBSTONES, stored
 from warehouse import extensions
 
 ALIAS = "lake"
 DuckDBSetting = str | bool | int | float | list[str]  # a value of duckdb.connect's config
 # table -> (schema, partition columns, sort columns)
 LAKE_TABLES: dict[str, tuple[pa.Schema, tuple[str, ...], tuple[str, ...]]] = {
-    **{name: (schema, ("office",), KEYS[name]) for name, schema in TABLES.items()},
+    **{name: (stored(schema), ("office",), KEYS[name]) for name, schema in TABLES.items()},
+    "events": (EVENTS, ("office",), ("st13", "design_number", "position")),
     "deleted": (TOMBSTONES, ("office",), ("table_name", "st13", "design_number")),
     "quarantine": (QUARANTINE, ("collection",), ("source_file", "st13")),
     "deliveries": (DELIVERIES, (), ("collection", "delivery_date", "delivery_sequence")),

@@ -6,6 +6,13 @@ record a delivery marks deleted becomes a tombstone in the `deleted` table; a re
 absent from a delta stays. A key's current version is its live row or its tombstone, whichever
 came in the newer delivery.
 
+A record's events (the `events` table) follow the record: every format delivers a record with its
+whole event history as the office holds it now (ST.66 MarkEventDetails, ST.86 DesignEventDetails,
+ST.96 MarkEventBag and design event bags, USPTO's case-file-event-statements, TMBRAND EVENTS), so when a delivery's
+record is applied, the events the lake held for its key are replaced by the delivered ones; a
+stale (older) record changes neither; a tombstone removes the key's events with its record, and
+a record revived later brings its events again.
+
 Only narrow columns (key, office, version, content hash, where the staged row sits) are held
 while deciding; full rows are read back from the staged files by position when they are
 inserted, so memory does not grow with the width of the records. Reads of the lake are limited
@@ -28,7 +35,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from transforms.schema import DELIVERIES, KEYS, QUARANTINE, SCHEMA_VERSION, TABLES
+from transforms.schema import DELIVERIES, EVENT, EVENTS, KEYS, QUARANTINE, SCHEMA_VERSION, TABLES, stored
 from warehouse import lake
 from warehouse.lake import ALIAS, LakeError, LakeSettings
 
@@ -95,6 +102,7 @@ class Published:
     upserted: int = 0  # rows written (new or changed records)
     deleted: int = 0  # tombstones written
     stale: int = 0  # staged rows older than what the lake holds, ignored
+    events: int = 0  # event rows written (the events of the records written)
     records: dict[str, list[int]] = field(default_factory=dict)  # collection -> [added, removed]
 
     @property
@@ -114,10 +122,16 @@ def _key_join(keys: Iterable[str], left: str, right: str) -> str:
     return " AND ".join(f"{left}.{k} IS NOT DISTINCT FROM {right}.{k}" for k in keys)
 
 
+def _content(table: str) -> list[str]:
+    """The columns compared to tell a re-delivered record from the lake's (the stored ones: a
+    record's events are not stored with it, and come with the same delivery again)."""
+    return [f.name for f in stored(TABLES[table]) if f.name not in _NOT_CONTENT]
+
+
 def _winners(con: duckdb.DuckDBPyConnection, table: str, staged: list[StagedFile]) -> None:
     """TEMP TABLE win: each key's newest staged row (or tombstone), as narrow columns."""
     keys = KEYS[table]
-    content = [f.name for f in TABLES[table] if f.name not in _NOT_CONTENT]
+    content = _content(table)
     con.execute("CREATE OR REPLACE TEMP TABLE staged_order (filename VARCHAR, rank BIGINT)")
     con.executemany("INSERT INTO staged_order VALUES (?, ?)", [(str(s.path), i) for i, s in enumerate(staged)])
     parts = []
@@ -159,7 +173,7 @@ def _decide(con: duckdb.DuckDBPyConnection, table: str, in_offices: str) -> None
     delivery again): the order is part of the content, so any other row differs. The lake's full
     rows are read for those keys alone; for the rest, three narrow columns."""
     keys = KEYS[table]
-    content = [f.name for f in TABLES[table] if f.name not in _NOT_CONTENT]
+    content = _content(table)
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE applied AS
         WITH cur AS (SELECT {_cols(keys)}, delivery_date, delivery_sequence, rowid AS _rowid
@@ -193,10 +207,21 @@ def _decide(con: duckdb.DuckDBPyConnection, table: str, in_offices: str) -> None
     con.execute("CREATE OR REPLACE TEMP VIEW changes AS SELECT * FROM applied WHERE _apply AND NOT _same")
 
 
+def _event_rows(table: str, source: str) -> str:
+    """The `events` rows of the staged records of `source` (a query's FROM clause, alias s)."""
+    design_number = "s.design_number" if "design_number" in KEYS[table] else "NULL::VARCHAR"
+    fields = ", ".join(f"'{f.name}': x.{f.name}" for f in EVENT)
+    return f"""SELECT st13, design_number, office, collection, e.position, {_cols((f.name for f in EVENT), "e.")}
+        FROM (SELECT s.st13, {design_number} AS design_number, s.office, s.collection,
+                     unnest(list_transform(s.events, (x, i) -> {{'position': i::INTEGER, {fields}}})) AS e
+              FROM {source}) s"""
+
+
 def _merge_table(con: duckdb.DuckDBPyConnection, table: str, staged: list[StagedFile], result: Published) -> None:
-    """Apply a table's staged rows and tombstones to the lake (inside the publish transaction)."""
+    """Apply a table's staged rows and tombstones to the lake, and the events of each applied key
+    (inside the publish transaction)."""
     keys = KEYS[table]
-    columns = TABLES[table].names
+    columns = stored(TABLES[table]).names
     _winners(con, table, staged)
     offices = [r[0] for r in con.execute("SELECT DISTINCT office FROM win ORDER BY 1").fetchall()]
     in_offices = f"office IN ({_quoted(offices)})"  # a constant list: DuckLake prunes partitions
@@ -213,6 +238,11 @@ def _merge_table(con: duckdb.DuckDBPyConnection, table: str, staged: list[Staged
     # by the row ids read while deciding: no second scan of the keys
     con.execute(f"DELETE FROM {ALIAS}.{table} WHERE rowid IN (SELECT _live_rowid FROM changes WHERE _live)")
     con.execute(f"DELETE FROM {ALIAS}.deleted WHERE rowid IN (SELECT _tomb_rowid FROM changes WHERE _had_tomb)")
+    key = " || '/' || ".join(keys)  # st13 (design_number): trademarks' and designs' ST.13s differ
+    con.execute(
+        f"""DELETE FROM {ALIAS}.events WHERE {in_offices} AND {"design_number IS NULL AND " if len(keys) == 1 else ""}
+            {key} IN (SELECT {key} FROM changes)"""
+    )
     for rank, staged_file in enumerate(staged):  # the winning rows, read back from their staged file
         picked = f"SELECT _pos AS file_row_number FROM changes WHERE NOT _tomb AND _src = {rank}"
         wanted = 0 if staged_file.tombstones else int(lake.scalar(con, f"SELECT count(*) FROM ({picked})"))
@@ -228,6 +258,16 @@ def _merge_table(con: duckdb.DuckDBPyConnection, table: str, staged: list[Staged
                 {semi_join}""",
             )
         )
+        staged_columns = {
+            d[0] for d in con.execute(f"SELECT * FROM read_parquet({_quoted([staged_file.path])}) LIMIT 0").description
+        }
+        if "events" in staged_columns:  # a batch staged before schema 1.2 holds none
+            result.events += int(
+                lake.scalar(
+                    con,
+                    f"INSERT INTO {ALIAS}.events ({_cols(EVENTS.names)}) {_event_rows(table, f'{source} {semi_join}')}",
+                )
+            )
     result.deleted += int(
         lake.scalar(
             con,

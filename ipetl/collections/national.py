@@ -29,6 +29,14 @@ ILTM = Collection(
         "Cancellation due to non-payment of renewal fee": "Expired",
     },
     mark_kind={"Trademark/Service mark": "Individual"},
+    # the English natures of the events (their codes) → event category
+    event={
+        "Accepted": "Examined",
+        "Registered": "Registered",
+        "Renewal of registration": "Registered",
+        "Commencement of opposition procedure": "Opposed",
+        "Cancellation due to non-payment of renewal fee": "Expired",
+    },
     # ILPO keeps the application number as the registration number.
     registration_number_is_application_number=True,
 )

@@ -10,7 +10,7 @@ tables are the `ustm` ones.
 from __future__ import annotations
 
 from ipetl.collection import Collection, OfficeTables, Source
-from ipetl.collections.uspto import USTM_STATUS
+from ipetl.collections.uspto import USPTO_EVENTS, USTM_STATUS
 from transforms import st96_trademark
 from transforms.uspto_tdxf import DRAWING_FEATURES
 
@@ -18,7 +18,12 @@ from transforms.uspto_tdxf import DRAWING_FEATURES
 # MarkCategory elements, Trademark and Service mark, which the shared table knows).
 USPTO_KIND = {"Trademark, Service Mark": "Individual"}
 
-USPTO_TSDR: OfficeTables = {"status": USTM_STATUS, "feature": DRAWING_FEATURES, "mark_kind": USPTO_KIND}
+USPTO_TSDR: OfficeTables = {
+    "status": USTM_STATUS,
+    "feature": DRAWING_FEATURES,
+    "mark_kind": USPTO_KIND,
+    "event": USPTO_EVENTS,
+}
 
 COLLECTIONS = [
     Collection(

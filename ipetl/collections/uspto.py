@@ -11,6 +11,47 @@ USTM_STATUS = {
     code: entry["gbd"] for code, entry in load_vocab("brands-office-code-maps.json")["ustm"]["status_map"].items()
 }
 
+# USPTO prosecution event codes (TDXF case-file-event-statement `code`, TSDR ST.66 MarkEventCode) →
+# event category, read from the description USPTO gives each code in its files (the DTD's
+# documentation lists the TTAB and Madrid codes, not these). Codes of paperwork (papers received,
+# attorney changes, paralegal assignments ...) are left out: their events keep a null category
+# and `ipetl unmapped-events` lists them.
+USPTO_EVENTS = {
+    **dict.fromkeys(("NWAP", "NWOS", "COUT"), "Filed"),  # new application entered; SN for a 66(a) application
+    # assigned to examiner, office actions and amendments, approved for publication, reviews,
+    # allowed / use accepted
+    **dict.fromkeys(
+        ("DOCK", "CNRT", "GNRT", "CNEA", "GNEA", "XAEC", "CNSA", "PREV", "REGV", "CNPR", "IUAA", "SUPC"), "Examined"
+    ),
+    "CNFR": "Rejected",  # final refusal mailed
+    **dict.fromkeys(("NPUB", "PUBO"), "Published"),  # notice of publication, published for opposition
+    # notices and notifications mailed / e-mailed
+    **dict.fromkeys(
+        (
+            "NOAM",
+            "NONP",
+            "GNRN",
+            "GNEN",
+            "GNS2",
+            "GNS3",
+            "NA85",
+            "NA89",
+            "SUNA",
+            "AAUA",
+            "EXRA",
+            "MDSC",
+            "MPMK",
+            "REM1",
+            "PRAN",
+        ),
+        "Notification",
+    ),
+    # registered (principal register); renewed; Sec. 8 & 9 / 8 & 15 accepted
+    **dict.fromkeys(("R.PR", "REN1", "RNL1", "89AG", "C15A"), "Registered"),
+    **dict.fromkeys(("CNSL", "GNSL"), "Suspended"),  # letter of suspension
+    "NOSU": "Awaiting court action",  # notice of suit
+}
+
 COLLECTIONS = [
     Collection(
         id="ustm",
@@ -30,6 +71,7 @@ COLLECTIONS = [
         description="US trademark applications and registrations, "
         "delivered as USPTO daily XML (TDXF, DTD v2.0) zip files.",
         status=USTM_STATUS,
+        event=USPTO_EVENTS,
         delivery_pattern=r"^apc(?P<date>\d{6})",  # apcYYMMDD.zip, one per day
     )
 ]

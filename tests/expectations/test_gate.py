@@ -159,3 +159,14 @@ def test_design_defects(gx_root):
         ("KH70201900000001A", "1"),
         ("KH70201900000001A", "2"),
     ]
+
+
+def test_an_event_category_outside_the_vocabulary_is_quarantined_a_null_one_passes(kh_record, gx_root):
+    unmapped = {"date": dt.date(2016, 1, 1), "code": "ZZ9", "text": "an office code no table maps", "category": None}
+    misspelt = {**unmapped, "category": "Registred"}
+    kept = variant(kh_record, "KH50201500000301M", events=[*kh_record["events"], unmapped])
+    bad = variant(kh_record, "KH50201500000302M", events=[*kh_record["events"], misspelt])
+    result = check("trademarks", [kept, bad], gx_root)
+    assert rules_by_st13(result) == {"KH50201500000302M": {"TM-EVENT-CATEGORY-VOCAB"}}
+    assert [q["value"] for q in result.quarantine] == ["Registred"]
+    assert result.passed.column("st13").to_pylist() == ["KH50201500000301M"]

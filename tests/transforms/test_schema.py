@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from transforms.schema import DESIGNS, TRADEMARKS, data_dictionary, description
+from transforms.schema import DESIGNS, EVENTS, TRADEMARKS, data_dictionary, description
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
@@ -31,6 +31,10 @@ def test_design_fields_are_the_contracts():
     assert DESIGNS.names == contract_fields("designs")
 
 
+def test_event_fields_are_the_contracts():
+    assert EVENTS.names == contract_fields("events")
+
+
 def test_contract_types():
     assert TRADEMARKS.field("nice_classes").type == pa.list_(pa.int16())
     assert TRADEMARKS.field("application_date").type == pa.date32()
@@ -42,7 +46,7 @@ def test_contract_types():
 
 
 def test_every_field_is_described():
-    for schema in (TRADEMARKS, DESIGNS):
+    for schema in (TRADEMARKS, DESIGNS, EVENTS):
         for field in schema:
             assert description(field), field.name
 

@@ -226,9 +226,97 @@ def test_export_since_a_snapshot_holds_exactly_the_changes(lake, home, tmp_path)
         "trademarks.parquet": 0,
         "designs.parquet": 0,
         "deleted.parquet": 0,
+        "events.parquet": 0,
     }
     # the whole current snapshot as plain Parquet: one row per key, readable by any engine
     full = Path(export_full(lake, tmp_path / "full")["directory"])
     plain = pq.read_table(full / "trademarks.parquet").to_pylist()
     assert [(r["st13"], r["mark_text"]) for r in plain] == [(A, "ALPHA v2"), (C, "GAMMA")]
     assert [r["st13"] for r in pq.read_table(full / "deleted.parquet").to_pylist()] == [B]
+
+
+def event(date: dt.date, code: str, category: str | None) -> dict:
+    return {"date": date, "code": code, "text": f"text of {code}", "category": category}
+
+
+def test_events_follow_their_record(lake, home, tmp_path):
+    """A newer delivery's record replaces the key's events, an older one changes none, a tombstone
+    removes them; a change export holds the current events of the keys whose events changed."""
+    from warehouse.export import export_changes
+
+    filed, published = event(dt.date(2015, 1, 2), "NWAP", "Filed"), event(dt.date(2015, 6, 1), "PUBO", "Published")
+    odd = event(dt.date(2015, 7, 1), "ZZZZ", None)  # a code no table maps: kept, category null
+    first = committed(
+        lake,
+        stage(
+            tmp_path,
+            "d1",
+            [
+                record(A, "ALPHA", JAN, events=[filed]),
+                record(B, "BETA", JAN, events=[filed, odd]),
+                record(C, "GAMMA", JAN),
+            ],
+        ),
+    )
+    events_sql = "select st13, position, code, category from events order by st13, position"
+    assert rows(lake, home, events_sql) == [
+        (A, 1, "NWAP", "Filed"),
+        (B, 1, "NWAP", "Filed"),
+        (B, 2, "ZZZZ", None),
+    ]
+    assert rows(lake, home, "select code, events, records from unmapped_events") == [("ZZZZ", 1, 1)]
+    # February: A now published (its whole history again); B deleted
+    committed(
+        lake,
+        stage(tmp_path, "d2", [record(A, "ALPHA", FEB, events=[filed, published])], tombstones=[tombstone(B, FEB)]),
+    )
+    assert rows(lake, home, events_sql) == [(A, 1, "NWAP", "Filed"), (A, 2, "PUBO", "Published")]
+    # a late January delivery of A is stale: its events change nothing either
+    committed(lake, stage(tmp_path, "d1b", [record(A, "ALPHA late", JAN, 1, events=[odd])]))
+    assert rows(lake, home, events_sql) == [(A, 1, "NWAP", "Filed"), (A, 2, "PUBO", "Published")]
+    assert rows(lake, home, "select code, events, records from unmapped_events") == []
+
+    changes = Path(export_changes(lake, first.snapshot_id, tmp_path / "out")["directory"])
+    exported = pq.read_table(changes / "events.parquet").to_pylist()
+    # A's events replaced; B's gone with it (B is in deleted.parquet, with no events here)
+    assert [(e["st13"], e["position"], e["code"]) for e in exported] == [(A, 1, "NWAP"), (A, 2, "PUBO")]
+    assert [d["st13"] for d in pq.read_table(changes / "deleted.parquet").to_pylist()] == [B]
+
+
+def test_a_design_redelivered_alone_replaces_its_own_events_only(lake, home, tmp_path):
+    from transforms.schema import DESIGNS
+
+    st13 = "KH702022000000245"
+
+    def design(number: str, delivered: dt.date, events: list[dict]) -> dict:
+        r: dict[str, Any] = dict(empty_record("designs"))
+        r.update(st13=st13, design_number=number, office="KH", collection="khid", status="Registered", events=events)
+        r.update(source_file="d.xml", delivery_date=delivered, delivery_sequence=0)
+        return r
+
+    def staged(name: str, rows: list[dict]) -> PublishRequest:
+        path = tmp_path / f"{name}.parquet"
+        pq.write_table(pa.Table.from_pylist(rows, schema=DESIGNS), path)
+        return PublishRequest(
+            [StagedFile("khid", "designs", path, name, len(rows))], [], [Delivery("khid", name, name, 1)], ["khid"]
+        )
+
+    registered = event(dt.date(2023, 1, 20), "Registered", "Registered")
+    committed(lake, staged("d1", [design("1", JAN, [registered]), design("2", JAN, [registered])]))
+    committed(lake, staged("d2", [design("1", FEB, [registered, event(dt.date(2026, 2, 1), "Expired", "Expired")])]))
+    assert rows(lake, home, "select design_number, position, code from events order by 1, 2") == [
+        ("1", 1, "Registered"),
+        ("1", 2, "Expired"),
+        ("2", 1, "Registered"),
+    ]
+
+
+def test_a_batch_staged_before_events_existed_publishes_its_records(lake, home, tmp_path):
+    from transforms.schema import stored
+
+    path = tmp_path / "old.parquet"
+    old = [{k: v for k, v in record(A, "ALPHA", JAN).items() if k != "events"}]
+    pq.write_table(pa.Table.from_pylist(old, schema=stored(TRADEMARKS)), path)
+    request = PublishRequest([StagedFile("ustm", "trademarks", path, "old", 1)], [], [Delivery("ustm", "old", "o", 1)])
+    assert committed(lake, request).events == 0
+    assert rows(lake, home) == [(A, "ALPHA", "Pending")]
