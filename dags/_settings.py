@@ -115,7 +115,7 @@ def _with_connection(source: Source, conn) -> Source:
     """The source with the Connection's server: its host (with or without a scheme), port and
     schema (the path) replace the URL's; conn_type http/https/ftp/sftp (or the host's scheme)
     sets the protocol. Extra `pattern` replaces the glob. Credentials are not put in the URL."""
-    from ipetl.pipeline import SOURCE_KINDS
+    from ipetl.pipeline import SOURCE_KINDS, at_url
 
     pattern = conn.extra_dejson.get("pattern", source.pattern)
     if not conn.host:
@@ -130,9 +130,7 @@ def _with_connection(source: Source, conn) -> Source:
         path, query = "/" + conn.schema.lstrip("/"), ""
     else:
         path, query = (base.path, base.query) if base else ("/", "")
-    return dataclasses.replace(
-        source, kind=SOURCE_KINDS[scheme], location=urlunsplit((scheme, netloc, path, query, "")), pattern=pattern
-    )
+    return dataclasses.replace(at_url(source, urlunsplit((scheme, netloc, path, query, ""))), pattern=pattern)
 
 
 def _fetch_settings(extra: dict) -> FetchSettings:

@@ -9,7 +9,8 @@ patent grant full text (concatenated red-book XML, kind S documents).
 from __future__ import annotations
 
 from ipetl.collection import Collection, Source
-from ipetl.collections.ipas import IPAS_ST66_OFFICES
+from ipetl.collections.ipas import IPAS_DISTRIBUTION, IPAS_ST66_OFFICES
+from ipetl.collections.uspto import USPTO_DISTRIBUTION, USPTO_PRODUCTS
 from transforms import st86, uspto_design
 
 IPAS_ST86_OFFICES = (
@@ -44,7 +45,7 @@ def _ipas(office: str) -> Collection:
         office_name=name,
         kind="design",
         format=st86.FORMAT,
-        source=Source("local", f"{{mirror}}/{cid}", "*.xml*"),
+        source=Source("local", f"{{mirror}}/{cid}", "*.xml*", distribution=IPAS_DISTRIBUTION),
         description=f"{name} industrial designs, delivered as WIPO ST.86 Transaction XML (IPAS export).",
     )
 
@@ -55,10 +56,12 @@ USPTO_DESIGNS = Collection(
     office_name="United States of America",
     kind="design",
     format=uspto_design.FORMAT,
-    # USPTO Open Data Portal, "Patent Grant Full-Text Data (No Images) - XML": a JSON listing of
+    # USPTO Open Data Portal product PTGRXML, "Patent Grant Full-Text Data (No Images) - XML":
     # the weekly ipgYYMMDD.zip files (one concatenated grant XML file per Tuesday issue). The
     # pattern is "*" so that a local mirror may also hold single-grant files (the ST.32 sample).
-    source=Source("https", "https://api.uspto.gov/api/v1/datasets/products/ptgrxml", "*", rate_limit=1.0, downloads=2),
+    source=Source(
+        "product-api", USPTO_PRODUCTS, "*", rate_limit=1.0, products=("PTGRXML",), distribution=USPTO_DISTRIBUTION
+    ),
     schedule="@weekly",
     delivery_pattern=r"i?pg(?P<date>\d{6})",  # ipgYYMMDD (pgYYMMDD before 2005): the issue date
     licence="Work of the US government (17 U.S.C. 105): public domain. Sample: USPTO/PatentPublicData (CC0-1.0).",

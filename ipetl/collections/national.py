@@ -13,8 +13,13 @@ ILTM = Collection(
     office_name="Israel",
     kind="trademark",
     format=il_tmbrand.FORMAT,
-    # ILPO publishes no bulk download we could point at: deliveries are mirrored locally.
-    source=Source("local", "{mirror}/iltm", "*.xml*"),
+    source=Source(
+        "local",
+        "{mirror}/iltm",
+        "*.xml*",
+        distribution="ILPO publishes no bulk download we could point at (its register is searched on the "
+        "office's site); deliveries are put in the mirror by hand",
+    ),
     schedule="@weekly",
     licence="Public register data of the Israel Patent Office; reuse under the office's terms of use. "
     + WIPO_GBD_FIXTURE,
@@ -41,7 +46,14 @@ KRTM = Collection(
     format=kipris.FORMAT,
     # One delivery (.zip) per pull: the trademarkInfoSearchService/applicationNumberSearchInfo
     # response and the trademarkDesignationGoodstInfo response(s) of the same applications.
-    source=Source("https", "https://plus.kipris.or.kr/openapi/rest", "*.zip", rate_limit=0.5, downloads=1),
+    source=Source(
+        "local",
+        "{mirror}/krtm",
+        "*.zip",
+        distribution="KIPO serves its register through the KIPRIS Plus REST API (plus.kipris.or.kr, an "
+        "access key; large volumes are paid), not as bulk files: pulls are made outside ipetl and put in "
+        "the mirror, one zip per pull",
+    ),
     # pull archives are named after application numbers, whose digits can look like dates:
     # order pulls by when they were made (the file's time) instead
     delivery_pattern=r"(?!)",

@@ -38,6 +38,19 @@ BARE_ST66_OFFICES = {
     "rotm": ("RO", "OSIM (Romania)", "records"),
 }
 
+# How the offices distribute their registers, as far as we know (the README's sources table);
+# the others: GBD_DISTRIBUTION.
+GBD_DISTRIBUTION = (
+    "no public bulk endpoint known to us: the office's records reach WIPO's Global Brand Database "
+    "(the element tree of this format is from its deliveries); deliveries are put in the mirror by hand"
+)
+_DISTRIBUTION = {
+    "emtm": "EUIPO serves its register through the EUIPO API platform (Trademark Search API, an OAuth "
+    "client after registration); no anonymous bulk endpoint known to us: deliveries are put in the mirror",
+    "wotm": "no public bulk endpoint known to us: WIPO publishes the Madrid register in Madrid Monitor "
+    "(search); deliveries are put in the mirror by hand",
+}
+
 # Offices whose format tree has no RegistrationNumber: they register under the application
 # number (the EUTM number, the UK trade mark number).
 _REGISTERED_UNDER_APPLICATION_NUMBER = {"emtm", "gbtm"}
@@ -56,7 +69,7 @@ def _bare_st66(cid: str, office: str, name: str, shape: str) -> Collection:
         office_name=name,
         kind="trademark",
         format=st66.FORMAT,
-        source=Source("local", f"{{mirror}}/{cid}", "*.xml*"),
+        source=Source("local", f"{{mirror}}/{cid}", "*.xml*", distribution=_DISTRIBUTION.get(cid, GBD_DISTRIBUTION)),
         description=f"{name} trademarks: WIPO ST.66 TradeMark {shape}.",
         registration_number_is_application_number=cid in _REGISTERED_UNDER_APPLICATION_NUMBER,
         st13_masks=_MASKS.get(cid),

@@ -27,7 +27,13 @@ COLLECTIONS = [
         office_name="Swiss Federal Institute of Intellectual Property",
         kind="trademark",
         format=st96_trademark.FORMAT,
-        source=Source("local", "{mirror}/chtm", "*.xml*"),
+        source=Source(
+            "local",
+            "{mirror}/chtm",
+            "*.xml*",
+            distribution="no public bulk endpoint known to us: IPI publishes its register in Swissreg "
+            "(search), and its records reach WIPO's Global Brand Database; deliveries are put in the mirror",
+        ),
         description="Swiss trademarks, delivered as WIPO ST.96 Trademark records (reference/formats/brands/chtm.tree).",
     )
 ]
