@@ -7,7 +7,17 @@ transforms/spec.py) and listed once below.
 
 from __future__ import annotations
 
-from transforms import il_tmbrand, kipris, st66, st86, st96_design, st96_trademark, uspto_design, uspto_tdxf
+from transforms import (
+    hague_express,
+    il_tmbrand,
+    kipris,
+    st66,
+    st86,
+    st96_design,
+    st96_trademark,
+    uspto_design,
+    uspto_tdxf,
+)
 from transforms.spec import Format
 
 FORMATS: dict[str, Format] = {
@@ -21,5 +31,6 @@ FORMATS: dict[str, Format] = {
         st86.FORMAT,
         st96_design.FORMAT,
         uspto_design.FORMAT,
+        hague_express.FORMAT,
     )
 }

@@ -3,7 +3,8 @@
 IPAS offices deliver WIPO ST.86 `Transaction` files: their element trees in
 reference/formats/designs begin /Transaction/DesignTransactionBody, and WIPO lists their ST.13
 masks in designs-office-code-maps.json. The USPTO publishes design patents in its weekly
-patent grant full text (concatenated red-book XML, kind S documents).
+patent grant full text (concatenated red-book XML, kind S documents). WIPO's Hague System
+international registrations come as Hague Express transactions (reference/formats/designs/woid.tree).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from ipetl.collection import Collection, Source
 from ipetl.collections.ipas import IPAS_DISTRIBUTION, IPAS_ST66_OFFICES
 from ipetl.collections.uspto import USPTO_DISTRIBUTION, USPTO_PRODUCTS
-from transforms import st86, uspto_design
+from transforms import hague_express, st86, uspto_design
 
 IPAS_ST86_OFFICES = (
     "AL",
@@ -69,4 +70,22 @@ USPTO_DESIGNS = Collection(
     "(us-patent-grant red book since 2005; ST.32 PATDOC before).",
 )
 
-COLLECTIONS = [*(_ipas(office) for office in IPAS_ST86_OFFICES), USPTO_DESIGNS]
+HAGUE = Collection(
+    id="woid",
+    office="WO",
+    office_name="WIPO (Hague System)",
+    kind="design",
+    format=hague_express.FORMAT,
+    source=Source(
+        "local",
+        "{mirror}/woid",
+        "*.xml*",
+        distribution="no public bulk endpoint known to us: WIPO publishes the Hague register in Hague "
+        "Express (search) and the International Designs Bulletin; deliveries (Hague Express transactions, "
+        "one per international registration) are put in the mirror by hand",
+    ),
+    description="International design registrations under the Hague System (WIPO Hague Express): "
+    "each registration's state rebuilt from its recordings, with its status per designated party.",
+)
+
+COLLECTIONS = [*(_ipas(office) for office in IPAS_ST86_OFFICES), USPTO_DESIGNS, HAGUE]

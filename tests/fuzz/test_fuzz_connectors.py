@@ -31,6 +31,7 @@ CASES = [
     ("usid", next((MIRROR / "usid").iterdir())),
     ("iltm", sorted((MIRROR / "iltm").iterdir())[0]),
     ("krtm", next((MIRROR / "krtm").iterdir())),
+    ("woid", FIXTURES / "woid" / "DM212345.xml"),
 ]
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 FUZZ = settings(
