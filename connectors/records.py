@@ -219,6 +219,13 @@ class St96DesignApplication(TypedDict, total=False):
     DesignApplicationCurrentStatusDate: str | None
 
 
+class InpiRecord(TrademarkRecord, total=False):
+    """An INPI TradeMark (connectors.inpi): the ST.66 record and its recordals in order, each
+    {BasicRecordKind, PublicationDate, PublicationIdentifier} of a MarkRecord/BasicRecord."""
+
+    recordals: Required[list[Fields]]
+
+
 # --- WIPO Hague Express (connectors.hague_express) ------------------------------------------------
 
 

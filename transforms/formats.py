@@ -10,6 +10,7 @@ from __future__ import annotations
 from transforms import (
     hague_express,
     il_tmbrand,
+    inpi,
     kipris,
     st66,
     st86,
@@ -28,6 +29,7 @@ FORMATS: dict[str, Format] = {
         uspto_tdxf.FORMAT,
         il_tmbrand.FORMAT,
         kipris.FORMAT,
+        inpi.FORMAT,
         st86.FORMAT,
         st96_design.FORMAT,
         uspto_design.FORMAT,

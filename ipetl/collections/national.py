@@ -1,11 +1,12 @@
-"""Offices that deliver trademarks in a format of their own, not ST.66: Israel's TMBRAND XML
-and Korea's KIPRIS Plus API responses. The offices' status and kind words are data here."""
+"""Offices that deliver trademarks in a format of their own: Israel's TMBRAND XML, Korea's
+KIPRIS Plus API responses, France's ST.66 records dated by their recordals (INPI). The offices'
+status and kind words are data here."""
 
 from __future__ import annotations
 
 from ipetl.collection import Collection, Source
 from ipetl.collections.ipas import WIPO_GBD_FIXTURE
-from transforms import il_tmbrand, kipris
+from transforms import il_tmbrand, inpi, kipris
 
 ILTM = Collection(
     id="iltm",
@@ -79,4 +80,40 @@ KRTM = Collection(
     mark_kind={"40": "Individual", "41": "Individual", "45": "Individual"},  # trademark, service mark, both
 )
 
-COLLECTIONS = [ILTM, KRTM]
+FRTM = Collection(
+    id="frtm",
+    office="FR",
+    office_name="France (INPI)",
+    kind="trademark",
+    format=inpi.FORMAT,
+    source=Source(
+        "local",
+        "{mirror}/frtm",
+        "*.xml*",
+        distribution="INPI distributes its register as open data (ST.66 XML) to registered users of its "
+        "data service; no anonymous endpoint known to us: deliveries are put in the mirror",
+    ),
+    description="French trademarks, delivered as INPI's bare ST.66 TradeMark records (operationCode "
+    "Insert/Update), registered and dated by their recordals (reference/formats/brands/frtm.tree).",
+    # MarkCurrentStatusCode, as WIPO's Global Brand Database maps INPI's words
+    status={
+        "Demande déposée": "Pending",
+        "Demande publiée": "Pending",
+        "Demande non publiée": "Pending",
+        "Marque enregistrée": "Registered",
+        "Marque renouvelée": "Registered",
+        "Renouvellement demandé": "Registered",
+        "Marque expirée": "Expired",
+        "Marque ayant fait l'objet d'une renonciation totale": "Expired",
+        "Marque annulée": "Ended",
+        "Marque déchue": "Ended",
+        "Demande totalement rejetée": "Ended",
+        "Demande irrecevable après publication": "Ended",
+        "Marque ayant fait l'objet d'un retrait total": "Ended",
+    },
+    feature={"3-D": "Three dimensional", "Form": "Three dimensional"},
+    # a collective certification mark is both; the contract's kind list holds it as Certificate
+    mark_kind={"Collective de certification": "Certificate", "Marque collective de certification": "Certificate"},
+)
+
+COLLECTIONS = [ILTM, KRTM, FRTM]

@@ -32,6 +32,7 @@ CASES = [
     ("iltm", sorted((MIRROR / "iltm").iterdir())[0]),
     ("krtm", next((MIRROR / "krtm").iterdir())),
     ("woid", FIXTURES / "woid" / "DM212345.xml"),
+    ("frtm", FIXTURES / "frtm" / "4612345.xml"),
 ]
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 FUZZ = settings(
