@@ -226,6 +226,12 @@ class InpiRecord(TrademarkRecord, total=False):
     recordals: Required[list[Fields]]
 
 
+# --- IP Australia TMEXTRACT (connectors.ipaustralia) ---------------------------------------------
+
+# Each group of a TMEXTRACT by its path (BASGR, APCTADD, INTREGG/CORADD ...) → every occurrence
+# of it, as its leaf elements {name: text}; the extract's own leaves under "".
+TmextractRecord = dict[str, list[Fields]]
+
 # --- WIPO Hague Express (connectors.hague_express) ------------------------------------------------
 
 

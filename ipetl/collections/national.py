@@ -1,12 +1,12 @@
 """Offices that deliver trademarks in a format of their own: Israel's TMBRAND XML, Korea's
-KIPRIS Plus API responses, France's ST.66 records dated by their recordals (INPI). The offices'
-status and kind words are data here."""
+KIPRIS Plus API responses, France's ST.66 records dated by their recordals (INPI), Australia's
+TMEXTRACT. The offices' status, feature and kind words are data here."""
 
 from __future__ import annotations
 
 from ipetl.collection import Collection, Source
 from ipetl.collections.ipas import WIPO_GBD_FIXTURE
-from transforms import il_tmbrand, inpi, kipris
+from transforms import il_tmbrand, inpi, ipaustralia, kipris
 
 ILTM = Collection(
     id="iltm",
@@ -116,4 +116,103 @@ FRTM = Collection(
     mark_kind={"Collective de certification": "Certificate", "Marque collective de certification": "Certificate"},
 )
 
-COLLECTIONS = [ILTM, KRTM, FRTM]
+AUTM = Collection(
+    id="autm",
+    office="AU",
+    office_name="IP Australia",
+    kind="trademark",
+    format=ipaustralia.FORMAT,
+    source=Source(
+        "local",
+        "{mirror}/autm",
+        "*.xml*",
+        distribution="IP Australia publishes its register as open data in another format (IPGOD, CSV, on "
+        "data.gov.au) and through its search API; the TMEXTRACT XML read here has no public endpoint known "
+        "to us: deliveries are put in the mirror",
+    ),
+    description="Australian trademarks, delivered as IP Australia's TMEXTRACT XML "
+    "(reference/formats/brands/autm.tree).",
+    # BASSTA ("state: detail"), as WIPO's Global Brand Database maps IP Australia's words
+    status={
+        **dict.fromkeys(
+            (
+                "Published: Awaiting examination",
+                "Published: Awaiting indexing",
+                "Published: Under examination",
+                "Published: Under examination - Hearing requested",
+                "Published: Under examination - Deferred",
+                "Published: Under examination - Court action",
+                "Published: Deferred awaiting certification rules assessment",
+                "Accepted: Awaiting advertisement",
+                "Accepted: Opposed",
+                "Accepted: In opposition period",
+                "Accepted: Opposition period expired",
+                "Accepted: Under examination",
+            ),
+            "Pending",
+        ),
+        **dict.fromkeys(
+            (
+                "Accepted: Awaiting publication",
+                "Registered: Registered/Protected",
+                "Protected: Registered/Protected",
+                "Registered: Renewal due",
+                "Protected: Renewal due",
+            ),
+            "Registered",
+        ),
+        **dict.fromkeys(
+            (
+                "Registered: Expired renewal possible",
+                "Protected: Expired renewal possible",
+                "Removed - Not Renewed: Renewal fee not paid",
+                "Ceased - Not Renewed: Renewal fee not paid",
+            ),
+            "Expired",
+        ),
+        **dict.fromkeys(
+            (
+                "Published: Cancelled at the request of IB",
+                "Linked: Linked/Merged before registration",
+                "Linked: Linked/Merged after registration",
+                "Merged: Linked/Merged before registration",
+                "Merged: Linked/Merged after registration",
+                "Lapsed: Notice of intention to defend not filed",
+                "Lapsed: Registration fee not paid on time",
+                "Lapsed: Not accepted",
+                "Lapsed: In opposition period",
+                "Lapsed: Under examination",
+                "Removed: Non-use",
+                "Removed: Registrar cessation",
+                "Rejected: Examination requirements not met",
+                "Withdrawn: Cancelled before protection",
+                "Withdrawn: Applicant request",
+                "Cancelled: Owner request",
+                "Cancelled: Cancelled by a court",
+                "Cancelled: Cancelled at the request of IB",
+                "Cancelled: Cancelled for unknown reason",
+                "Refused: Opposition successful",
+                "Refused: IRDA notice of intention to defend not filed",
+                "Refused: Pre 1995 refused",
+                "Ceased: Non-use",
+                "Ceased: Registrar cessation",
+                "Not Protected: Not accepted",
+                "Not Protected: Registration fee not paid on time",
+                "Not Protected: Notice of intention to defend not filed",
+            ),
+            "Ended",
+        ),
+    },
+    # the parts of MARKDET/TYPMARI (the transform makes words with a figurative part Combined)
+    feature={
+        "Device": "Figurative",
+        "Shape": "Three dimensional",
+        "Movement": "Motion",
+        "Fancy": "Stylized characters",
+        "Scent": "Olfactory",
+        "Feel": "Touch",
+    },
+    mark_kind={"Trade": "Individual"},
+)
+
+COLLECTIONS = [ILTM, KRTM, FRTM, AUTM]

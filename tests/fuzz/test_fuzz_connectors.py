@@ -33,6 +33,7 @@ CASES = [
     ("krtm", next((MIRROR / "krtm").iterdir())),
     ("woid", FIXTURES / "woid" / "DM212345.xml"),
     ("frtm", FIXTURES / "frtm" / "4612345.xml"),
+    ("autm", FIXTURES / "autm" / "1987654.xml"),
 ]
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 FUZZ = settings(
