@@ -226,11 +226,10 @@ class InpiRecord(TrademarkRecord, total=False):
     recordals: Required[list[Fields]]
 
 
-# --- IP Australia TMEXTRACT (connectors.ipaustralia) ---------------------------------------------
+# --- flat coded groups (connectors.groups): IP Australia's TMEXTRACT, DPMA's MARKDOC ----------------
 
-# Each group of a TMEXTRACT by its path (BASGR, APCTADD, INTREGG/CORADD ...) → every occurrence
-# of it, as its leaf elements {name: text}; the extract's own leaves under "".
-TmextractRecord = dict[str, list[Fields]]
+Group = dict[str, list[str | None]]  # one occurrence of a group: leaf name → its texts in order
+Groups = dict[str, list[Group]]  # group path (BASGR, INTREGG/CORADD ...) → each occurrence
 
 # --- WIPO Hague Express (connectors.hague_express) ------------------------------------------------
 

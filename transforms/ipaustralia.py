@@ -23,7 +23,8 @@ import datetime as dt
 from typing import cast
 
 from connectors import ipaustralia as connector
-from connectors.records import Fields, TmextractRecord
+from connectors.groups import first, value
+from connectors.records import Group, Groups
 from transforms.records import GoodsServices, OfficeRecord, Party, Priority, TrademarkRecord
 from transforms.rules import CollectionRules
 from transforms.schema import empty_record
@@ -35,19 +36,15 @@ _NAME_PARTS = ("NAML4", "NAML5", "NAML3", "NAML6")
 _WIPO_CORRESPONDENCE = "666666:XX"
 
 
-def _first(record: TmextractRecord, group: str) -> Fields:
-    return next(iter(record.get(group, [])), {})
-
-
-def _parties(groups: list[Fields]) -> list[Party]:
+def _parties(groups: list[Group]) -> list[Party]:
     found: dict[str | None, Party] = {}
     for group in groups:
-        if group.get("ADDRL8") == _WIPO_CORRESPONDENCE:
+        if value(group, "ADDRL8") == _WIPO_CORRESPONDENCE:
             continue
-        name = " ".join(p for p in (clean_text(group.get(n)) for n in _NAME_PARTS) if p) or None
-        address = " ".join(p for p in (clean_text(group.get("ADDRL6")), clean_text(group.get("POSTCDE"))) if p)
-        party: Party = {"name": name, "country_code": country_code(group.get("COUNTRY")), "address": address or None}
-        found.setdefault(group.get("NAML8") or str(len(found)), party)
+        name = " ".join(p for p in (clean_text(value(group, n)) for n in _NAME_PARTS) if p) or None
+        address = " ".join(p for p in (clean_text(value(group, "ADDRL6")), clean_text(value(group, "POSTCDE"))) if p)
+        party: Party = {"name": name, "country_code": country_code(value(group, "COUNTRY")), "address": address or None}
+        found.setdefault(value(group, "NAML8") or str(len(found)), party)
     return list(found.values())
 
 
@@ -63,57 +60,57 @@ def _feature(types: str | None, words: str | None, rules: CollectionRules) -> st
 
 def to_canonical(office_record: OfficeRecord, rules: CollectionRules, today: dt.date) -> TrademarkRecord:
     """Map one TMEXTRACT; raises ST13Error when no record key can be built."""
-    record = cast("TmextractRecord", office_record)
-    basic, mark = _first(record, "BASGR"), _first(record, "MARKDET")
-    international = _first(record, "INTREGG")
-    number = clean_text(basic.get("BASAPPN"))
-    filed = parse_date(basic.get("BASAPPD"))
-    registered = parse_date(basic.get("BASREGD")) or parse_date(_first(record, "PUBREG").get("PUBREGD"))
-    office_status = clean_text(basic.get("BASSTA"))
+    record = cast("Groups", office_record)
+    basic, mark = first(record, "BASGR"), first(record, "MARKDET")
+    international = first(record, "INTREGG")
+    number = clean_text(value(basic, "BASAPPN"))
+    filed = parse_date(value(basic, "BASAPPD"))
+    registered = parse_date(value(basic, "BASREGD")) or parse_date(value(first(record, "PUBREG"), "PUBREGD"))
+    office_status = clean_text(value(basic, "BASSTA"))
     status = rules.status_category(office_status)
-    words = clean_text(mark.get("MARDESC"))
-    series = "series" in (mark.get("TYPMARI") or "").casefold()
+    words = clean_text(value(mark, "MARDESC"))
+    series = "series" in (value(mark, "TYPMARI") or "").casefold()
     mark_text = clean_text(words.split(",")[0]) if words and series else words
     goods: list[GoodsServices] = []
     for group in record.get("GSGR", []):
-        text = clean_text(group.get("GSTERMO"))
-        if (cls := nice_class(group.get("NICCLAI"))) is not None and text:
+        text = clean_text(value(group, "GSTERMO"))
+        if (cls := nice_class(value(group, "NICCLAI"))) is not None and text:
             goods.append({"class_number": cls, "language": "en", "text": text})
     priorities: list[Priority] = [
         {
-            "country_code": country_code(p.get("COUNTRY")),
-            "number": clean_text(p.get("PRIAPPN")),
-            "date": parse_date(p.get("PRIAPPD")),
+            "country_code": country_code(value(p, "COUNTRY")),
+            "number": clean_text(value(p, "PRIAPPN")),
+            "date": parse_date(value(p, "PRIAPPD")),
         }
         for p in record.get("PRIGR", [])
     ]
-    kind = rules.lookup("kind", clean_text(_first(record, "OTHTMDET").get("TYPMARI")))
+    kind = rules.lookup("kind", clean_text(value(first(record, "OTHTMDET"), "TYPMARI")))
     out = empty_record("trademarks")
     out.update(
         {
             "st13": rules.st13.build(
-                number, filed or parse_date(basic.get("BASREGD")) or parse_date(international.get("NTFDATE"))
+                number, filed or parse_date(value(basic, "BASREGD")) or parse_date(value(international, "NTFDATE"))
             ),
-            "office": country_code(basic.get("OOCC")) or rules.office,
+            "office": country_code(value(basic, "OOCC")) or rules.office,
             "collection": rules.collection,
             "application_number": number,
             "application_date": filed,
             "registration_number": number if status in ("Registered", "Expired") else None,
             "registration_date": registered,
-            "expiry_date": parse_date(basic.get("BASREND")),
-            "publication_date": parse_date(_first(record, "PUBAPP").get("PUBAPPD")),
+            "expiry_date": parse_date(value(basic, "BASREND")),
+            "publication_date": parse_date(value(first(record, "PUBAPP"), "PUBAPPD")),
             "status": status,
             "office_status": office_status,
-            "mark_feature": _feature(mark.get("TYPMARI"), words, rules),
+            "mark_feature": _feature(value(mark, "TYPMARI"), words, rules),
             "kind": [kind] if kind else [],
             "mark_text": mark_text,
-            "mark_text_language": language(mark.get("ORIGLAN")) if mark_text else None,
-            "nice_classes": sorted_unique(nice_class(g.get("NICCLAI")) for g in record.get("GSGR", [])),
+            "mark_text_language": language(value(mark, "ORIGLAN")) if mark_text else None,
+            "nice_classes": sorted_unique(nice_class(value(g, "NICCLAI")) for g in record.get("GSGR", [])),
             "goods_services": goods,
             "applicants": _parties(record.get("APCTADD", [])),
             "representatives": _parties(record.get("SRVCADD", [])),
             "priorities": priorities,
-            "international_registration": clean_text(international.get("INTREGN")),
+            "international_registration": clean_text(value(international, "INTREGN")),
         }
     )
     return out
