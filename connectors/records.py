@@ -231,6 +231,15 @@ class InpiRecord(TrademarkRecord, total=False):
 Group = dict[str, list[str | None]]  # one occurrence of a group: leaf name → its texts in order
 Groups = dict[str, list[Group]]  # group path (BASGR, INTREGG/CORADD ...) → each occurrence
 
+
+class MarkdocRecord(TypedDict):
+    """DPMA's MARKDOC (connectors.dpma): the CURRENT state's groups, and its priorities
+    (PRIOGR/PRIO) each with every leaf of its sub-groups (PRIOUNION's PRIOCC, PRIONR ...)."""
+
+    current: Groups
+    priorities: list[Fields]
+
+
 # --- WIPO Hague Express (connectors.hague_express) ------------------------------------------------
 
 

@@ -8,6 +8,7 @@ transforms/spec.py) and listed once below.
 from __future__ import annotations
 
 from transforms import (
+    dpma,
     hague_express,
     il_tmbrand,
     inpi,
@@ -32,6 +33,7 @@ FORMATS: dict[str, Format] = {
         kipris.FORMAT,
         inpi.FORMAT,
         ipaustralia.FORMAT,
+        dpma.FORMAT,
         st86.FORMAT,
         st96_design.FORMAT,
         uspto_design.FORMAT,

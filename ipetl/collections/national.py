@@ -1,12 +1,12 @@
 """Offices that deliver trademarks in a format of their own: Israel's TMBRAND XML, Korea's
 KIPRIS Plus API responses, France's ST.66 records dated by their recordals (INPI), Australia's
-TMEXTRACT. The offices' status, feature and kind words are data here."""
+TMEXTRACT, Germany's MARKDOC. The offices' status, feature and kind words are data here."""
 
 from __future__ import annotations
 
 from ipetl.collection import Collection, Source
 from ipetl.collections.ipas import WIPO_GBD_FIXTURE
-from transforms import il_tmbrand, inpi, ipaustralia, kipris
+from transforms import dpma, il_tmbrand, inpi, ipaustralia, kipris
 
 ILTM = Collection(
     id="iltm",
@@ -215,4 +215,46 @@ AUTM = Collection(
     mark_kind={"Trade": "Individual"},
 )
 
-COLLECTIONS = [ILTM, KRTM, FRTM, AUTM]
+DETM = Collection(
+    id="detm",
+    office="DE",
+    office_name="German Patent and Trade Mark Office (DPMA)",
+    kind="trademark",
+    format=dpma.FORMAT,
+    source=Source(
+        "local",
+        "{mirror}/detm",
+        "*.xml*",
+        distribution="DPMA supplies its register in bulk through its data delivery service (DPMAdatenabgabe, "
+        "on subscription); no anonymous endpoint known to us: deliveries are put in the mirror",
+    ),
+    description="German trademarks, delivered as DPMA's MARKDOC XML (reference/formats/brands/detm.tree).",
+    # the first STATUS... flag set (transforms/dpma.py), as WIPO's Global Brand Database reads them
+    status={
+        "STATUSCANCELLED": "Expired",
+        "STATUSREFUSED": "Ended",
+        "STATUSOPPOSABLE": "Registered",
+        "STATUSINFORCE": "Registered",
+        "STATUSOPPOSITIONPENDING": "Registered",
+        "STATUSAPPLICATION": "Pending",
+    },
+    # the first MARKTYPE flag set; WORDIMAGE, a Wort-/Bildmarke, has words and a figurative part
+    feature={
+        "ACOUSTIC": "Sound",
+        "COLOUR": "Colour",
+        "IMAGE": "Figurative",
+        "KABELKENNFADEN": "Tracer",
+        "MOTION": "Motion",
+        "MULTIMEDIA": "Multimedia",
+        "OTHERMARK": "Other",
+        "PATTERN": "Pattern",
+        "POSITION": "Position",
+        "SOUND": "Sound",
+        "THREEDIM": "Three dimensional",
+        "WORD": "Word",
+        "WORDIMAGE": "Combined",
+    },
+    mark_kind={"individual": "Individual", "kollektiv": "Collective", "gewaehrleistung": "Certificate"},
+)
+
+COLLECTIONS = [ILTM, KRTM, FRTM, AUTM, DETM]

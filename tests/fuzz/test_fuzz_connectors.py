@@ -34,6 +34,7 @@ CASES = [
     ("woid", FIXTURES / "woid" / "DM212345.xml"),
     ("frtm", FIXTURES / "frtm" / "4612345.xml"),
     ("autm", FIXTURES / "autm" / "1987654.xml"),
+    ("detm", FIXTURES / "detm" / "3020190123456.xml"),
 ]
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 FUZZ = settings(

@@ -6,17 +6,13 @@ from __future__ import annotations
 import datetime as dt
 
 from ipetl.collections.st96 import CATM
-from tests.conftest import FIXTURES, clean_rows
+from tests.conftest import fixture_row
 
 D = dt.date
 
 
-def rows(name: str, tmp_path) -> list[dict]:
-    return clean_rows(FIXTURES / "catm" / name, CATM.format, CATM.rules(), tmp_path)
-
-
 def test_a_registered_design_mark(tmp_path):
-    [r] = rows("catm.xml", tmp_path)
+    r = fixture_row(CATM, "catm.xml", tmp_path)
     # ST13ApplicationNumber 300000187654300: application 1876543, extension 00; ApplicationDate 2017
     assert r["application_number"] == "1876543"
     assert r["st13"] == "CA502017001876543"
@@ -52,7 +48,7 @@ def test_a_registered_design_mark(tmp_path):
 
 
 def test_an_extension_refused_certification_mark(tmp_path):
-    [r] = rows("catm-certification.xml", tmp_path)
+    r = fixture_row(CATM, "catm-certification.xml", tmp_path)
     # ST13ApplicationNumber 300000090012301: application 900123, extension 01
     assert r["application_number"] == "900123-01"
     assert r["st13"] == "CA502021090012301"  # the office code map's mask (\d*)-(\d{2}): 90012301

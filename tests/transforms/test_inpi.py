@@ -7,19 +7,14 @@ from __future__ import annotations
 import datetime as dt
 
 from ipetl.collections.national import FRTM
-from tests.conftest import FIXTURES, clean_rows
+from tests.conftest import fixture_row
 from transforms.inpi import recordal_date
 
 D = dt.date
 
 
-def mark(number: str, tmp_path) -> dict:
-    [r] = clean_rows(FIXTURES / "frtm" / f"{number}.xml", FRTM.format, FRTM.rules(), tmp_path)
-    return r
-
-
 def test_a_registered_collective_mark_dated_by_its_recordals(tmp_path):
-    r = mark("4612345", tmp_path)
+    r = fixture_row(FRTM, "4612345.xml", tmp_path)
     assert (r["st13"], r["application_number"], r["application_date"]) == (
         "FR502020004612345",
         "4612345",
@@ -44,7 +39,7 @@ def test_a_registered_collective_mark_dated_by_its_recordals(tmp_path):
 
 
 def test_a_lapsed_mark_dated_by_bopi_weeks(tmp_path):
-    r = mark("4598765", tmp_path)
+    r = fixture_row(FRTM, "4598765.xml", tmp_path)
     # the Enregistrement recordal gives only PublicationIdentifier 2020-11: Friday of ISO week 11
     assert (r["registration_number"], r["registration_date"]) == ("4598765", D(2020, 3, 13))
     # "Marque déchue" is Ended; the last recordal's date is truncated ("2024-09-"): BOPI 2024-37

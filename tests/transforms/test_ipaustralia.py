@@ -6,18 +6,13 @@ from __future__ import annotations
 import datetime as dt
 
 from ipetl.collections.national import AUTM
-from tests.conftest import FIXTURES, clean_rows
+from tests.conftest import fixture_row
 
 D = dt.date
 
 
-def mark(number: str, tmp_path) -> dict:
-    [r] = clean_rows(FIXTURES / "autm" / f"{number}.xml", AUTM.format, AUTM.rules(), tmp_path)
-    return r
-
-
 def test_a_registered_word_and_device_mark(tmp_path):
-    r = mark("1987654", tmp_path)
+    r = fixture_row(AUTM, "1987654.xml", tmp_path)
     assert (r["st13"], r["application_number"], r["application_date"]) == (
         "AU502019001987654",
         "1987654",
@@ -45,7 +40,7 @@ def test_a_registered_word_and_device_mark(tmp_path):
 
 
 def test_a_refused_certification_device_mark_of_an_international_registration(tmp_path):
-    r = mark("2101234", tmp_path)
+    r = fixture_row(AUTM, "2101234.xml", tmp_path)
     assert (r["status"], r["registration_number"], r["registration_date"]) == ("Ended", None, None)
     assert r["kind"] == ["Certificate"]  # OTHTMDET/TYPMARI "Certification"
     assert (r["mark_feature"], r["mark_text"]) == ("Figurative", None)  # TYPMARI "Device", no MARDESC

@@ -7,14 +7,14 @@ from __future__ import annotations
 import datetime as dt
 
 from ipetl.registry import COLLECTIONS
-from tests.conftest import FIXTURES, clean_rows, normalized
+from tests.conftest import FIXTURES, fixture_row, normalized
 
 D = dt.date
 NZTM = COLLECTIONS["nztm"]
 
 
 def test_a_registered_word_and_figurative_mark(tmp_path):
-    [r] = clean_rows(FIXTURES / "nztm" / "1023456.xml", NZTM.format, NZTM.rules(), tmp_path)
+    r = fixture_row(NZTM, "1023456.xml", tmp_path)
     assert (r["st13"], r["application_number"], r["application_date"]) == (
         "NZ502015001023456",
         "1023456",
