@@ -600,19 +600,33 @@ class _KeyedSession(requests.Session):
             prepared_request.headers.pop("Authorization", None)
 
 
-def parse_product_listing(answer: object, url: str) -> list[RemoteFile]:
+@dataclass(frozen=True)
+class ProductPage:
+    """One page of a product's files: those kept, how many entries the page held, and the
+    product's file count (productFileBag.count) when the answer gives it."""
+
+    files: list[RemoteFile]
+    entries: int
+    total: int | None
+
+
+def parse_product_listing(answer: object, url: str) -> ProductPage:
     """The files of a bulk-datasets product answer:
-    {"bulkDataProductBag": [{"productFileBag": {"fileDataBag": [{"fileName", "fileSize",
+    {"bulkDataProductBag": [{"productFileBag": {"count", "fileDataBag": [{"fileName", "fileSize",
     "fileLastModifiedDateTime", "fileDownloadURI", ...}]}}]}; a link to another scheme than
     http(s), or a name that is not a plain file name, is dropped."""
     products = answer.get("bulkDataProductBag") if isinstance(answer, dict) else None
     if not isinstance(products, list):
         raise FetchError(f"listing {url}: no bulkDataProductBag in the answer")
-    files = []
+    files, entries, total = [], 0, None
     for product in products:
         bag = product.get("productFileBag") if isinstance(product, dict) else None
-        entries = bag.get("fileDataBag") if isinstance(bag, dict) else None
-        for entry in entries if isinstance(entries, list) else ():
+        bag = bag if isinstance(bag, dict) else {}
+        count, listed_entries = bag.get("count"), bag.get("fileDataBag")
+        if isinstance(count, int) and not isinstance(count, bool):
+            total = (total or 0) + count
+        for entry in listed_entries if isinstance(listed_entries, list) else ():
+            entries += 1
             if not isinstance(entry, dict):
                 continue
             name, link = entry.get("fileName"), entry.get("fileDownloadURI")
@@ -621,13 +635,15 @@ def parse_product_listing(answer: object, url: str) -> list[RemoteFile]:
                 listed = _listed(name, url, link, entry.get("fileSize"), modified)
                 if listed is not None:
                     files.append(listed)
-    return files
+    return ProductPage(files, entries, total)
 
 
 class ProductApiSource(HttpSource):
     """The USPTO Open Data Portal's bulk-datasets API: `url` is the products endpoint
     (https://api.uspto.gov/api/v1/datasets/products), each product is listed with
-    GET <url>/<productIdentifier>?includeFiles=true and an `X-API-KEY` header, and a file's
+    GET <url>/<productIdentifier>?includeFiles=true&offset=N&limit=page_size and an `X-API-KEY`
+    header, page after page until productFileBag.count files are listed (or a page comes back
+    short), and a file's
     fileDownloadURI (<url>/files/<productIdentifier>/<fileName>) answers 302 with the file's
     signed location, fetched by HttpSource's download (resume, conditional requests) without
     the key. No fileDataFromDate/fileDataToDate filter is sent: the fetch state, not a date
@@ -637,8 +653,11 @@ class ProductApiSource(HttpSource):
     read them: pyUSPTO's models/bulk_data.py (FileData: fileName, fileSize, fileDataFromDate,
     fileDataToDate, fileReleaseDate, fileDownloadURI, fileLastModifiedDateTime), and the
     product ids TRTDXFAP (daily trademark applications, apcYYMMDD.zip), TRTYRAP (the annual
-    backfile, apc18840407-YYYYMMDD-NN.zip) and PTGRXML (weekly patent grants, ipgYYMMDD.zip).
+    backfile, apc18840407-YYYYMMDD-NN.zip) and PTGRXML (weekly patent grants, ipgYYMMDD.zip);
+    pyUSPTO's clients/bulk_data.py for the offset and limit of a product's file records.
     """
+
+    page_size = 100
 
     def __init__(
         self,
@@ -654,13 +673,23 @@ class ProductApiSource(HttpSource):
         self.products = products
 
     def _list(self) -> list[RemoteFile]:
-        files = []
-        for n, product in enumerate(self.products):
-            if n:
-                self.pace.wait()  # files() waited for the first
-            url = f"{self.url.rstrip('/')}/{quote(product)}?includeFiles=true"
-            body, base, _, _ = self._read_listing(url)
-            files += parse_product_listing(_json(body, url), base)
+        files: list[RemoteFile] = []
+        first = True
+        for product in self.products:
+            offset = 0
+            while True:
+                if not first:
+                    self.pace.wait()  # files() waited for the first request
+                first = False
+                url = (
+                    f"{self.url.rstrip('/')}/{quote(product)}?includeFiles=true&offset={offset}&limit={self.page_size}"
+                )
+                body, base, _, _ = self._read_listing(url)
+                page = parse_product_listing(_json(body, url), base)
+                files += page.files
+                offset += page.entries
+                if page.entries < self.page_size or (page.total is not None and offset >= page.total):
+                    break
         return files
 
     def _refused(self, url: str, response: requests.Response) -> FetchError:

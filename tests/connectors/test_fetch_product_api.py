@@ -1,8 +1,9 @@
 """The `product-api` source (USPTO Open Data Portal bulk-datasets API) against two local servers
 on 127.0.0.1: an API that answers GET /api/v1/datasets/products/<productIdentifier> with the
-documented JSON (bulkDataProductBag -> productFileBag -> fileDataBag) and redirects (302) a
-file's fileDownloadURI to a signed location on a second server (the CDN), which serves real
-sample files. The API refuses requests without the right X-API-KEY.
+documented JSON (bulkDataProductBag -> productFileBag {count, fileDataBag}, the file records from
+`offset`, at most `limit`) and redirects (302) a file's fileDownloadURI to a signed location on
+a second server (the CDN), which serves real sample files. The API refuses requests without the
+right X-API-KEY.
 """
 
 from __future__ import annotations
@@ -15,12 +16,12 @@ import sys
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from connectors.fetch import fetch_new
-from connectors.sources import FetchError
+from connectors.sources import FetchError, ProductApiSource
 from connectors.state import state_path
 from ipetl.collection import Source
 from ipetl.registry import COLLECTIONS
@@ -46,20 +47,21 @@ PRODUCTS = {"TRTYRAP": {"apc18840407-20161231-01.zip": ANNUAL}, "TRTDXFAP": {"ap
 class Api:
     """The API's products, the CDN it redirects to, and every request it got (path, key)."""
 
-    def __init__(self, cdn: Site):
-        self.cdn = cdn
+    def __init__(self, cdn: Site, products: dict[str, dict[str, bytes]]):
+        self.cdn, self.products = cdn, products
         self.requests: list[tuple[str, str | None]] = []
         self.url = ""
 
-    def product(self, product: str) -> dict:
-        files = PRODUCTS[product]
+    def product(self, product: str, offset: int, limit: int) -> dict:
+        files = self.products[product]
+        page = dict(sorted(files.items())[offset : offset + limit])
         return {
             "count": 1,
             "bulkDataProductBag": [
                 {
                     "productIdentifier": product,
                     "productFileBag": {
-                        "count": len(files),
+                        "count": len(files),  # all of them; the bag holds the page
                         "fileDataBag": [
                             {
                                 "fileName": name,
@@ -71,7 +73,7 @@ class Api:
                                 "fileDownloadURI": f"{self.url}/api/v1/datasets/products/files/{product}/{name}",
                                 "fileLastModifiedDateTime": "2017-02-17 00:30:00",
                             }
-                            for name, data in files.items()
+                            for name, data in page.items()
                         ],
                     },
                 }
@@ -85,11 +87,14 @@ def api_handler(api: Api):
             api.requests.append((self.path, self.headers.get("X-API-KEY")))
             if self.headers.get("X-API-KEY") != KEY:
                 return self.reply(403, b'{"message": "Forbidden"}', {"Content-Type": "application/json"})
-            parts = urlsplit(self.path).path.removeprefix("/api/v1/datasets/products/").split("/")
-            if parts[0] == "files" and len(parts) == 3 and parts[2] in PRODUCTS.get(parts[1], {}):
+            asked = urlsplit(self.path)
+            parts = asked.path.removeprefix("/api/v1/datasets/products/").split("/")
+            if parts[0] == "files" and len(parts) == 3 and parts[2] in api.products.get(parts[1], {}):
                 return self.reply(302, b"", {"Location": f"{api.cdn.url}/bulk/{parts[2]}?signature=opaque"})
-            if len(parts) == 1 and parts[0] in PRODUCTS:
-                body = json.dumps(api.product(parts[0])).encode()
+            if len(parts) == 1 and parts[0] in api.products:
+                query = parse_qs(asked.query)
+                offset, limit = int(query.get("offset", ["0"])[0]), int(query.get("limit", ["25"])[0])
+                body = json.dumps(api.product(parts[0], offset, limit)).encode()
                 return self.reply(200, body, {"Content-Type": "application/json"})
             return self.reply(404, b"{}", {"Content-Type": "application/json"})
 
@@ -97,10 +102,10 @@ def api_handler(api: Api):
 
 
 @contextmanager
-def serving_api() -> Iterator[Api]:
-    files = {name: data for listed in PRODUCTS.values() for name, data in listed.items()}
+def serving_api(products: dict[str, dict[str, bytes]] = PRODUCTS) -> Iterator[Api]:
+    files = {name: data for listed in products.values() for name, data in listed.items()}
     with serving(Site(files)) as cdn:
-        api = Api(cdn)
+        api = Api(cdn, products)
         with served_by(api_handler(api)) as api.url:
             yield api
 
@@ -124,8 +129,8 @@ def test_both_products_are_listed_and_each_file_fetched_through_its_redirect(api
     assert fetched["apc18840407-20161231-01.zip"].path.read_bytes() == ANNUAL
     # the listing asks for the files; the file URIs are the listing's (the state keeps them)
     assert [path for path, _ in api.requests] == [
-        "/api/v1/datasets/products/TRTYRAP?includeFiles=true",
-        "/api/v1/datasets/products/TRTDXFAP?includeFiles=true",
+        "/api/v1/datasets/products/TRTYRAP?includeFiles=true&offset=0&limit=100",
+        "/api/v1/datasets/products/TRTDXFAP?includeFiles=true&offset=0&limit=100",
         "/api/v1/datasets/products/files/TRTDXFAP/apc170216.zip",
         "/api/v1/datasets/products/files/TRTYRAP/apc18840407-20161231-01.zip",
     ]
@@ -147,8 +152,8 @@ def test_a_second_fetch_lists_and_downloads_nothing_new(api, home, monkeypatch):
     api.cdn.requests.clear()
     fetch_new("ustm", source(api), home, FAST)
     assert [path for path, _ in api.requests] == [
-        "/api/v1/datasets/products/TRTYRAP?includeFiles=true",
-        "/api/v1/datasets/products/TRTDXFAP?includeFiles=true",
+        "/api/v1/datasets/products/TRTYRAP?includeFiles=true&offset=0&limit=100",
+        "/api/v1/datasets/products/TRTDXFAP?includeFiles=true&offset=0&limit=100",
     ]
     assert api.cdn.requests == []
 
@@ -218,3 +223,17 @@ def test_ipetl_run_without_a_key_is_one_line_and_exit_3(api, tmp_path):
         "ipetl: ustm: 127.0.0.1: no API key: set IPETL_USPTO_API_KEY "
         "(or the password of the collection's Airflow Connection)"
     ]
+
+
+def test_a_product_is_listed_page_after_page(home, monkeypatch):
+    monkeypatch.setenv("IPETL_USPTO_API_KEY", KEY)
+    monkeypatch.setattr(ProductApiSource, "page_size", 2)
+    days = {f"apc1702{day}.zip": zipped(f"apc1702{day}.xml", SAMPLE) for day in ("13", "14", "15", "16", "17")}
+    with serving_api({"TRTDXFAP": days}) as api:
+        daily = Source("product-api", f"{api.url}/api/v1/datasets/products", "apc*", products=("TRTDXFAP",))
+        fetched = fetch_new("ustm", daily, home, FAST).deliveries
+        # five files, two a page: offsets 0, 2 and 4 (the last page is short)
+        assert [path for path, _ in api.requests if "includeFiles" in path] == [
+            f"/api/v1/datasets/products/TRTDXFAP?includeFiles=true&offset={n}&limit=2" for n in (0, 2, 4)
+        ]
+    assert sorted(d.name for d in fetched) == sorted(days)
