@@ -8,7 +8,8 @@ DB/secrets backend every time the DAG processor parses a file):
 - Variable `ipetl_home`: the IPETL home, a path or a `file://` URI (ipetl.pipeline.home_dir);
 - Variable `ipetl_source_<collection>`: a directory or an http(s)/ftp/sftp URL instead of the
   registry's source (ipetl.pipeline.source_for);
-- Connection `ipetl_<collection>`: the server and credentials of that source (source_access).
+- Connection `ipetl_<collection>`: the server and credentials of that source (source_access;
+  for a `product-api` source, the password is the API key).
 """
 
 from __future__ import annotations
