@@ -88,6 +88,10 @@ class SourceSpec(Protocol):
     def products(self) -> tuple[str, ...]:
         """A `product-api` source's product identifiers."""
 
+    @property
+    def series(self) -> str | None:
+        """A regex whose `series` group names the set a file belongs to (see newest_series)."""
+
     def resolved(self) -> str: ...
 
 
@@ -155,6 +159,17 @@ def _matching(files: Iterable[RemoteFile], pattern: str) -> list[RemoteFile]:
         if plain_name(f.name) and fnmatch.fnmatchcase(f.name, pattern):
             seen.setdefault(f.name, f)
     return [seen[name] for name in sorted(seen)]
+
+
+def newest_series(files: list[RemoteFile], series: str | None) -> list[RemoteFile]:
+    """`files` without those of a superseded set: a file whose name matches `series` belongs to
+    the set its `series` group names, and only the greatest set is kept (a new annual backfile
+    replaces the previous one); files the pattern does not match are all kept."""
+    if not series:
+        return files
+    found = {f.name: m["series"] for f in files if (m := re.match(series, f.name))}
+    newest = max(found.values(), default=None)
+    return [f for f in files if found.get(f.name, newest) == newest]
 
 
 def _iso(timestamp: float) -> str:

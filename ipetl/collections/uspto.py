@@ -28,6 +28,8 @@ COLLECTIONS = [
         format=uspto_tdxf.FORMAT,
         # TRTYRAP: the annual backfile (apc18840407-YYYYMMDD-NN.zip, the register up to the end of
         # a year in NN parts); TRTDXFAP: the daily applications (apcYYMMDD.zip)
+        # every annual backfile holds the whole register: only the newest is fetched (its
+        # parts are named after the last day it covers)
         source=Source(
             "product-api",
             USPTO_PRODUCTS,
@@ -35,6 +37,7 @@ COLLECTIONS = [
             rate_limit=1.0,
             products=("TRTYRAP", "TRTDXFAP"),
             distribution=USPTO_DISTRIBUTION,
+            series=r"apc\d{8}-(?P<series>\d{8})-\d+",
         ),
         schedule="@daily",
         licence="Work of the US government (17 U.S.C. 105): public domain.",

@@ -8,6 +8,7 @@ right X-API-KEY.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
@@ -237,3 +238,19 @@ def test_a_product_is_listed_page_after_page(home, monkeypatch):
             f"/api/v1/datasets/products/TRTDXFAP?includeFiles=true&offset={n}&limit=2" for n in (0, 2, 4)
         ]
     assert sorted(d.name for d in fetched) == sorted(days)
+
+
+def test_only_the_newest_annual_backfile_is_fetched(home, monkeypatch):
+    monkeypatch.setenv("IPETL_USPTO_API_KEY", KEY)
+    annual = dict.fromkeys(("apc18840407-20151231-01.zip", "apc18840407-20161231-01.zip"), ANNUAL)
+    annual["apc18840407-20161231-02.zip"] = DAILY
+    with serving_api({"TRTYRAP": annual, "TRTDXFAP": {"apc170216.zip": DAILY}}) as api:
+        declared = COLLECTIONS["ustm"].source
+        moved = dataclasses.replace(declared, location=f"{api.url}/api/v1/datasets/products")
+        fetched = fetch_new("ustm", moved, home, FAST).deliveries
+    # the backfile up to 2016-12-31 (both parts) replaces the one up to 2015-12-31; the daily file stays
+    assert sorted(d.name for d in fetched) == [
+        "apc170216.zip",
+        "apc18840407-20161231-01.zip",
+        "apc18840407-20161231-02.zip",
+    ]
