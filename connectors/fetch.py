@@ -27,6 +27,7 @@ from connectors.sources import (
     RemoteSource,
     SourceSpec,
     Validators,
+    newest_series,
     open_transport,
 )
 from connectors.state import (
@@ -206,7 +207,7 @@ def fetch_new(
     folder = HomeLayout(Path(home)).incoming(collection)
     failures = []
     with open_state(home, collection) as state, open_transport(source, settings, progress) as transport:
-        for remote in transport.files():
+        for remote in newest_series(transport.files(), source.series):
             entry = None if force else state.deliveries.get(remote.name)
             step = next_step(remote, entry, transport.asks_if_changed)
             if step is Step.HAVE:
@@ -233,7 +234,7 @@ def list_new(
     """
     state = read_state(home, collection)
     with open_transport(source, settings) as transport:
-        listed, can_ask = transport.files(), transport.asks_if_changed
+        listed, can_ask = newest_series(transport.files(), source.series), transport.asks_if_changed
     return [remote for remote in listed if state.is_new(remote, can_ask)]
 
 

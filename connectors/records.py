@@ -225,6 +225,83 @@ class St96DesignApplication(TypedDict, total=False):
     DesignApplicationCurrentStatusDate: str | None
 
 
+class InpiRecord(TrademarkRecord, total=False):
+    """An INPI TradeMark (connectors.inpi): the ST.66 record and its recordals in order, each
+    {BasicRecordKind, PublicationDate, PublicationIdentifier} of a MarkRecord/BasicRecord."""
+
+    recordals: Required[list[Fields]]
+
+
+# --- flat coded groups (connectors.groups): IP Australia's TMEXTRACT, DPMA's MARKDOC ----------------
+
+Group = dict[str, list[str | None]]  # one occurrence of a group: leaf name → its texts in order
+Groups = dict[str, list[Group]]  # group path (BASGR, INTREGG/CORADD ...) → each occurrence
+
+
+class MarkdocRecord(TypedDict):
+    """DPMA's MARKDOC (connectors.dpma): the CURRENT state's groups, and its priorities
+    (PRIOGR/PRIO) each with every leaf of its sub-groups (PRIOUNION's PRIOCC, PRIONR ...)."""
+
+    current: Groups
+    priorities: list[Fields]
+
+
+# --- WIPO Hague Express (connectors.hague_express) ------------------------------------------------
+
+
+class HagueDesign(TypedDict):
+    """One HagueDesign. `products`: ProductDescriptionText (language, text); `locarno`: class
+    texts (`06-01`); `priorities`: PriorityCountryCode, ApplicationNumber,
+    PriorityApplicationFilingDate; `views`: (ViewIdentifier, FileName)."""
+
+    DesignIdentifier: str | None
+    products: list[LanguageText]
+    locarno: list[str]
+    locarno_edition: str | None
+    designers: list[Party]
+    priorities: list[Fields]
+    views: list[tuple[str | None, str]]
+
+
+class HagueRegistration(TypedDict):
+    """One HagueRegistration (the current state, a recorded registration or a correction's
+    content). `values`: its leaf elements (InternationalRegistrationNumber,
+    InternationalRegistrationDate, InternationalFilingDate, ExpiryDate, FilingLanguageCode,
+    ApplicationNumber as its text); `designated`: DesignatedCountryCode in order."""
+
+    values: Fields
+    designated: list[str | None]
+    holders: list[Party]
+    representatives: list[Party]
+    designs: list[HagueDesign]
+
+
+class HagueRecording(TypedDict):
+    """One recording of the history: `kind`, the HagueHistory child's name (HagueRegistration,
+    HagueRenewal, HagueRefusal, HagueGrantProtection, HagueExpiration,
+    HagueHolderNameAddressChange, HagueCorrection, ...); `values`: its leaf elements
+    (InternationalRecordingDate, DecisionDate, DecisionEffectiveDate, RecordNotifyingOfficeCode,
+    RenewalDate, ExpiryDate) and the HagueHistory's PublicationDate; `designs`: the
+    DesignIdentifiers of its AffectedDesign (None: all designs); `countries`: its
+    DesignatedCountryBag (None: not given); `holders`: the new holders of a holder change;
+    `registration`: the registration it records (or a correction's corrected content)."""
+
+    kind: str
+    values: Fields
+    designs: list[str | None] | None
+    countries: list[str | None] | None
+    holders: list[Party]
+    registration: HagueRegistration | None
+
+
+class HagueExpressRecord(TypedDict):
+    """One HagueExpressTransaction: an international registration's current state (None when
+    the transaction gives none) and its recordings in document order."""
+
+    current: HagueRegistration | None
+    history: list[HagueRecording]
+
+
 # --- USPTO trademarks, TDXF (connectors.uspto_tdxf) ------------------------------------------------
 
 TdxfScalar = Literal["serial-number", "registration-number", "transaction-date"]

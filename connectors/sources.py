@@ -1,12 +1,14 @@
 """Sources: where a collection's deliveries come from, one transport per kind of source.
 
-Four kinds of source (ipetl.collection.Source): `local` (a directory), `https` (a bulk listing:
-an Apache/nginx autoindex page or a JSON list of {name, size, ...}), `ftp` and `sftp` (a
-directory on a server). Each transport lists the files whose names match the source's glob
-pattern, with what the listing says about them (size, modification time, a declared sha256), so
-the fetch layer (connectors.fetch) can tell a known delivery from a new one before downloading
-anything; a remote transport also downloads a listed file into a `.part` file, resuming one an
-earlier run left. A local folder is read in place and downloads nothing.
+Five kinds of source (ipetl.collection.Source): `local` (a directory), `https` (a bulk listing:
+an Apache/nginx autoindex page or a JSON list of {name, size, ...}), `product-api` (the USPTO
+Open Data Portal's bulk-datasets products, listed and downloaded with an API key: see
+ProductApiSource), `ftp` and `sftp` (a directory on a server). Each transport lists the files
+whose names match the source's glob pattern, with what the listing says about them (size,
+modification time, a declared sha256), so the fetch layer (connectors.fetch) can tell a known
+delivery from a new one before downloading anything; a remote transport also downloads a
+listed file into a `.part` file, resuming one an earlier run left. A local folder is read in
+place and downloads nothing.
 
 Listings are untrusted: an entry that is not a plain file name (`..`, a `/`, a hidden name, a
 link to another host or directory) is dropped, so nothing a server lists can make us write
@@ -82,6 +84,14 @@ class SourceSpec(Protocol):
     def rate_limit(self) -> float | None:
         """Requests per second at most; None: no limit."""
 
+    @property
+    def products(self) -> tuple[str, ...]:
+        """A `product-api` source's product identifiers."""
+
+    @property
+    def series(self) -> str | None:
+        """A regex whose `series` group names the set a file belongs to (see newest_series)."""
+
     def resolved(self) -> str: ...
 
 
@@ -149,6 +159,17 @@ def _matching(files: Iterable[RemoteFile], pattern: str) -> list[RemoteFile]:
         if plain_name(f.name) and fnmatch.fnmatchcase(f.name, pattern):
             seen.setdefault(f.name, f)
     return [seen[name] for name in sorted(seen)]
+
+
+def newest_series(files: list[RemoteFile], series: str | None) -> list[RemoteFile]:
+    """`files` without those of a superseded set: a file whose name matches `series` belongs to
+    the set its `series` group names, and only the greatest set is kept (a new annual backfile
+    replaces the previous one); files the pattern does not match are all kept."""
+    if not series:
+        return files
+    found = {f.name: m["series"] for f in files if (m := re.match(series, f.name))}
+    newest = max(found.values(), default=None)
+    return [f for f in files if found.get(f.name, newest) == newest]
 
 
 def _iso(timestamp: float) -> str:
@@ -326,9 +347,11 @@ class _TellingRetry(Retry):
         return retry
 
 
-def _http_session(settings: FetchSettings, progress: Progress = NO_PROGRESS) -> requests.Session:
-    """A session whose every GET retries 5xx/429, connection errors and read timeouts with
-    back-off, telling `progress` of each retry."""
+def _http_session(
+    settings: FetchSettings, progress: Progress = NO_PROGRESS, session: requests.Session | None = None
+) -> requests.Session:
+    """`session` (a new one by default) such that every GET retries 5xx/429, connection errors
+    and read timeouts with back-off, telling `progress` of each retry."""
     retry = _TellingRetry(
         total=settings.retries,
         connect=settings.retries,
@@ -341,7 +364,7 @@ def _http_session(settings: FetchSettings, progress: Progress = NO_PROGRESS) -> 
         raise_on_status=False,
     )
     retry.progress = progress
-    session = requests.Session()
+    session = session or requests.Session()
     adapter = HTTPAdapter(max_retries=retry)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
@@ -385,6 +408,13 @@ def parse_html_index(html: str, base_url: str) -> list[tuple[str, str]]:
     return found
 
 
+def _json(body: bytes, url: str) -> object:
+    try:
+        return json.loads(body)
+    except ValueError as exc:
+        raise FetchError(f"listing {url}: not valid JSON: {one_line(exc)}") from None
+
+
 def parse_json_listing(entries: object, base_url: str) -> list[RemoteFile]:
     """A JSON listing: a list of {"name", "size"?, "modified"?, "sha256"?, "url"?} objects."""
     if not isinstance(entries, list):
@@ -395,19 +425,27 @@ def parse_json_listing(entries: object, base_url: str) -> list[RemoteFile]:
         if not isinstance(name, str):
             raise FetchError(f"listing {base_url}: JSON entry without a name: {json.dumps(entry)[:80]}")
         link, size, modified, sha256 = (entry.get(k) for k in ("url", "size", "modified", "sha256"))
-        url = urljoin(base_url, link if isinstance(link, str) else quote(name))
-        if not plain_name(name) or urlsplit(url).scheme not in ("http", "https"):
-            continue
-        files.append(
-            RemoteFile(
-                name,
-                url,
-                size if isinstance(size, int) and not isinstance(size, bool) else None,
-                None if modified is None else str(modified),
-                sha256.lower() if isinstance(sha256, str) else None,
-            )
-        )
+        listed = _listed(name, base_url, link if isinstance(link, str) else quote(name), size, modified, sha256)
+        if listed is not None:
+            files.append(listed)
     return files
+
+
+def _listed(
+    name: str, base_url: str, link: str, size: object, modified: object, sha256: object = None
+) -> RemoteFile | None:
+    """A JSON listing's entry as a RemoteFile; None for a name that is not a plain file name or
+    a link to another scheme than http(s). Values of the wrong type are taken as not given."""
+    url = urljoin(base_url, link)
+    if not plain_name(name) or urlsplit(url).scheme not in ("http", "https"):
+        return None
+    return RemoteFile(
+        name,
+        url,
+        size if isinstance(size, int) and not isinstance(size, bool) else None,
+        None if modified is None else str(modified),
+        sha256.lower() if isinstance(sha256, str) else None,
+    )
 
 
 def _if_range(version: Validators) -> str | None:
@@ -474,33 +512,36 @@ class HttpSource(RemoteSource):
         self.session, self.url, self.settings = session, url, settings
 
     def _list(self) -> list[RemoteFile]:
-        url = self.url
-        try:
-            with self.session.get(url, timeout=self.settings.timeout, stream=True) as response:
-                if response.status_code != 200:
-                    raise FetchError(f"listing {url}: HTTP {response.status_code} {response.reason}")
-                body = bytearray()
-                for chunk in response.iter_content(1 << 16):
-                    body += chunk
-                    if len(body) > LISTING_MAX_BYTES:
-                        raise FetchError(f"listing {url}: larger than {LISTING_MAX_BYTES} bytes")
-                base = response.url
-                content_type = response.headers.get("Content-Type", "")
-                charset = (response.encoding or "utf-8") if "charset=" in content_type.lower() else "utf-8"
-        except requests.RequestException as exc:
-            raise FetchError(f"listing {url}: {why(exc)}", why(exc)) from None
-        if "json" in content_type or bytes(body).lstrip()[:1] == b"[":
-            try:
-                entries = json.loads(body)
-            except ValueError as exc:
-                raise FetchError(f"listing {url}: not valid JSON: {one_line(exc)}") from None
-            return parse_json_listing(entries, base)
+        body, base, content_type, charset = self._read_listing(self.url)
+        if "json" in content_type or body.lstrip()[:1] == b"[":
+            return parse_json_listing(_json(body, self.url), base)
         try:
             html = body.decode(charset, errors="replace")
         except LookupError:  # a charset Python does not know
             html = body.decode("utf-8", errors="replace")
         links = parse_html_index(html, base)
         return [RemoteFile(name, link) for name, link in links]
+
+    def _read_listing(self, url: str) -> tuple[bytes, str, str, str]:
+        """GET a listing: (body, final URL, Content-Type, charset); FetchError unless HTTP 200."""
+        try:
+            with self.session.get(url, timeout=self.settings.timeout, stream=True) as response:
+                if response.status_code != 200:
+                    raise self._refused(url, response)
+                body = bytearray()
+                for chunk in response.iter_content(1 << 16):
+                    body += chunk
+                    if len(body) > LISTING_MAX_BYTES:
+                        raise FetchError(f"listing {url}: larger than {LISTING_MAX_BYTES} bytes")
+                content_type = response.headers.get("Content-Type", "")
+                charset = (response.encoding or "utf-8") if "charset=" in content_type.lower() else "utf-8"
+                return bytes(body), response.url, content_type, charset
+        except requests.RequestException as exc:
+            raise FetchError(f"listing {url}: {why(exc)}", why(exc)) from None
+
+    def _refused(self, url: str, response: requests.Response) -> FetchError:
+        """The error of a listing answered with another status than 200."""
+        return FetchError(f"listing {url}: HTTP {response.status_code} {response.reason}")
 
     def _download(
         self, remote: RemoteFile, part: Path, resume: Validators | None, known: Validators | None, started: Started
@@ -551,6 +592,137 @@ class HttpSource(RemoteSource):
                     continue
                 return resume
         raise FetchError(f"{url}: {problem} ({self.settings.resume_attempts} attempts; the partial download is kept)")
+
+
+# --- a product API listing (USPTO Open Data Portal) ----------------------------------------
+
+
+class _KeyedSession(requests.Session):
+    """A session that sends the API key header to the API's server only: requests keeps custom
+    headers on a redirect, so the key (and any Authorization) is dropped where requests would
+    drop an Authorization header (another host or port: the signed download URL the API
+    redirects to); ~/.netrc never adds Basic auth on top of the key."""
+
+    def __init__(self, header: str, key: str):
+        super().__init__()
+        self.headers[header] = key
+        self.key_header = header
+        self.auth = lambda request: request  # no netrc Basic auth on the first request either
+
+    def rebuild_auth(self, prepared_request: requests.PreparedRequest, response: requests.Response) -> None:
+        if self.should_strip_auth(response.request.url or "", prepared_request.url or ""):  # type: ignore[no-untyped-call]
+            prepared_request.headers.pop(self.key_header, None)
+            prepared_request.headers.pop("Authorization", None)
+
+
+@dataclass(frozen=True)
+class ProductPage:
+    """One page of a product's files: those kept, how many entries the page held, and the
+    product's file count (productFileBag.count) when the answer gives it."""
+
+    files: list[RemoteFile]
+    entries: int
+    total: int | None
+
+
+def parse_product_listing(answer: object, url: str) -> ProductPage:
+    """The files of a bulk-datasets product answer:
+    {"bulkDataProductBag": [{"productFileBag": {"count", "fileDataBag": [{"fileName", "fileSize",
+    "fileLastModifiedDateTime", "fileDownloadURI", ...}]}}]}; a link to another scheme than
+    http(s), or a name that is not a plain file name, is dropped."""
+    products = answer.get("bulkDataProductBag") if isinstance(answer, dict) else None
+    if not isinstance(products, list):
+        raise FetchError(f"listing {url}: no bulkDataProductBag in the answer")
+    files, entries, total = [], 0, None
+    for product in products:
+        bag = product.get("productFileBag") if isinstance(product, dict) else None
+        bag = bag if isinstance(bag, dict) else {}
+        count, listed_entries = bag.get("count"), bag.get("fileDataBag")
+        if isinstance(count, int) and not isinstance(count, bool):
+            total = (total or 0) + count
+        for entry in listed_entries if isinstance(listed_entries, list) else ():
+            entries += 1
+            if not isinstance(entry, dict):
+                continue
+            name, link = entry.get("fileName"), entry.get("fileDownloadURI")
+            modified = entry.get("fileLastModifiedDateTime") or entry.get("fileReleaseDate")
+            if isinstance(name, str) and isinstance(link, str):
+                listed = _listed(name, url, link, entry.get("fileSize"), modified)
+                if listed is not None:
+                    files.append(listed)
+    return ProductPage(files, entries, total)
+
+
+class ProductApiSource(HttpSource):
+    """The USPTO Open Data Portal's bulk-datasets API: `url` is the products endpoint
+    (https://api.uspto.gov/api/v1/datasets/products), each product is listed with
+    GET <url>/<productIdentifier>?includeFiles=true&offset=N&limit=page_size and an `X-API-KEY`
+    header, page after page until productFileBag.count files are listed (or a page comes back
+    short), and a file's
+    fileDownloadURI (<url>/files/<productIdentifier>/<fileName>) answers 302 with the file's
+    signed location, fetched by HttpSource's download (resume, conditional requests) without
+    the key. No fileDataFromDate/fileDataToDate filter is sent: the fetch state, not a date
+    window, tells a new file from a known one.
+
+    Shapes as documented by the portal (data.uspto.gov/apis/bulk-data/product) and as clients
+    read them: pyUSPTO's models/bulk_data.py (FileData: fileName, fileSize, fileDataFromDate,
+    fileDataToDate, fileReleaseDate, fileDownloadURI, fileLastModifiedDateTime), and the
+    product ids TRTDXFAP (daily trademark applications, apcYYMMDD.zip), TRTYRAP (the annual
+    backfile, apc18840407-YYYYMMDD-NN.zip) and PTGRXML (weekly patent grants, ipgYYMMDD.zip);
+    pyUSPTO's clients/bulk_data.py for the offset and limit of a product's file records.
+    """
+
+    page_size = 100
+
+    def __init__(
+        self,
+        session: requests.Session,
+        url: str,
+        products: tuple[str, ...],
+        pattern: str,
+        settings: FetchSettings,
+        pace: Pace,
+        progress: Progress = NO_PROGRESS,
+    ):
+        super().__init__(session, url, pattern, settings, pace, progress)
+        self.products = products
+
+    def _list(self) -> list[RemoteFile]:
+        files: list[RemoteFile] = []
+        first = True
+        for product in self.products:
+            offset = 0
+            while True:
+                if not first:
+                    self.pace.wait()  # files() waited for the first request
+                first = False
+                url = (
+                    f"{self.url.rstrip('/')}/{quote(product)}?includeFiles=true&offset={offset}&limit={self.page_size}"
+                )
+                body, base, _, _ = self._read_listing(url)
+                page = parse_product_listing(_json(body, url), base)
+                files += page.files
+                offset += page.entries
+                if page.entries < self.page_size or (page.total is not None and offset >= page.total):
+                    break
+        return files
+
+    def _refused(self, url: str, response: requests.Response) -> FetchError:
+        if response.status_code in (401, 403):
+            said = f"the API key was refused (HTTP {response.status_code} {response.reason})"
+            return FetchError(f"listing {url}: {said}", said)
+        return super()._refused(url, response)
+
+
+def _api_key(location: str) -> str:
+    """The API key for the API's host: the password ~/.netrc (or $NETRC, which an Airflow
+    Connection `ipetl_<collection>` writes) gives for it, else $IPETL_USPTO_API_KEY."""
+    parts = urlsplit(location)
+    key = _credentials(parts)[1] or os.environ.get("IPETL_USPTO_API_KEY", "").strip()
+    if not key:
+        said = "no API key: set IPETL_USPTO_API_KEY (or the password of the collection's Airflow Connection)"
+        raise FetchError(f"{parts.hostname}: {said}", said)
+    return key
 
 
 # --- FTP -----------------------------------------------------------------------------------------------
@@ -751,6 +923,10 @@ def open_transport(
     elif source.kind == "https":
         with _http_session(settings, progress) as session:
             yield HttpSource(session, location, source.pattern, settings, pace, progress)
+    elif source.kind == "product-api":
+        key = _api_key(location)
+        with _http_session(settings, progress, _KeyedSession("X-API-KEY", key)) as session:
+            yield ProductApiSource(session, location, source.products, source.pattern, settings, pace, progress)
     elif source.kind == "ftp":
         with _ftp_connection(location, settings) as (ftp, directory):
             yield FtpSource(ftp, directory, source.pattern, pace, progress)

@@ -21,9 +21,16 @@ from collections.abc import Callable, Iterator
 from typing import Literal
 
 from connectors.records import Fields, Party, TrademarkRecord, is_st66_scalar
-from connectors.xml import ByteStream, Element, iter_elements, local, text
+from connectors.xml import ByteStream, DeliveryError, Element, iter_elements, local, text
 
-RECORD_TAGS = ("TradeMark", "TransactionCode", "TransactionSubCode", "ApplicantDetails", "RepresentativeDetails")
+RECORD_TAGS = (
+    "TradeMark",
+    "TransactionCode",
+    "TransactionSubCode",
+    "ApplicantDetails",
+    "RepresentativeDetails",
+    "TransactionError",  # nztm: an error answer instead of the mark
+)
 
 # Office names for ST.66 elements of TradeMark (as the format trees of these offices show them).
 _DIALECT = {
@@ -62,6 +69,7 @@ _ADDRESS_LINES = {
     "CityName",
     "GeographicRegionName",
     "PostalCode",
+    "AddressSuburb",  # nztm
 }
 _ADDRESS_COUNTRIES = {"AddressCountryCode", "FormattedAddressCountryCode", "AddressCountry", "CountryCode"}
 _PERSON_PARTS = ("FirstName", "MiddleName", "LastName", "SecondLastName")
@@ -328,6 +336,14 @@ def _word_mark(child: Element, record: TrademarkRecord) -> None:
             record["MarkTransliteration"] = record.get("MarkTransliteration") or text(node)
 
 
+def _mark_features(child: Element, record: TrademarkRecord) -> None:
+    """nztm: one MarkFeature per feature of the mark, read as one value ("Word, Figurative")
+    that the collection's feature table maps."""
+    features = [value for node in child if local(node.tag) == "MarkFeature" and (value := text(node))]
+    if features:
+        record["MarkFeature"] = ", ".join(features)
+
+
 def _verbal_element(child: Element, record: TrademarkRecord) -> None:  # eetm, matm: no WordMarkSpecification
     value = text(child)
     if value:
@@ -349,6 +365,8 @@ def _international_mark_key(child: Element, record: TrademarkRecord) -> None:
 _READERS: dict[str, Callable[[Element, TrademarkRecord], None]] = {
     "KindMark": _kind_mark,
     "WordMarkSpecification": _word_mark,
+    "WordMarkDetails": lambda child, record: _word_mark(next(iter(child), child), record),  # nztm
+    "MarkFeatureDetails": _mark_features,  # nztm
     "MarkVerbalElementText": _verbal_element,
     "GoodsServicesDetails": lambda child, record: record["goods_services"].extend(_goods_services(child)),
     "ApplicantDetails": lambda child, record: record["applicants"].extend(_parties(child, "Applicant")),
@@ -450,6 +468,12 @@ def iter_office_records(stream: ByteStream) -> Iterator[TrademarkRecord]:
                 yield record
         elif tag in ("TransactionCode", "TransactionSubCode"):
             transaction[tag] = text(elem)
+        elif tag == "TransactionError":
+            said = {local(c.tag): text(c) for c in elem}
+            raise DeliveryError(
+                f"error response {said.get('TransactionErrorCode') or '(no code)'}: "
+                f"{said.get('TransactionErrorText') or 'no message'}"
+            )
         else:
             parent = elem.getparent()
             if parent is not None and local(parent.tag) == "TransactionData":

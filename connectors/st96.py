@@ -3,15 +3,17 @@
 One reader for every ST.96 trademark document an office delivers: `TrademarkTransaction`
 (USPTO TSDR, an ST.96 version before V6), `TrademarkApplication` (WIPO's V6_0 example, CIPO's
 V3_0 exports) or any other wrapper of `TrademarkBag/Trademark`. Each `Trademark` element is one
-record. Elements are matched by local name (the Trademark and Common namespaces, their version
-and the prefixes an office picks do not matter) and dispatched by tag into the office record of
-connectors/st66.py, following WIPO's ST.96 → ST.66 mapping
+record. CIPO's V3_0 variant gives its application number only in ST.13 form and its kind of
+mark in NationalTrademarkInformation (read below). Elements are matched by local name (the
+Trademark and Common namespaces, their version and the prefixes an office picks do not matter)
+and dispatched by tag into the office record of connectors/st66.py, following WIPO's ST.96 → ST.66 mapping
 (reference/mappings/ST96TrademarkTransaction_V6_0ToST66Transaction-V1-1.html): one transform
 then maps both formats, and a mark delivered in both normalizes to the same record.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 
 from connectors.records import Fields, Party, TrademarkRecord, is_st66_scalar
@@ -79,6 +81,36 @@ def parse_contact(elem: Element) -> Party:
         "address": ", ".join(address) or None,
         "identifier": None,
     }
+
+
+# PublicationDate; CIPO: NationalPublication/PublicationActionDate
+_PUBLICATION_DATES = frozenset({"PublicationDate", "PublicationActionDate"})
+
+
+def _application_number(elem: Element) -> str | None:
+    """ApplicationNumberText; CIPO gives only ST13ApplicationNumber: `30`, the number
+    zero-padded and a two-digit extension (`300000010269700`: application 102697, extension 00),
+    read as WIPO's Global Brand Database writes it: the number, `-NN` after it for an extension
+    other than 00 (`102697`, `102697-01`)."""
+    parts = {local(c.tag): text(c) for c in elem}
+    if parts.get("ApplicationNumberText") or not parts.get("ST13ApplicationNumber"):
+        return parts.get("ApplicationNumberText")
+    st13 = parts["ST13ApplicationNumber"] or ""
+    match = re.fullmatch(r"\d{2}0*(\d+)(\d{2})", st13.strip())
+    if match is None:
+        return st13
+    number, extension = match.groups()
+    return number if extension == "00" else f"{number}-{extension}"
+
+
+def _cipo_trademark_class(elem: Element) -> str | None:
+    """CIPO's kind of mark: NationalTrademarkInformation/TrademarkClass, its English
+    TrademarkClassDescription (`Trademark`, `Certification Mark`, `Prohibited Mark; Flag` ...)."""
+    descriptions = [
+        (attribute(d, "languageCode"), text(d)) for d in elem.iter() if local(d.tag) == "TrademarkClassDescription"
+    ]
+    english = [value for lang, value in descriptions if lang == "en" and value]
+    return english[0] if english else next((value for _, value in descriptions if value), None)
 
 
 def _parties(elems: Iterable[Element]) -> list[Party]:
@@ -179,9 +211,7 @@ def parse_trademark(elem: Element, transaction: Fields) -> TrademarkRecord:
             if tag not in record:
                 record[tag] = text(child)
         elif tag == "ApplicationNumber":
-            record["ApplicationNumber"] = next(
-                (text(c) for c in child if local(c.tag) == "ApplicationNumberText"), None
-            )
+            record["ApplicationNumber"] = _application_number(child)
         elif tag == "MarkCategory":
             if value := text(child):
                 record["KindMark"].append(value)
@@ -199,8 +229,11 @@ def parse_trademark(elem: Element, transaction: Fields) -> TrademarkRecord:
             record["priorities"].extend(_priority(p) for p in child if local(p.tag) == "Priority")
         elif tag == "PublicationBag":
             for publication in child:
-                date = next((text(c) for c in publication if local(c.tag) == "PublicationDate"), None)
-                record["publications"].append({"PublicationDate": date})
+                dates = (text(c) for c in publication.iter() if local(c.tag) in _PUBLICATION_DATES)
+                record["publications"].append({"PublicationDate": next(dates, None)})
+        elif tag == "NationalTrademarkInformation":
+            if kind := _cipo_trademark_class(child):
+                record["KindMark"].append(kind)
         elif tag == "MarkEventBag":
             record["events"].extend(_event(e) for e in child if local(e.tag) == "MarkEvent")
         elif tag == "DesignatedCountryBag":

@@ -35,17 +35,17 @@ _PARTY_BAGS: dict[str, tuple[Literal["applicants", "designers", "representatives
 }
 
 
-def _child_text(elem: Element, name: str) -> str | None:
+def child_text(elem: Element, name: str) -> str | None:
     """Text of the first child with this local name."""
     return next((text(c) for c in elem if local(c.tag) == name), None)
 
 
-def _application_number(elem: Element) -> str | None:
+def application_number(elem: Element) -> str | None:
     """The ApplicationNumberText of a com:ApplicationNumber child."""
-    return next((_child_text(c, "ApplicationNumberText") for c in elem if local(c.tag) == "ApplicationNumber"), None)
+    return next((child_text(c, "ApplicationNumberText") for c in elem if local(c.tag) == "ApplicationNumber"), None)
 
 
-def _locarno(bag: Element) -> tuple[str | None, list[str]]:
+def locarno_bag(bag: Element) -> tuple[str | None, list[str]]:
     """LocarnoClassificationBag → edition and class texts: LocarnoClassificationText as written,
     or LocarnoClass + each LocarnoSubclass."""
     edition = None
@@ -57,7 +57,7 @@ def _locarno(bag: Element) -> tuple[str | None, list[str]]:
         elif tag == "LocarnoClassificationText" and (value := text(node)):
             classes.append(value)
         elif tag == "LocarnoClassification":
-            main = _child_text(node, "LocarnoClass")
+            main = child_text(node, "LocarnoClass")
             subclasses = [
                 subclass
                 for b in node
@@ -88,11 +88,11 @@ def _events(bag: Element) -> list[Fields]:
     return events
 
 
-def _priority(elem: Element) -> Fields:
+def priority(elem: Element) -> Fields:
     return {
-        "PriorityCountryCode": _child_text(elem, "PriorityCountryCode"),
-        "ApplicationNumber": _application_number(elem),
-        "PriorityApplicationFilingDate": _child_text(elem, "PriorityApplicationFilingDate"),
+        "PriorityCountryCode": child_text(elem, "PriorityCountryCode"),
+        "ApplicationNumber": application_number(elem),
+        "PriorityApplicationFilingDate": child_text(elem, "PriorityApplicationFilingDate"),
     }
 
 
@@ -119,14 +119,14 @@ def parse_design(elem: Element) -> St96Design:
         elif tag == "DesignClassificationBag":
             for bag in child:
                 if local(bag.tag) == "LocarnoClassificationBag":
-                    edition, classes = _locarno(bag)
+                    edition, classes = locarno_bag(bag)
                     design["locarno_edition"] = design["locarno_edition"] or edition
                     design["locarno"].extend(classes)
         elif tag in _PARTY_BAGS:
             role, kind = _PARTY_BAGS[tag]
             design[role] = [parse_contact(p) for p in child if local(p.tag) == kind]
         elif tag == "PriorityBag":
-            design["priorities"] = [_priority(p) for p in child if local(p.tag) == "Priority"]
+            design["priorities"] = [priority(p) for p in child if local(p.tag) == "Priority"]
         elif tag == "PublicationBag":
             design["publication_dates"] = [text(d) for p in child for d in p if local(d.tag) == "PublicationDate"]
         elif tag == "DesignRepresentationBag":
@@ -150,7 +150,7 @@ def parse_application(elem: Element) -> St96DesignApplication:
         if is_st96_application_scalar(tag):
             record[tag] = text(child)
         elif tag == "ApplicationNumber":
-            record["ApplicationNumber"] = _child_text(child, "ApplicationNumberText")
+            record["ApplicationNumber"] = child_text(child, "ApplicationNumberText")
         elif tag == "DesignatedCountryBag":
             record["designated_countries"] = [
                 text(c) for d in child for c in d if local(c.tag) == "DesignatedCountryCode"

@@ -8,7 +8,8 @@ DB/secrets backend every time the DAG processor parses a file):
 - Variable `ipetl_home`: the IPETL home, a path or a `file://` URI (ipetl.pipeline.home_dir);
 - Variable `ipetl_source_<collection>`: a directory or an http(s)/ftp/sftp URL instead of the
   registry's source (ipetl.pipeline.source_for);
-- Connection `ipetl_<collection>`: the server and credentials of that source (source_access).
+- Connection `ipetl_<collection>`: the server and credentials of that source (source_access;
+  for a `product-api` source, the password is the API key).
 """
 
 from __future__ import annotations
@@ -115,7 +116,7 @@ def _with_connection(source: Source, conn) -> Source:
     """The source with the Connection's server: its host (with or without a scheme), port and
     schema (the path) replace the URL's; conn_type http/https/ftp/sftp (or the host's scheme)
     sets the protocol. Extra `pattern` replaces the glob. Credentials are not put in the URL."""
-    from ipetl.pipeline import SOURCE_KINDS
+    from ipetl.pipeline import SOURCE_KINDS, at_url
 
     pattern = conn.extra_dejson.get("pattern", source.pattern)
     if not conn.host:
@@ -130,9 +131,7 @@ def _with_connection(source: Source, conn) -> Source:
         path, query = "/" + conn.schema.lstrip("/"), ""
     else:
         path, query = (base.path, base.query) if base else ("/", "")
-    return dataclasses.replace(
-        source, kind=SOURCE_KINDS[scheme], location=urlunsplit((scheme, netloc, path, query, "")), pattern=pattern
-    )
+    return dataclasses.replace(at_url(source, urlunsplit((scheme, netloc, path, query, ""))), pattern=pattern)
 
 
 def _fetch_settings(extra: dict) -> FetchSettings:

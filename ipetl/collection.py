@@ -35,8 +35,14 @@ SAMPLE_MIRROR = Path(__file__).resolve().parent.parent / "samples" / "mirror"
 class Source:
     """Where a collection's deliveries come from.
 
-    kind: `local` (a directory), `https` (a bulk file listing), `sftp` or `ftp` (a directory on
-    a server). `location` may use `{mirror}`, replaced by $IPETL_MIRROR or the bundled samples.
+    kind: `local` (a directory), `https` (a bulk file listing), `product-api` (the USPTO Open
+    Data Portal's bulk-datasets API: `location` is its products endpoint, `products` the product
+    identifiers listed there; an API key is needed, see connectors/sources.py), `sftp` or `ftp`
+    (a directory on a server). `location` may use `{mirror}`, replaced by $IPETL_MIRROR or the
+    bundled samples. `distribution`: how the office distributes its data (for a `local` source:
+    why there is no endpoint to fetch from); the README's sources table lists it. `series`: a
+    regex whose `series` group names the set a file belongs to, of which only the newest listed
+    is fetched (connectors.sources.newest_series: an annual backfile replaces the previous).
 
     Politeness toward the office's server: `rate_limit`, requests per second at most (a listing
     or a download; None: no limit), kept by the fetch layer in each process; `downloads`, how
@@ -49,6 +55,9 @@ class Source:
     pattern: str = "*"
     rate_limit: float | None = None
     downloads: int = 2
+    products: tuple[str, ...] = ()
+    distribution: str = ""
+    series: str | None = None
 
     def resolved(self) -> str:
         mirror = os.environ.get("IPETL_MIRROR", str(SAMPLE_MIRROR))

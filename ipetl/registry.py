@@ -61,6 +61,30 @@ def coverage_markdown() -> str:
     for fmt in FORMATS.values():
         if fmt.name not in used:
             lines.append(f"| (none declared) | `{fmt.name}`: {_cell(fmt.description)} | | |")
+    return "\n".join(lines) + "\n\n" + sources_markdown()
+
+
+def sources_markdown() -> str:
+    """Where each collection's deliveries come from: its declared source, or for a `local` one
+    (a folder of the mirror) how the office distributes its data; collections alike share a row."""
+    rows: dict[tuple[str, str], list[str]] = {}
+    for c in COLLECTIONS.values():
+        source = c.source
+        if source.kind == "local":
+            where = "`local`: a folder of the mirror"
+        else:
+            products = f" (products {', '.join(f'`{p}`' for p in source.products)})" if source.products else ""
+            where = f"`{source.kind}`: {source.location}{products}"
+        rows.setdefault((where, source.distribution), []).append(c.id)
+    lines = [
+        "Where the deliveries come from (`ipetl run` without `--source` fetches the remote ones):",
+        "",
+        "| collections | source | how the office distributes its data |",
+        "|---|---|---|",
+    ]
+    for (where, distribution), ids in rows.items():
+        named = " ".join(f"`{cid}`" for cid in sorted(ids))
+        lines.append(f"| {named} | {_cell(where)} | {_cell(distribution)} |")
     return "\n".join(lines) + "\n"
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from ipetl import devservers
+from ipetl.collection import Collection
 from transforms.normalize import FileResult, normalize_file
 from transforms.rules import CollectionRules
 from transforms.spec import Format
@@ -121,6 +122,12 @@ def clean_rows(
     assert result.rejected is None
     assert result.quarantined == []
     return rows
+
+
+def fixture_row(collection: Collection, name: str, spool: Path | str) -> dict:
+    """The one row of tests/fixtures/<collection id>/<name>, normalized clean."""
+    [row] = clean_rows(FIXTURES / collection.id / name, collection.format, collection.rules(), spool)
+    return row
 
 
 @pytest.fixture

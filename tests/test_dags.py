@@ -46,6 +46,7 @@ from airflow.sdk import Asset, AssetAny, CronDataIntervalTimetable  # noqa: E402
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException  # noqa: E402
 
 from connectors.fetch import mark_processed  # noqa: E402
+from connectors.sources import FetchError, _api_key  # noqa: E402
 from dags import _settings  # noqa: E402
 from dags import ingest as ingest_dags  # noqa: E402
 from ipetl import pipeline  # noqa: E402
@@ -179,10 +180,10 @@ def test_ingest_dags_shape(bag):
 def test_one_fetch_pool_per_office_host_sized_by_the_registry():
     pools = _settings.fetch_pools()
     assert set(pools) == {_settings.fetch_pool(c) for c in COLLECTIONS.values()}
-    # ipetl/collections/uspto.py: bulkdata.uspto.gov, downloads=2; national.py: KIPRIS, downloads=1
-    assert _settings.fetch_pool(COLLECTIONS["ustm"]) == "fetch_bulkdata.uspto.gov"
-    assert pools["fetch_bulkdata.uspto.gov"]["slots"] == 2
-    assert pools["fetch_plus.kipris.or.kr"]["slots"] == 1
+    # ipetl/collections/uspto.py and designs.py: both on api.uspto.gov, downloads=2 (the default)
+    assert _settings.fetch_pool(COLLECTIONS["ustm"]) == _settings.fetch_pool(COLLECTIONS["usid"])
+    assert _settings.fetch_pool(COLLECTIONS["ustm"]) == "fetch_api.uspto.gov"
+    assert pools["fetch_api.uspto.gov"]["slots"] == 2
     assert _settings.fetch_pool(COLLECTIONS["khtm"]) == "fetch_local"  # a directory: the mirror
 
 
@@ -259,6 +260,32 @@ def test_source_variable_and_connection_override_the_registry(monkeypatch):
     with _settings.source_access(collection) as (source, _):
         assert (source.kind, source.location) == ("sftp", "sftp://sftp.office.example/out/tm")
         assert netrc.netrc(os.environ["NETRC"]).authenticators("sftp.office.example") == ("etl", "", "")
+
+
+def test_a_connection_gives_the_api_source_its_key_and_may_move_it(monkeypatch):
+    collection = COLLECTIONS["ustm"]  # declared: product-api on api.uspto.gov, TRTYRAP and TRTDXFAP
+    for name in ("AIRFLOW_VAR_IPETL_SOURCE_USTM", "NETRC", "IPETL_USPTO_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AIRFLOW_CONN_IPETL_USTM", json.dumps({"conn_type": "https", "password": "k3y"}))
+    with _settings.source_access(collection) as (source, _):
+        assert source == collection.source
+        assert _api_key(source.resolved()) == "k3y"  # the password, as the fetch layer reads it
+    with pytest.raises(FetchError, match="no API key"):
+        _api_key(collection.source.resolved())  # gone with the block
+    # a server answering as the API does: still an API source, with the same products
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_IPETL_USTM",
+        json.dumps(
+            {"conn_type": "https", "host": "odp.example", "schema": "api/v1/datasets/products", "password": "k"}
+        ),
+    )
+    with _settings.source_access(collection) as (source, _):
+        assert (source.kind, source.location, source.products) == (
+            "product-api",
+            "https://odp.example/api/v1/datasets/products",
+            ("TRTYRAP", "TRTDXFAP"),
+        )
+        assert _api_key(source.resolved()) == "k"
 
 
 def test_discover_takes_the_data_interval_and_what_is_not_processed(

@@ -30,7 +30,9 @@ def test_every_collection_declares_what_the_registry_promises():
     for c in COLLECTIONS.values():
         assert c.id.startswith(c.office.lower()), c.id
         assert c.kind in ("trademark", "design")
-        assert c.source.kind in ("local", "https", "sftp", "ftp")
+        assert c.source.kind in ("local", "https", "product-api", "sftp", "ftp")
+        assert c.source.distribution, f"{c.id}: say how the office distributes its data"
+        assert bool(c.source.products) == (c.source.kind == "product-api"), c.id
         assert c.schedule and c.licence and c.description
         assert c.st13_rule.office == c.office
         assert c.st13_rule.ip_type == ("70" if c.kind == "design" else "50")

@@ -7,7 +7,20 @@ transforms/spec.py) and listed once below.
 
 from __future__ import annotations
 
-from transforms import il_tmbrand, kipris, st66, st86, st96_design, st96_trademark, uspto_design, uspto_tdxf
+from transforms import (
+    dpma,
+    hague_express,
+    il_tmbrand,
+    inpi,
+    ipaustralia,
+    kipris,
+    st66,
+    st86,
+    st96_design,
+    st96_trademark,
+    uspto_design,
+    uspto_tdxf,
+)
 from transforms.spec import Format
 
 FORMATS: dict[str, Format] = {
@@ -18,8 +31,12 @@ FORMATS: dict[str, Format] = {
         uspto_tdxf.FORMAT,
         il_tmbrand.FORMAT,
         kipris.FORMAT,
+        inpi.FORMAT,
+        ipaustralia.FORMAT,
+        dpma.FORMAT,
         st86.FORMAT,
         st96_design.FORMAT,
         uspto_design.FORMAT,
+        hague_express.FORMAT,
     )
 }

@@ -27,6 +27,12 @@ class Priority(TypedDict):
     date: dt.date | None
 
 
+class Designation(TypedDict):
+    country_code: str | None
+    status: str | None
+    status_date: dt.date | None
+
+
 class GoodsServices(TypedDict):
     class_number: int | None
     language: str | None
@@ -100,6 +106,7 @@ class DesignRecord(TypedDict):
     priorities: list[Priority]
     international_registration: str | None
     designated_countries: list[str]
+    designations: list[Designation]
     representation_uris: list[str]
     events: list[Event]
     source_file: str | None

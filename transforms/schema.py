@@ -13,7 +13,9 @@ import pyarrow as pa
 
 from transforms.records import CanonicalRecord, DesignRecord, TrademarkRecord
 
-SCHEMA_VERSION = "1.2"  # 1.1: table `deliveries`; `deleted` described here. 1.2: mark_transliteration; table `events`
+# 1.1: table `deliveries`; `deleted` described here.
+# 1.2: trademarks.mark_transliteration; table `events`; designs.designations.
+SCHEMA_VERSION = "1.2"
 
 # The contract's vocabularies: the values `status` and `kind` may hold.
 STATUS_CATEGORIES = ("Registered", "Pending", "Ended", "Expired", "Unknown")
@@ -59,6 +61,13 @@ PRIORITY = pa.struct(
         _field("country_code", pa.string(), "ST.3 code of the office of first filing"),
         _field("number", pa.string(), "application number of the first filing"),
         _field("date", pa.date32(), "filing date of the first filing"),
+    ]
+)
+DESIGNATION = pa.struct(
+    [
+        _field("country_code", pa.string(), "ST.3 code of the designated contracting party"),
+        _field("status", pa.string(), "status category of the design in that party"),
+        _field("status_date", pa.date32(), "date of that status"),
     ]
 )
 GOODS_SERVICES = pa.struct(
@@ -181,6 +190,12 @@ DESIGNS = pa.schema(
         _field("priorities", pa.list_(PRIORITY), "Paris Convention priority claims"),
         _field("international_registration", pa.string(), "Hague international registration number, if any"),
         _field("designated_countries", pa.list_(pa.string()), "ST.3 codes of designated contracting parties"),
+        _field(
+            "designations",
+            pa.list_(DESIGNATION),
+            "the design's status in each designated contracting party (Hague registrations: their "
+            "refusals, grants of protection, renewals and expiry applied); empty where the office gives none",
+        ),
         _field("representation_uris", pa.list_(pa.string()), "views / representation sheets"),
         _EVENTS,
     ]

@@ -79,6 +79,12 @@ ST66_OVERRIDES: dict[str, OfficeTables] = {
     "PG": {"status": {"TM Applications Received in Error": "Ended"}},
 }
 
+# How an IPAS office distributes its register, as far as we know (the README's sources table).
+IPAS_DISTRIBUTION = (
+    "no public bulk endpoint known to us: the office's IPAS register reaches WIPO's Global Brand and "
+    "Design Databases; deliveries (IPAS exports) are put in the mirror by hand"
+)
+
 WIPO_GBD_FIXTURE = (
     "Sample: a real record that WIPO's Global Brand Database ships as a test fixture "
     "(wipo-gbd-transformation 1.1.103, GPL-3.0 package; office data)."
@@ -94,7 +100,7 @@ def _ipas(office: str, name: str) -> Collection:
         office_name=name,
         kind="trademark",
         format=st66.FORMAT,
-        source=Source("local", f"{{mirror}}/{cid}", "*.xml*"),
+        source=Source("local", f"{{mirror}}/{cid}", "*.xml*", distribution=IPAS_DISTRIBUTION),
         licence="Public register data of the office; reuse under the office's terms of use."
         + (" " + WIPO_GBD_FIXTURE if office in SAMPLED else ""),
         description=f"{name} trademarks, delivered as WIPO ST.66 Transaction XML (IPAS export).",

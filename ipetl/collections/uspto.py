@@ -1,10 +1,18 @@
-"""The USPTO's trademark register, delivered as the daily XML (TDXF) files of its bulk data site."""
+"""The USPTO's trademark register, delivered as the daily XML (TDXF) files of its Open Data
+Portal (bulkdata.uspto.gov, which served them until 2025, is retired)."""
 
 from __future__ import annotations
 
 from ipetl.collection import Collection, Source
 from transforms import uspto_tdxf
 from transforms.values import load_vocab
+
+# The Open Data Portal's bulk-datasets API (an API key in X-API-KEY; connectors/sources.py).
+USPTO_PRODUCTS = "https://api.uspto.gov/api/v1/datasets/products"
+USPTO_DISTRIBUTION = (
+    "the USPTO Open Data Portal's bulk-datasets API; it needs an API key (of a data.uspto.gov account): "
+    "$IPETL_USPTO_API_KEY, or the password of the Airflow Connection ipetl_<collection>"
+)
 
 # USPTO status code → status category (or "Delete"), as WIPO's Global Brand Database maps them.
 USTM_STATUS = {
@@ -59,12 +67,18 @@ COLLECTIONS = [
         office_name="United States Patent and Trademark Office",
         kind="trademark",
         format=uspto_tdxf.FORMAT,
+        # TRTYRAP: the annual backfile (apc18840407-YYYYMMDD-NN.zip, the register up to the end of
+        # a year in NN parts); TRTDXFAP: the daily applications (apcYYMMDD.zip)
+        # every annual backfile holds the whole register: only the newest is fetched (its
+        # parts are named after the last day it covers)
         source=Source(
-            "https",
-            "https://bulkdata.uspto.gov/data/trademark/dailyxml/applications/",
+            "product-api",
+            USPTO_PRODUCTS,
             "apc*",
             rate_limit=1.0,
-            downloads=2,
+            products=("TRTYRAP", "TRTDXFAP"),
+            distribution=USPTO_DISTRIBUTION,
+            series=r"apc\d{8}-(?P<series>\d{8})-\d+",
         ),
         schedule="@daily",
         licence="Work of the US government (17 U.S.C. 105): public domain.",
@@ -72,6 +86,7 @@ COLLECTIONS = [
         "delivered as USPTO daily XML (TDXF, DTD v2.0) zip files.",
         status=USTM_STATUS,
         event=USPTO_EVENTS,
-        delivery_pattern=r"^apc(?P<date>\d{6})",  # apcYYMMDD.zip, one per day
+        # apcYYMMDD.zip, one per day; apc18840407-YYYYMMDD-NN.zip, part NN of the backfile up to YYYYMMDD
+        delivery_pattern=r"^apc(?:\d{8}-)?(?P<date>\d{8}|\d{6})(?:-(?P<seq>\d+))?",
     )
 ]

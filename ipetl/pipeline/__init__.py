@@ -19,6 +19,7 @@ from ipetl.pipeline.publish import publish_staged
 from ipetl.pipeline.runs import Outcome, RunSummary, SourceFailure, new_run_id, run, sweep
 from ipetl.pipeline.settings import (
     SOURCE_KINDS,
+    at_url,
     home_dir,
     lake_settings,
     max_attempts,
@@ -38,6 +39,7 @@ __all__ = [
     "RunSummary",
     "SourceFailure",
     "StagedBatch",
+    "at_url",
     "delivery_date",
     "fetch_deliveries",
     "fetch_delivery",

@@ -93,6 +93,14 @@ def registry_rows() -> list[RegistryRow]:
     ]
 
 
+def at_url(source: Source, url: str) -> Source:
+    """`source` moved to `url` (http(s), ftp or sftp), the URL's scheme saying the kind; an API
+    source stays one (its URL is then that of a server answering as the API does)."""
+    scheme = urlsplit(url).scheme
+    kind = source.kind if source.kind == "product-api" and scheme in ("http", "https") else SOURCE_KINDS[scheme]
+    return dataclasses.replace(source, kind=kind, location=url)
+
+
 def source_for(collection: Collection, source: SourceArg = None) -> Source:
     """The collection's declared source, or `source` instead: a Source, an http(s)/ftp/sftp URL,
     or a directory (a path or a file:// URI) holding the deliveries or one directory per collection."""
@@ -103,7 +111,7 @@ def source_for(collection: Collection, source: SourceArg = None) -> Source:
     text = str(source)
     scheme = urlsplit(text).scheme if _URI.match(text) else ""
     if scheme in SOURCE_KINDS:
-        return dataclasses.replace(collection.source, kind=SOURCE_KINDS[scheme], location=text)
+        return at_url(collection.source, text)
     if scheme not in ("", "file"):
         raise ValueError(f"{collection.id}: source {text}: not a directory nor an http(s), ftp or sftp URL")
     folder = Path(unquote(urlsplit(text).path) if scheme else text)

@@ -62,20 +62,27 @@ class Site:
         return [r for r in self.requests if r["path"] == f"/bulk/{quote(name)}"]
 
 
+class Replying(BaseHTTPRequestHandler):
+    """A quiet HTTP/1.1 handler that answers with reply()."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def reply(self, status: int, body: bytes, headers: dict | None = None):
+        self.send_response(status)
+        for key, value in {"Content-Length": str(len(body)), **(headers or {})}.items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+
 def handler_for(site: Site):
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args):
-            pass
-
+    class Handler(Replying):
         def send(self, status: int, body: bytes, headers: dict | None = None):
             site.requests[-1]["status"] = status
-            self.send_response(status)
-            for key, value in {"Content-Length": str(len(body)), **(headers or {})}.items():
-                self.send_header(key, value)
-            self.end_headers()
-            self.wfile.write(body)
+            self.reply(status, body, headers)
 
         def do_GET(self):
             site.requests.append(
@@ -140,12 +147,19 @@ class QuietServer(ThreadingHTTPServer):
 @contextmanager
 def serving(site: Site) -> Iterator[Site]:
     """Serve `site` on 127.0.0.1 (an ephemeral port, set in site.url) until the block ends."""
-    server = QuietServer(("127.0.0.1", 0), handler_for(site))
+    with served_by(handler_for(site)) as url:
+        site.url = url
+        yield site
+
+
+@contextmanager
+def served_by(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """An HTTP server on 127.0.0.1 (an ephemeral port) with `handler`; its URL, until the block ends."""
+    server = QuietServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
-    site.url = f"http://127.0.0.1:{server.server_address[1]}"
     try:
-        yield site
+        yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()

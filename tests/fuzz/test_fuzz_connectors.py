@@ -31,6 +31,10 @@ CASES = [
     ("usid", next((MIRROR / "usid").iterdir())),
     ("iltm", sorted((MIRROR / "iltm").iterdir())[0]),
     ("krtm", next((MIRROR / "krtm").iterdir())),
+    ("woid", FIXTURES / "woid" / "DM212345.xml"),
+    ("frtm", FIXTURES / "frtm" / "4612345.xml"),
+    ("autm", FIXTURES / "autm" / "1987654.xml"),
+    ("detm", FIXTURES / "detm" / "3020190123456.xml"),
 ]
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 FUZZ = settings(

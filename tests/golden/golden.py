@@ -71,7 +71,7 @@ def cases() -> list[Case]:
             else:
                 found.append(_collection_case(name, path, directory.name))
     for directory in sorted(FIXTURES.iterdir()):
-        if directory.name == "fetch":  # web pages, not deliveries
+        if not directory.is_dir() or directory.name == "fetch":  # SOURCES.md; web pages, not deliveries
             continue
         for path in sorted(directory.iterdir()):
             name = f"fixture-{directory.name}-{path.stem}"

@@ -34,7 +34,7 @@ def one(collection: str, tmp_path) -> dict:
 
 
 def test_the_offices_are_declared_as_st66_trademark_collections():
-    assert sorted(OFFICES) == ["bgtm", "eetm", "emtm", "gbtm", "matm", "mctm", "mdtm", "rotm", "wotm"]
+    assert sorted(OFFICES) == ["bgtm", "eetm", "emtm", "gbtm", "matm", "mctm", "mdtm", "nztm", "rotm", "wotm"]
     for c in COLLECTIONS:
         assert c.format.name == "st66" and c.kind == "trademark"
         assert c.id == f"{c.office.lower()}tm"

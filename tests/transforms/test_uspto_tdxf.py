@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -49,7 +50,16 @@ def variant(office_records, serial: str, **header) -> TrademarkRecord:
 
 def test_collection_declaration():
     assert (USTM.office, USTM.kind, USTM.format.name, USTM.schedule) == ("US", "trademark", "uspto-tdxf", "@daily")
-    assert USTM.source.kind == "https" and USTM.source.pattern == "apc*"
+    # the Open Data Portal's products: the annual backfile, then the daily applications
+    assert (USTM.source.kind, USTM.source.products, USTM.source.pattern) == (
+        "product-api",
+        ("TRTYRAP", "TRTDXFAP"),
+        "apc*",
+    )
+    # a backfile part is dated by the end of the year it covers and ordered by its part number;
+    # a daily file by its day
+    assert USTM.delivery_order(Path("apc18840407-20241231-03.zip")) == (D(2024, 12, 31), 3)
+    assert USTM.delivery_order(Path("apc250102.zip")) == (D(2025, 1, 2), 0)
     # reference/vocab/brands-office-code-maps.json ustm.status_map: 167 codes
     assert len(USTM.status) == 167
     assert (USTM.status["700"], USTM.status["626"], USTM.status["602"]) == ("Registered", "Delete", "Ended")
