@@ -85,6 +85,13 @@ class CollectionRules:
             return None
         return self._tables[table].get(value.strip().casefold())
 
+    def kinds(self, value: str | None) -> list[str]:
+        """The contract's kinds for an office's kind word: a table's value may name several,
+        comma-separated (INPI's `Collective de certification` is a Certificate and a Collective
+        mark)."""
+        found = self.lookup("kind", value)
+        return [k.strip() for k in found.split(",")] if found else []
+
     def to_event(self, date: str | None, code: str | None, text: str | None, *words: str | None) -> Event:
         """An event as the office wrote it: its own code (or its word where it has no code) and
         text kept unchanged; its category looked up by the code, then by each other word the

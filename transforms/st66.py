@@ -74,11 +74,7 @@ def _kinds(record: OfficeRecord, rules: CollectionRules) -> list[str]:
     """The office's kind values mapped (in order, each once); else the transaction sub-code's;
     a mark of no stated kind is an individual mark (as WIPO's Global Brand Database reads it)."""
     values = [v for v in map(clean_text, record["KindMark"]) if v]
-    kinds: list[str] = []
-    for value in values:
-        kind = rules.lookup("kind", value)
-        if kind and kind not in kinds:
-            kinds.append(kind)
+    kinds = list(dict.fromkeys(k for value in values for k in rules.kinds(value)))
     if kinds:
         return kinds
     sub_code = clean_text(record.get("TransactionSubCode"))

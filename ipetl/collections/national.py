@@ -120,8 +120,11 @@ FRTM = Collection(
         "Marque ayant fait l'objet d'un retrait total": "Ended",
     },
     feature={"3-D": "Three dimensional", "Form": "Three dimensional"},
-    # a collective certification mark is both; the contract's kind list holds it as Certificate
-    mark_kind={"Collective de certification": "Certificate", "Marque collective de certification": "Certificate"},
+    # a collective certification mark is both kinds (as ILPO's Collective/Certification mark)
+    mark_kind={
+        "Collective de certification": "Certificate,Collective",
+        "Marque collective de certification": "Certificate,Collective",
+    },
 )
 
 AUTM = Collection(

@@ -47,6 +47,14 @@ def test_a_lapsed_mark_dated_by_bopi_weeks(tmp_path):
     assert r["publication_date"] == D(2019, 11, 15)
 
 
+def test_a_collective_certification_mark_is_of_both_kinds(tmp_path):
+    r = fixture_row(FRTM, "4701234.xml", tmp_path)
+    assert r["kind"] == ["Certificate", "Collective"]  # KindMark "Collective de certification"
+    # MarkCurrentStatusCode "Demande publiée"; no Enregistrement recordal: not registered
+    assert (r["status"], r["registration_number"], r["registration_date"]) == ("Pending", None, None)
+    assert r["publication_date"] == D(2021, 2, 12)  # the "Publication" recordal
+
+
 def test_a_recordal_date():
     assert recordal_date({"PublicationDate": "2021-05-07", "PublicationIdentifier": "2021-18"}) == D(2021, 5, 7)
     assert recordal_date({"PublicationDate": None, "PublicationIdentifier": "2021-18"}) == D(2021, 5, 7)
