@@ -33,6 +33,7 @@ def test_every_case_is_compared_or_said_why_not():
         "altm", "idtm", "iltm", "khtm", "latm", "mytm", "smtm",  # real samples
         "bgtm", "chtm", "eetm", "emtm", "gbtm", "matm", "mctm", "mdtm", "rotm", "wotm",
         "idid", "khid", "sgid", "thid",
+        "autm", "catm", "detm", "frtm", "nztm", "woid",  # the formats of issue 18
     }  # fmt: skip
     assert set(NOT_COMPARED) == {"ustm", "ustm-tsdr", "st96-examples", "krtm", "usid", "st96-design"}
 
@@ -41,7 +42,7 @@ def test_disagreements_are_the_documented_ones(gbd_environment):
     found, compared = all_disagreements()
     listed = documented()
     now = {(d.case, d.record, d.field, d.ours, d.gbd) for d in found}
-    assert compared >= 400  # fields compared where WIPO's code gave a record (409 when written)
+    assert compared >= 550  # fields compared where WIPO's code gave a record (577 when written)
     new = sorted(now - set(listed))
     gone = sorted(set(listed) - now)
     assert not new, "disagreements with GBD not in docs/differences-from-gbd.md:\n" + "\n".join(map(str, new))

@@ -61,6 +61,7 @@ DESIGN_FIELDS = (
     "applicants",
     "applicant_countries",
     "designated_countries",
+    "designations",
 )
 
 
@@ -157,11 +158,24 @@ def gbd_fields(gbd: dict) -> dict[str, object]:
         "locarno_classes": _locarno(gbd.get("locarno") or []),
         "nice_classes": sorted({int(c["code"]) for c in classes if str(c.get("code", "")).isdigit()}),
         "applicants": [_names(a.get("fullName")) for a in applicants],
-        "applicant_countries": [_text(a.get("countryCode")) for a in applicants],
+        "applicant_countries": [_applicant_country(a) for a in applicants],
         "designated_countries": sorted(
             c for c in _texts(gbd.get("designatedCountries") or []) if c != gbd.get("registrationOfficeCode")
         ),
+        "designations": sorted(
+            [_text(s.get("country")), _text(s.get("gbdStatus")), _text(s.get("statusDate"))]
+            for s in gbd.get("statusByCountry") or []
+        ),
     }
+
+
+def _applicant_country(applicant: dict) -> str | None:
+    """GBD's applicant country: its countryCode; WIPO's woid template writes none, only its
+    address's (fullAddress countryCode)."""
+    addresses = [a for a in applicant.get("fullAddress") or [] if isinstance(a, dict)]
+    return _text(applicant.get("countryCode")) or next(
+        (c for c in (_text(a.get("countryCode")) for a in addresses) if c), None
+    )
 
 
 def our_fields(record: dict) -> dict[str, object]:
@@ -175,6 +189,10 @@ def our_fields(record: dict) -> dict[str, object]:
         "applicants": [_text(a.get("name")) for a in applicants],
         "applicant_countries": [_text(a.get("country_code")) for a in applicants],
         "designated_countries": sorted(_texts(record.get("designated_countries") or [])),
+        "designations": sorted(
+            [_text(d.get("country_code")), _text(d.get("status")), _text(d.get("status_date"))]
+            for d in record.get("designations") or []
+        ),
     }
 
 
@@ -188,9 +206,27 @@ def _dump(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def _locarno_codes(indications: dict | list | None) -> list[object]:
+    """The Locarno codes of a GBD design's productIndicationClasses. Its shape depends on the
+    template: a list of {kind, classes: [[{code}]]} (ipas: one list of classes per indication), or
+    one {kind, classes: [{code}]} (woid)."""
+    kinds = indications if isinstance(indications, list) else [indications] if indications else []
+    classes = [c for k in kinds for c in k.get("classes") or []]
+    return [c.get("code") for c in _flat(classes)]
+
+
+def _flat(entries: list) -> list[dict]:
+    return [e for entry in entries for e in (_flat(entry) if isinstance(entry, list) else [entry])]
+
+
 def gbd_records(gbd: dict, table: str) -> list[dict]:
     """GBD's records in our tables' grain: a design application gives one per design (its
-    `designs` entries carry each design's status and classes)."""
+    `designs` entries carry each design's status and classes; WIPO's woid template gives each
+    design's status in every designated party in `extra.statusByCountry`)."""
+    by_country = {
+        _text(d.get("designPos")): d.get("status") or []
+        for d in ((gbd.get("extra") or {}).get("statusByCountry") or {}).get("designs") or []
+    }
     if table == "trademarks":
         return [gbd]
     return [
@@ -199,9 +235,8 @@ def gbd_records(gbd: dict, table: str) -> list[dict]:
             "gbdStatus": design.get("gbdStatus"),
             "statusDate": design.get("statusDate"),
             "designPos": design.get("designPos"),
-            "locarno": [
-                c.get("code") for k in design.get("productIndicationClasses") or [] for g in k["classes"] for c in g
-            ],
+            "locarno": _locarno_codes(design.get("productIndicationClasses")),
+            "statusByCountry": by_country.get(_text(design.get("designPos")), []),
         }
         for design in gbd.get("designs") or []
     ]
