@@ -76,6 +76,7 @@ class PublishRequest:
     quarantine: list[dict[str, Any]] = field(default_factory=list)  # rows of the QUARANTINE schema
     deliveries: list[Delivery] = field(default_factory=list)
     collections: list[str] = field(default_factory=list)
+    images: list[Path] = field(default_factory=list)  # staged rows of the `images` table, oldest first
 
 
 @dataclass
@@ -295,6 +296,25 @@ def _append(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
             con.unregister("_rows")
 
 
+def _merge_images(con: duckdb.DuckDBPyConnection, staged: list[Path]) -> int:
+    """Replace the pictures of each record the staged rows describe (its views as last delivered)."""
+    if not staged:
+        return 0
+    batches = " UNION ALL BY NAME ".join(
+        f"SELECT *, {n} AS _batch FROM read_parquet({lake.sql_literal(p)})" for n, p in enumerate(staged)
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _images AS SELECT * FROM ({batches})
+        QUALIFY dense_rank() OVER (PARTITION BY st13, design_number ORDER BY _batch DESC) = 1"""
+    )
+    con.execute(
+        f"""DELETE FROM {ALIAS}.images i WHERE EXISTS (SELECT 1 FROM _images n
+        WHERE n.st13 = i.st13 AND n.design_number IS NOT DISTINCT FROM i.design_number)"""
+    )
+    con.execute(f"INSERT INTO {ALIAS}.images BY NAME SELECT * EXCLUDE (_batch) FROM _images")
+    return int(lake.scalar(con, "SELECT count(*) FROM _images"))
+
+
 def _publish_once(
     con: duckdb.DuckDBPyConnection, request: PublishRequest, options: PublishOptions, now: dt.datetime
 ) -> Published | None:
@@ -306,6 +326,7 @@ def _publish_once(
             if staged:
                 _merge_table(con, table, staged, result)
         _check_drop_share(con, result, options)
+        pictures = _merge_images(con, request.images)
         # a delivery is taken once: one published before (by another run) adds no quarantine rows again
         before_taken = _published_before(con, request.deliveries)
         deliveries = [d for d in request.deliveries if (d.collection, d.name, d.sha256) not in before_taken]
@@ -313,7 +334,7 @@ def _publish_once(
         quarantine = [
             q for q in request.quarantine if (q["collection"], q["source_file"].split("!")[0]) not in taken_names
         ]
-        data_changed = result.upserted or result.deleted or any(r[1] for r in result.records.values())
+        data_changed = result.upserted or result.deleted or pictures or any(r[1] for r in result.records.values())
         if not (data_changed or deliveries or quarantine):
             con.execute("ROLLBACK")
             return None  # the same deliveries again, with nothing new: no new snapshot
@@ -362,7 +383,7 @@ def publish(
     """Commit the request as one new lake snapshot; None when it changes nothing (the same
     deliveries again). Raises PublishRefused (nothing published) when a collection would lose
     more than the allowed share of its records, LakeError when the lake cannot be written."""
-    if not (request.staged or request.quarantine or request.deliveries):
+    if not (request.staged or request.quarantine or request.deliveries or request.images):
         return None
     options = options or PublishOptions()
     now = now or dt.datetime.now(dt.UTC)
