@@ -17,7 +17,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from PIL import Image, ImageDraw
 
+from click.testing import CliRunner
+
 from ipetl import pipeline
+from ipetl.cli import cli
 from tests.conftest import query_lake, sample
 from transforms.images import MAX_PIXELS, ImageRejected, analyse
 
@@ -128,6 +131,31 @@ def test_an_ipas_zip_with_its_pictures(tmp_path):
     # the drawing spans x 10..110 (ellipse, then rectangle) and y 10..70: its white border is cropped
     assert Image.open(data / thumbnail).size == (101, 61)
     assert max(Image.open(data / icon).size) == 64
+
+    # 3 of the 8 marks have a picture read and decoded
+    assert images(home, "select records, image_share from coverage") == [(8, 0.375)]
+
+    # search by picture: the GIF's mark first, at distance 0; a copy at twice the size still first
+    env = {"IPETL_CATALOG": None, "IPETL_DATA": None}
+    bigger = tmp_path / "bigger.png"
+    Image.open(io.BytesIO(GIF)).convert("RGB").resize((240, 160)).save(bigger)
+    [(kh1,)] = images(home, "select st13 from trademarks where application_number = 'KH/1/M'")
+    for query, distance in ((source / "q.gif", "0"), (bigger, None)):
+        if distance == "0":
+            query.write_bytes(GIF)
+        out = CliRunner(env=env).invoke(
+            cli, ["search", "--image", str(query), "--format", "csv", "--limit", "3", "--home", str(home)]
+        )
+        assert out.exit_code == 0, out.output
+        first = out.output.splitlines()[1].split(",")
+        assert first[0] == kh1
+        assert distance is None or first[6] == distance
+    out = CliRunner(env=env).invoke(
+        cli, ["search", "--image", str(source / "q.gif"), "--locarno", "14-02", "--home", str(home)]
+    )
+    assert out.exit_code == 0 and out.output.endswith("(0 rows)\n")  # no design here
+    out = CliRunner(env=env).invoke(cli, ["search", "acme", "--locarno", "14-02", "--home", str(home)])
+    assert out.exit_code == 2 and "--locarno filters a search by picture" in out.output
 
 
 def test_a_uspto_design_grant_with_its_tiff_drawing(tmp_path):

@@ -28,7 +28,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from transforms.schema import DELIVERIES, KEYS, QUARANTINE, SCHEMA_VERSION, TABLES
+from transforms.schema import DELIVERIES, IMAGES, KEYS, QUARANTINE, SCHEMA_VERSION, TABLES
 from warehouse import lake
 from warehouse.lake import ALIAS, LakeError, LakeSettings
 
@@ -297,7 +297,8 @@ def _append(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
 
 
 def _merge_images(con: duckdb.DuckDBPyConnection, staged: list[Path]) -> int:
-    """Replace the pictures of each record the staged rows describe (its views as last delivered)."""
+    """Replace the pictures of each record the staged rows describe (its views as last delivered);
+    the number of records whose pictures changed."""
     if not staged:
         return 0
     batches = " UNION ALL BY NAME ".join(
@@ -307,12 +308,27 @@ def _merge_images(con: duckdb.DuckDBPyConnection, staged: list[Path]) -> int:
         f"""CREATE OR REPLACE TEMP TABLE _images AS SELECT * FROM ({batches})
         QUALIFY dense_rank() OVER (PARTITION BY st13, design_number ORDER BY _batch DESC) = 1"""
     )
+    columns = _cols(IMAGES.names)
+    # the records whose pictures changed: a re-delivered record with the same pictures changes nothing
     con.execute(
-        f"""DELETE FROM {ALIAS}.images i WHERE EXISTS (SELECT 1 FROM _images n
-        WHERE n.st13 = i.st13 AND n.design_number IS NOT DISTINCT FROM i.design_number)"""
+        f"""CREATE OR REPLACE TEMP TABLE _changed AS SELECT DISTINCT st13, design_number FROM (
+            (SELECT {columns} FROM _images
+             EXCEPT SELECT {columns} FROM {ALIAS}.images WHERE st13 IN (SELECT st13 FROM _images))
+            UNION ALL
+            (SELECT {columns} FROM {ALIAS}.images i
+             WHERE EXISTS (SELECT 1 FROM _images n
+                           WHERE n.st13 = i.st13 AND n.design_number IS NOT DISTINCT FROM i.design_number)
+             EXCEPT SELECT {columns} FROM _images))"""
     )
-    con.execute(f"INSERT INTO {ALIAS}.images BY NAME SELECT * EXCLUDE (_batch) FROM _images")
-    return int(lake.scalar(con, "SELECT count(*) FROM _images"))
+    record = ("st13", "design_number")
+    con.execute(
+        f"DELETE FROM {ALIAS}.images i WHERE EXISTS (SELECT 1 FROM _changed c WHERE {_key_join(record, 'c', 'i')})"
+    )
+    con.execute(
+        f"""INSERT INTO {ALIAS}.images BY NAME SELECT {columns} FROM _images n
+        WHERE EXISTS (SELECT 1 FROM _changed c WHERE {_key_join(record, "c", "n")})"""
+    )
+    return int(lake.scalar(con, "SELECT count(*) FROM _changed"))
 
 
 def _publish_once(
