@@ -15,14 +15,17 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from PIL import Image, ImageDraw
-
 from click.testing import CliRunner
+from lxml import etree
+from PIL import Image, ImageDraw
 
 from ipetl import pipeline
 from ipetl.cli import cli
-from tests.conftest import query_lake, sample
+from tests.conftest import ROOT, query_lake, sample
 from transforms.images import MAX_PIXELS, ImageRejected, analyse
+from warehouse.xml_export import ST66_NAMESPACE, ST86_NAMESPACE, export_xml
+
+TM, DS = f"{{{ST66_NAMESPACE}}}", f"{{{ST86_NAMESPACE}}}"
 
 KH_NUMBER = b"KH/673426/M"
 KH_IMAGE = b"<MarkImageFilename>ATTACHMENT/logo</MarkImageFilename>"
@@ -157,6 +160,20 @@ def test_an_ipas_zip_with_its_pictures(tmp_path):
     out = CliRunner(env=env).invoke(cli, ["search", "acme", "--locarno", "14-02", "--home", str(home)])
     assert out.exit_code == 2 and "--locarno filters a search by picture" in out.output
 
+    # the ST.66 export carries the stored picture again, and stays valid
+    doc = etree.parse(str(export_xml(pipeline.lake_settings(home, environ={}), "st66", tmp_path / "export")))
+    etree.XMLSchema(etree.parse(str(ROOT / "reference" / "schemas" / "ST66_V1-1" / "st66.xsd"))).assertValid(doc)
+    [mark] = [m for m in doc.iter(f"{TM}TradeMark") if m.findtext(f"{TM}ApplicationNumber") == "KH/1/M"]
+    image = mark.find(f"{TM}MarkImageDetails/{TM}MarkImage")
+    sha = hashlib.sha256(GIF).hexdigest()
+    assert image.findtext(f"{TM}MarkImageFilename") == f"images/{sha[:2]}/{sha}.gif"
+    assert image.findtext(f"{TM}MarkImageFileFormat") == "GIF"
+    size = image.find(f"{TM}MarkImageRepresentationSize")
+    assert [size.findtext(f"{TM}{t}") for t in ("Height", "Width", "Unit")] == ["80", "120", "Pixel"]
+    assert image.findtext(f"{TM}MarkImageRenditionDetails/{TM}MarkImageRendition/{TM}MarkImageRenditionFilename") == (
+        f"images/{sha[:2]}/{sha}.thumb.png"
+    )
+
 
 def test_a_uspto_design_grant_with_its_tiff_drawing(tmp_path):
     """The bundled ST.32 grant names five drawings; the archive holds the first (a G4 TIFF)."""
@@ -177,6 +194,16 @@ def test_a_uspto_design_grant_with_its_tiff_drawing(tmp_path):
         ("D0435854", n + 1, f"USD0435854-20010102-D{n:05d}.TIF", None, None) for n in range(1, 5)
     ]
     assert images(home, "select count(*) from quarantine") == [(0,)]
+
+    # the ST.86 export: the first sheet is the stored drawing, the others as delivered
+    doc = etree.parse(str(export_xml(pipeline.lake_settings(home, environ={}), "st86", tmp_path / "export")))
+    sheets = list(doc.iter(f"{DS}DesignRepresentationSheet"))
+    sha = hashlib.sha256(TIFF_G4).hexdigest()
+    assert [s.findtext(f"{DS}RepresentationSheetFilename") for s in sheets] == [f"images/{sha[:2]}/{sha}.tiff"] + [
+        f"USD0435854-20010102-D{n:05d}.TIF" for n in range(1, 5)
+    ]
+    assert sheets[0].findtext(f"{DS}RepresentationSheetFileFormat") == "TIFF"
+    assert sheets[0].findtext(f"{DS}ViewDetails/{DS}View/{DS}ViewRepresentationSize/{DS}Height") == "150"
 
 
 @contextmanager
