@@ -23,6 +23,8 @@ from ipetl import pipeline
 from ipetl.cli import cli
 from tests.conftest import ROOT, query_lake, sample
 from transforms.images import MAX_PIXELS, ImageRejected, analyse
+from warehouse import lake as lakes
+from warehouse.images import ImageStore
 from warehouse.xml_export import ST66_NAMESPACE, ST86_NAMESPACE, export_xml
 
 TM, DS = f"{{{ST66_NAMESPACE}}}", f"{{{ST86_NAMESPACE}}}"
@@ -274,3 +276,21 @@ def test_blank_and_faded_pictures_are_flagged():
     faded = analyse(encoded(grey, "PNG"))
     assert (faded.blank, faded.faded) == (False, True)
     assert not analyse(GIF).faded
+
+
+def test_pictures_stored_on_s3_are_read_back_through_the_lake(s3_server, tmp_path):
+    """An s3:// data path (a real S3 server on 127.0.0.1): the picture and its thumbnail land
+    under it by SHA-256, and a lake session (DuckDB httpfs, the lake's S3 secret) reads them."""
+    settings = pipeline.lake_settings(tmp_path, data=f"{s3_server.url}lake", environ=s3_server.env)
+    analysis = analyse(GIF)
+    picture, thumbnail, _ = ImageStore(settings).put(analysis, GIF)
+    sha = hashlib.sha256(GIF).hexdigest()
+    assert picture == f"images/{sha[:2]}/{sha}.gif"
+    con = lakes.connect(settings)
+    try:
+        [(content,)] = con.execute("SELECT content FROM read_blob(?)", [settings.data_path + picture]).fetchall()
+        [(thumb,)] = con.execute("SELECT content FROM read_blob(?)", [settings.data_path + thumbnail]).fetchall()
+    finally:
+        con.close()
+    assert content == GIF
+    assert Image.open(io.BytesIO(thumb)).size == (101, 61)

@@ -78,21 +78,8 @@ def spool_images(
                 rows.append(row)
                 continue
             picture, thumbnail, icon = store.put(analysis, data)
-            row.update(
-                sha256=analysis.sha256,
-                format=analysis.format,
-                width=analysis.width,
-                height=analysis.height,
-                path=picture,
-                thumbnail=thumbnail,
-                icon=icon,
-                phash=analysis.phash,
-                dhash=analysis.dhash,
-                colorhash=analysis.colorhash,
-                shapehash=analysis.shapehash,
-                blank=analysis.blank,
-                faded=analysis.faded,
-            )
+            features = {k: v for k, v in vars(analysis).items() if k not in ("thumbnail", "icon")}  # bytes: stored
+            row.update(features, path=picture, thumbnail=thumbnail, icon=icon)
             rows.append(row)
     pq.write_table(pa.Table.from_pylist(rows, schema=IMAGES), spool / IMAGES_FILE)
     return quarantine
