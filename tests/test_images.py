@@ -136,6 +136,8 @@ def test_an_ipas_zip_with_its_pictures(tmp_path):
     # the drawing spans x 10..110 (ellipse, then rectangle) and y 10..70: its white border is cropped
     assert Image.open(data / thumbnail).size == (101, 61)
     assert max(Image.open(data / icon).size) == 64
+    lakes.vacuum(pipeline.lake_settings(home, environ={}), keep=1)  # its orphan clean-up keeps them
+    assert (data / path).read_bytes() == GIF
 
     # 3 of the 8 marks have a picture read and decoded
     assert images(home, "select records, image_share from coverage") == [(8, 0.375)]
