@@ -100,8 +100,8 @@ def quality(con: duckdb.DuckDBPyConnection, logos: int) -> None:
     for n in range(logos):
         picture, r = logo(n), random.Random(n + 1_000_003)
         for alteration, data in [("original", encoded(picture))] + [(a, altered(picture, a, r)) for a in ALTERATIONS]:
-            a = analyse(data)
-            rows.append((f"L{n:05d}", alteration, a.phash, a.dhash, a.shapehash, a.colorhash))
+            f = analyse(data)
+            rows.append((f"L{n:05d}", alteration, f.phash, f.dhash, f.shapehash, f.colorhash))
     took = time.perf_counter() - started
     each = (time.process_time() - cpu) / len(rows) * 1000
     print(f"analysed {len(rows)} pictures in {took:.1f} s ({each:.1f} ms CPU each)")

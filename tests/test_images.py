@@ -169,10 +169,12 @@ def test_an_ipas_zip_with_its_pictures(tmp_path):
     etree.XMLSchema(etree.parse(str(ROOT / "reference" / "schemas" / "ST66_V1-1" / "st66.xsd"))).assertValid(doc)
     [mark] = [m for m in doc.iter(f"{TM}TradeMark") if m.findtext(f"{TM}ApplicationNumber") == "KH/1/M"]
     image = mark.find(f"{TM}MarkImageDetails/{TM}MarkImage")
+    assert image is not None
     sha = hashlib.sha256(GIF).hexdigest()
     assert image.findtext(f"{TM}MarkImageFilename") == f"images/{sha[:2]}/{sha}.gif"
     assert image.findtext(f"{TM}MarkImageFileFormat") == "GIF"
     size = image.find(f"{TM}MarkImageRepresentationSize")
+    assert size is not None
     assert [size.findtext(f"{TM}{t}") for t in ("Height", "Width", "Unit")] == ["80", "120", "Pixel"]
     assert image.findtext(f"{TM}MarkImageRenditionDetails/{TM}MarkImageRendition/{TM}MarkImageRenditionFilename") == (
         f"images/{sha[:2]}/{sha}.thumb.png"
