@@ -174,6 +174,7 @@ def speed(con: duckdb.DuckDBPyConnection, hashes: int, repeat: int) -> None:
         {signed.format("hash(i)")} AS phash_bits, {signed.format("hash(i + 1e10::BIGINT)")} AS dhash_bits,
         {signed.format("hash(i + 2e10::BIGINT)")} AS shape_bits FROM range({hashes}) t(i)"""
     )
+    image_search.define_macro(con)
     print()
     print(
         f"{hashes:,} random pictures indexed in {time.perf_counter() - started:.1f} s; similar_images(..., lim := 10):"
