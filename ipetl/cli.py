@@ -608,7 +608,12 @@ def _run_sql(home, catalog, data, snapshot, sql: str, params: list, fmt: str) ->
 
 
 @cli.command()
-@click.argument("text")
+@click.argument("text", required=False)
+@click.option(
+    "--image",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Search by picture: marks and designs whose images look like this file's.",
+)
 @click.option(
     "--class",
     "classes",
@@ -620,6 +625,8 @@ def _run_sql(home, catalog, data, snapshot, sql: str, params: list, fmt: str) ->
 @click.option(
     "--status", "statuses", type=click.Choice(["Registered", "Pending", "Ended", "Expired", "Unknown"]), multiple=True
 )
+@click.option("--vienna", multiple=True, help="Vienna code CC.SS.EE; repeat for several (any matches).")
+@click.option("--locarno", multiple=True, help="Locarno class CC-SS, with --image; repeat for several.")
 @click.option(
     "--fuzzy", is_flag=True, help="Fuzzy match of the whole mark text (Jaro-Winkler) instead of full-text search."
 )
@@ -629,27 +636,65 @@ def _run_sql(home, catalog, data, snapshot, sql: str, params: list, fmt: str) ->
 @click.option("--snapshot", type=int, default=None)
 @home_option
 @lake_options
-def search(text, classes, offices, statuses, fuzzy, min_similarity, limit, fmt, snapshot, home, catalog, data):
-    """Search trademarks for brand clearance: full-text (mark text and applicants) or --fuzzy."""
-    args = [text]
+def search(
+    text,
+    image,
+    classes,
+    offices,
+    statuses,
+    vienna,
+    locarno,
+    fuzzy,
+    min_similarity,
+    limit,
+    fmt,
+    snapshot,
+    home,
+    catalog,
+    data,
+):
+    """Search trademarks for brand clearance: full-text (mark text and applicants) or --fuzzy;
+    or marks and designs by picture (--image)."""
+    if (text is None) == (image is None):
+        raise click.UsageError("give a TEXT to search for, or --image PATH (not both)")
+    if locarno and image is None:
+        raise click.UsageError("--locarno filters a search by picture (--image)")
     named = {
         "classes": list(classes) or None,
         "offices": [o.upper() for o in offices] or None,
         "statuses": list(statuses) or None,
+        "vienna": list(vienna) or None,
         "lim": limit,
     }
-    if fuzzy:
-        named["min_similarity"] = min_similarity
+    if image is not None:
+        from transforms.images import ImageRejected, analyse
+
+        try:
+            picture = analyse(Path(image).read_bytes())
+        except ImageRejected as exc:
+            raise click.ClickException(f"{image}: {exc}") from None
+        args: list[object] = [picture.phash, picture.dhash, picture.shapehash]
+        named["locarno"] = list(locarno) or None
         macro, columns = (
-            "similar_marks",
-            "st13, office, mark_text, applicant_names, status, nice_classes, round(similarity, 3) AS similarity",
+            "similar_images",
+            "st13, design_number, view, office, status, title, distance, thumbnail",
         )
+        placeholders = ", ".join(["?::UBIGINT"] * 3 + [f"{k} := ?" for k in named])
     else:
-        macro, columns = (
-            "search_marks",
-            "st13, office, mark_text, applicant_names, status, nice_classes, round(score, 3) AS score",
-        )
-    placeholders = ", ".join(["?"] + [f"{k} := ?" for k in named])
+        args = [text]
+        if fuzzy:
+            named.pop("vienna")
+            named["min_similarity"] = min_similarity
+            macro, columns = (
+                "similar_marks",
+                "st13, office, mark_text, applicant_names, status, nice_classes, round(similarity, 3) AS similarity",
+            )
+        else:
+            macro, columns = (
+                "search_marks",
+                "st13, office, mark_text, applicant_names, status, nice_classes, round(score, 3) AS score",
+            )
+        placeholders = ", ".join(["?"] + [f"{k} := ?" for k in named])
     _run_sql(
         home,
         catalog,

@@ -61,6 +61,18 @@ EXPECTED: dict[str, Callable[[str, Path], bool]] = {
     '.venv/bin/ipetl search "zomajed" --fuzzy': lambda out, _: (
         [r[:3] for r in rows(out)] == [["KH50201500673426M", "KH", "ZomaJet"]]
     ),
+    # the sample mirror delivers no picture files: a search by picture finds nothing there
+    ".venv/bin/python -c \"from PIL import Image, ImageDraw; im = Image.new('RGB', (120, 80), 'white'); "
+    "ImageDraw.Draw(im).ellipse((10, 10, 90, 70), fill='navy'); im.save('logo.png')\"": lambda out, work: (
+        out == "" and (work / "logo.png").is_file()
+    ),
+    ".venv/bin/ipetl search --image logo.png --class 9 --vienna 26.04.01 --home var": lambda out, _: (
+        out.split()[:8] == ["st13", "design_number", "view", "office", "status", "title", "distance", "thumbnail"]
+        and rows(out) == []
+    ),
+    ".venv/bin/ipetl search --image logo.png --locarno 14-02 --home var": lambda out, _: (
+        out.startswith("st13") and rows(out) == []
+    ),
     ".venv/bin/ipetl report                     # builds the Data Docs, prints index.html's path": (
         lambda out, work: Path(out.strip()).name == "index.html" and (work / out.strip()).is_file()
     ),

@@ -24,6 +24,7 @@ from connectors.files import open_members
 from connectors.progress import NO_PROGRESS, Progress
 from connectors.resources import resource_error
 from connectors.xml import DeliveryError
+from transforms.images import ImageRef, collect_refs
 from transforms.records import CanonicalRecord, OfficeRecord, QuarantineRow
 from transforms.rules import DELETE, CollectionRules
 from transforms.schema import TABLES, TOMBSTONES
@@ -45,6 +46,7 @@ class FileResult:
     rejected: str | None = None
     quarantined: list[QuarantineRow] = field(default_factory=list)
     checksums: dict[str, str] = field(default_factory=dict)
+    images: list[ImageRef] = field(default_factory=list)  # the pictures the spooled records point at
 
     def batches(self) -> Iterator[pa.RecordBatch]:
         """The spooled records, with each record's source_sha256 filled in."""
@@ -219,6 +221,7 @@ def _normalize_file(
                     record["source_file"] = member_name
                     record["ingested_at"] = ingested_at
                     buffer.append(record)
+                    result.images.extend(collect_refs(office_record, record, member_name))
                 if len(buffer) >= BATCH_ROWS:
                     writer.write_batch(pa.RecordBatch.from_pylist(buffer, schema=schema))
                     result.records += len(buffer)
@@ -234,6 +237,7 @@ def _normalize_file(
         result.discard()
         result.records = 0
         result.quarantined.clear()
+        result.images.clear()
         result.rejected = str(exc)
     except (OSError, MemoryError) as exc:
         result.discard()
@@ -241,5 +245,6 @@ def _normalize_file(
         if resource is not None:  # the machine's problem, not the delivery's: the run fails
             raise resource from exc
         result.records = 0
+        result.images.clear()
         result.rejected = f"cannot read: {(exc.strerror if isinstance(exc, OSError) else None) or exc}"
     return result

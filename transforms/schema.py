@@ -14,7 +14,7 @@ import pyarrow as pa
 from transforms.records import CanonicalRecord, DesignRecord, TrademarkRecord
 
 # 1.1: table `deliveries`; `deleted` described here.
-# 1.2: trademarks.mark_transliteration; table `events`; designs.designations.
+# 1.2: trademarks.mark_transliteration; designs.designations; tables `events` and `images`.
 SCHEMA_VERSION = "1.2"
 
 # The contract's vocabularies: the values `status` and `kind` may hold.
@@ -259,6 +259,39 @@ DELIVERIES = pa.schema(
     metadata={"table": "deliveries", "key": "collection,name,sha256", "schema_version": SCHEMA_VERSION},
 )
 
+# The pictures of the records: one row per mark image or design view (transforms/images.py).
+IMAGES = pa.schema(
+    [
+        _field("st13", pa.string(), "key of the trademark or design the picture shows"),
+        _field("design_number", pa.string(), "with st13, the design's key; null for trademarks"),
+        _field("view", pa.int16(), "the picture's place among the record's images or views, from 1"),
+        _field("office", pa.string(), "ST.3 code of the office"),
+        _field("collection", pa.string(), "registry collection id"),
+        _field("source_ref", pa.string(), "the reference as delivered: a file of the delivery archive or a URL"),
+        _field("source_file", pa.string(), "the delivery (and archive member) of the record"),
+        _field("sha256", pa.string(), "SHA-256 of the picture's bytes; null when it could not be read"),
+        _field("format", pa.string(), "image format as decoded: GIF, TIFF, JPEG, PNG, BMP or WEBP"),
+        _field("width", pa.int32(), "width in pixels, as delivered"),
+        _field("height", pa.int32(), "height in pixels, as delivered"),
+        _field(
+            "path",
+            pa.string(),
+            "the picture as delivered, relative to the lake's data path (images/<ab>/<sha256>.<format>)",
+        ),
+        _field("thumbnail", pa.string(), "256 px PNG thumbnail, borders cropped, relative to the data path"),
+        _field("icon", pa.string(), "64 px PNG icon, relative to the data path"),
+        _field("phash", pa.uint64(), "64-bit perceptual hash (DCT) of the grey picture"),
+        _field("dhash", pa.uint64(), "64-bit difference hash of the grey picture"),
+        _field("colorhash", pa.uint64(), "42-bit colour hash (hue and saturation bins)"),
+        _field("shapehash", pa.uint64(), "64-bit perceptual hash of the foreground mask (kept when recoloured)"),
+        _field("blank", pa.bool_(), "nothing but background"),
+        _field("faded", pa.bool_(), "contrast too low to read (2nd to 98th grey percentile under 48 levels)"),
+        _field("corrupt", pa.bool_(), "the bytes could not be decoded as an accepted picture"),
+        _field("problem", pa.string(), "why the picture is missing or unreadable; null when it was read"),
+    ],
+    metadata={"table": "images", "key": "st13,design_number,view", "schema_version": SCHEMA_VERSION},
+)
+
 # Records the normalizer or the quality gate held back, with the rule they broke.
 QUARANTINE = pa.schema(
     [
@@ -315,7 +348,8 @@ def data_dictionary() -> str:
         "",
         "Dates are `date32` in Parquet and `YYYY-MM-DD` in JSON; absent values are null; absent lists are empty.",
     ]
-    for name, schema in {**TABLES, "events": EVENTS, "deleted": TOMBSTONES, "deliveries": DELIVERIES}.items():
+    tables = {**TABLES, "events": EVENTS, "deleted": TOMBSTONES, "deliveries": DELIVERIES, "images": IMAGES}
+    for name, schema in tables.items():
         meta = {k.decode(): v.decode() for k, v in (schema.metadata or {}).items()}
         lines += ["", f"## `{name}`", "", f"Key: `{meta['key']}`.", "", "| field | type | meaning |", "|---|---|---|"]
         for f in schema:

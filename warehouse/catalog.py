@@ -17,7 +17,7 @@ import duckdb
 from filelock import FileLock
 
 from connectors.home import HomeLayout
-from warehouse import lake, search
+from warehouse import image_search, lake, search
 from warehouse.lake import ALIAS, LAKE_TABLES, LakeSettings
 
 COVERAGE_SQL = """
@@ -30,6 +30,10 @@ WITH records AS (
           UNION ALL SELECT collection, application_date FROM designs)
     GROUP BY collection
 ),
+pictured AS (  -- records with at least one picture read and decoded
+    SELECT collection, count(DISTINCT (st13, design_number)) AS pictured
+    FROM images WHERE sha256 IS NOT NULL AND NOT corrupt GROUP BY collection
+),
 published AS (
     SELECT collection,
            arg_max(name, (delivery_date, delivery_sequence, name)) AS last_delivery,
@@ -39,10 +43,12 @@ published AS (
 SELECT p.collection, c.office, c.kind,
        coalesce(r.records, 0) AS records,
        r.earliest_application_date, r.latest_application_date,
-       p.last_delivery, p.last_published
+       p.last_delivery, p.last_published,
+       round(coalesce(i.pictured, 0) / nullif(r.records, 0), 4) AS image_share
 FROM published p
 LEFT JOIN collections c USING (collection)
 LEFT JOIN records r USING (collection)
+LEFT JOIN pictured i USING (collection)
 ORDER BY p.collection
 """
 # The event codes no table maps to a category yet (their events are kept, category null): what
@@ -139,6 +145,7 @@ def build_search(settings: LakeSettings, home: Path, force: bool = False) -> Pat
             lake.attach(con, settings, read_only=True, snapshot=current)
             define_views(con, [])
             search.build_index(con)
+            image_search.build_index(con)
             con.execute("CREATE TABLE search_snapshot AS SELECT ?::BIGINT AS snapshot_id", [current])
         finally:
             con.close()
@@ -170,6 +177,7 @@ def open_catalog(
     try:
         define_views(con, registry_rows)
         search.build_index(con)
+        image_search.build_index(con)
         sandbox(con, settings)
     except BaseException:
         con.close()

@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 import duckdb
 import pyarrow as pa
 
-from transforms.schema import DELIVERIES, EVENTS, KEYS, QUARANTINE, SCHEMA_VERSION, TABLES, TOMBSTONES, stored
+from transforms.schema import DELIVERIES, EVENTS, IMAGES, KEYS, QUARANTINE, SCHEMA_VERSION, TABLES, TOMBSTONES, stored
 from warehouse import extensions
 
 ALIAS = "lake"
@@ -37,6 +37,7 @@ LAKE_TABLES: dict[str, tuple[pa.Schema, tuple[str, ...], tuple[str, ...]]] = {
     "deleted": (TOMBSTONES, ("office",), ("table_name", "st13", "design_number")),
     "quarantine": (QUARANTINE, ("collection",), ("source_file", "st13")),
     "deliveries": (DELIVERIES, (), ("collection", "delivery_date", "delivery_sequence")),
+    "images": (IMAGES, ("office",), ("st13", "design_number", "view")),
 }
 # One row: the schema version and a publish counter. Every publish updates the row, so two
 # overlapping publishes conflict in DuckLake and the later one retries against the first's rows

@@ -35,7 +35,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from transforms.schema import DELIVERIES, EVENT, EVENTS, KEYS, QUARANTINE, SCHEMA_VERSION, TABLES, stored
+from transforms.schema import DELIVERIES, EVENT, EVENTS, IMAGES, KEYS, QUARANTINE, SCHEMA_VERSION, TABLES, stored
 from warehouse import lake
 from warehouse.lake import ALIAS, LakeError, LakeSettings
 
@@ -83,6 +83,7 @@ class PublishRequest:
     quarantine: list[dict[str, Any]] = field(default_factory=list)  # rows of the QUARANTINE schema
     deliveries: list[Delivery] = field(default_factory=list)
     collections: list[str] = field(default_factory=list)
+    images: list[Path] = field(default_factory=list)  # staged rows of the `images` table, oldest first
 
 
 @dataclass
@@ -145,7 +146,7 @@ def _winners(con: duckdb.DuckDBPyConnection, table: str, staged: list[StagedFile
         if files:
             parts.append(
                 f"""SELECT {_cols(keys)}, office, collection, delivery_date, delivery_sequence, {tomb} AS _tomb,
-                       {extra},
+                       source_file AS _source, {extra},
                        o.rank AS _src, s.file_row_number AS _pos, o.rank * 4294967296 + s.file_row_number AS _seq
                 FROM read_parquet([{_quoted(files)}], filename = true, file_row_number = true) s
                 JOIN staged_order o USING (filename)"""
@@ -226,6 +227,8 @@ def _merge_table(con: duckdb.DuckDBPyConnection, table: str, staged: list[Staged
     offices = [r[0] for r in con.execute("SELECT DISTINCT office FROM win ORDER BY 1").fetchall()]
     in_offices = f"office IN ({_quoted(offices)})"  # a constant list: DuckLake prunes partitions
     _decide(con, table, in_offices)
+    design_number = "design_number" if "design_number" in keys else "NULL::VARCHAR"
+    con.execute(f"INSERT INTO _decided SELECT st13, {design_number}, _tomb, _source FROM applied WHERE _apply")
     result.stale += int(lake.scalar(con, "SELECT count(*) FROM applied WHERE NOT _apply"))
     for collection, added, removed in con.execute(
         """SELECT collection, count(*) FILTER (WHERE NOT _tomb AND NOT _live), count(*) FILTER (WHERE _tomb AND _live)
@@ -335,17 +338,58 @@ def _append(con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table) -> None:
             con.unregister("_rows")
 
 
+def _merge_images(con: duckdb.DuckDBPyConnection, staged: list[Path]) -> int:
+    """Pictures follow their record, as its events do: each record this publish applied (_decided)
+    gets the pictures its winning delivery brought (none: it has none now), a deleted record
+    loses its pictures, and a stale delivery's pictures change nothing. The number of records
+    whose pictures changed (a re-delivered record with the same pictures changes none)."""
+    if not staged and not lake.scalar(con, f"SELECT EXISTS (SELECT 1 FROM {ALIAS}.images)"):
+        return 0
+    columns = _cols(IMAGES.names)
+    batches = " UNION ALL BY NAME ".join(
+        [f"SELECT {columns}, -1 AS _batch FROM {ALIAS}.images WHERE false"]
+        + [f"SELECT *, {n} AS _batch FROM read_parquet({lake.sql_literal(p)})" for n, p in enumerate(staged)]
+    )
+    record = ("st13", "design_number")
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _images AS SELECT n.* FROM ({batches}) n
+        JOIN _decided d ON {_key_join(record, "n", "d")} AND n.source_file = d.source AND NOT d.tomb
+        QUALIFY dense_rank() OVER (PARTITION BY n.st13, n.design_number ORDER BY n._batch DESC) = 1"""
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _changed AS SELECT DISTINCT st13, design_number FROM (
+            (SELECT {columns} FROM _images
+             EXCEPT SELECT {columns} FROM {ALIAS}.images WHERE st13 IN (SELECT st13 FROM _images))
+            UNION ALL
+            (SELECT {columns} FROM {ALIAS}.images i SEMI JOIN _decided d ON {_key_join(record, "i", "d")}
+             EXCEPT SELECT {columns} FROM _images))"""
+    )
+    con.execute(
+        f"DELETE FROM {ALIAS}.images i WHERE EXISTS (SELECT 1 FROM _changed c WHERE {_key_join(record, 'c', 'i')})"
+    )
+    con.execute(
+        f"""INSERT INTO {ALIAS}.images BY NAME SELECT {columns} FROM _images n
+        WHERE EXISTS (SELECT 1 FROM _changed c WHERE {_key_join(record, "c", "n")})"""
+    )
+    return int(lake.scalar(con, "SELECT count(*) FROM _changed"))
+
+
 def _publish_once(
     con: duckdb.DuckDBPyConnection, request: PublishRequest, options: PublishOptions, now: dt.datetime
 ) -> Published | None:
     con.execute("BEGIN")
     try:
         result = Published(snapshot_id=-1)
+        # the keys whose staged record or tombstone the lake takes (for their pictures)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _decided (st13 VARCHAR, design_number VARCHAR, tomb BOOLEAN, source VARCHAR)"
+        )
         for table in TABLES:
             staged = [s for s in request.staged if s.table == table and s.rows]
             if staged:
                 _merge_table(con, table, staged, result)
         _check_drop_share(con, result, options)
+        pictures = _merge_images(con, request.images)
         # a delivery is taken once: one published before (by another run) adds no quarantine rows again
         before_taken = _published_before(con, request.deliveries)
         deliveries = [d for d in request.deliveries if (d.collection, d.name, d.sha256) not in before_taken]
@@ -353,7 +397,7 @@ def _publish_once(
         quarantine = [
             q for q in request.quarantine if (q["collection"], q["source_file"].split("!")[0]) not in taken_names
         ]
-        data_changed = result.upserted or result.deleted or any(r[1] for r in result.records.values())
+        data_changed = result.upserted or result.deleted or pictures or any(r[1] for r in result.records.values())
         if not (data_changed or deliveries or quarantine):
             con.execute("ROLLBACK")
             return None  # the same deliveries again, with nothing new: no new snapshot
@@ -402,7 +446,7 @@ def publish(
     """Commit the request as one new lake snapshot; None when it changes nothing (the same
     deliveries again). Raises PublishRefused (nothing published) when a collection would lose
     more than the allowed share of its records, LakeError when the lake cannot be written."""
-    if not (request.staged or request.quarantine or request.deliveries):
+    if not (request.staged or request.quarantine or request.deliveries or request.images):
         return None
     options = options or PublishOptions()
     now = now or dt.datetime.now(dt.UTC)

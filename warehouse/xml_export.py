@@ -13,7 +13,9 @@ them. Both writers stream: each record becomes a small node tree that lxml's inc
 What the standards cannot hold is left out rather than written invalid: codes missing from
 ST.66 V1.1's 2007 code lists, language codes that are not two letters, the office's own status word
 (its ST.66 / ST.86 status value is written), mark image addresses (ST.66 V1.1 has no element
-for them), kinds after the first (KindMark occurs once), the Hague registration of a design.
+for them; a stored picture is written with its path under the lake's data path, its format,
+size and thumbnail), kinds after the first (KindMark occurs once), the Hague registration of a
+design.
 """
 
 from __future__ import annotations
@@ -316,15 +318,57 @@ def _goods_services(record: Record) -> Node | None:
     )
 
 
-def _vienna(codes: list[str]) -> Node | None:
-    if not codes:
-        return None
-    category = _node(
-        "MarkImageCategory",
-        _leaf("CategoryKind", "Vienna"),
-        _node("CategoryCodeDetails", *(_leaf("CategoryCode", code) for code in codes)),
+_ST66_FILE_FORMATS = ("JPEG", "TIFF", "PNG", "GIF")
+
+
+def _size(prefix: str, picture: Record, unit: str | None = None) -> Node | None:
+    return _node(
+        f"{prefix}RepresentationSize",
+        _leaf("Height", picture.get("height")),
+        _leaf("Width", picture.get("width")),
+        _leaf("Unit", unit if picture.get("height") or picture.get("width") else None),
     )
-    return _node("MarkImageDetails", _node("MarkImage", category))
+
+
+def _mark_image(picture: Record, category: Node | None) -> Node:
+    """One stored picture (a row of `images`, paths relative to the lake's data path) as an ST.66
+    MarkImage, its thumbnail as a Thumbnail rendition."""
+    fmt = picture.get("format")
+    file_format = fmt if fmt in _ST66_FILE_FORMATS else ("Other" if fmt else None)
+    thumbnail = picture.get("thumbnail")
+    return _element(
+        "MarkImage",
+        _leaf("MarkImageFilename", picture.get("path")),
+        _leaf("MarkImageFileFormat", file_format),
+        _size("MarkImage", picture, "Pixel"),
+        category,
+        _node(
+            "MarkImageRenditionDetails",
+            _node(
+                "MarkImageRendition",
+                _leaf("MarkImageRenditionKind", "Thumbnail" if thumbnail else None),
+                _leaf("MarkImageRenditionFilename", thumbnail),
+                _leaf("MarkImageRenditionFileFormat", "PNG" if thumbnail else None),
+            ),
+        ),
+    )
+
+
+def _mark_images(codes: list[str], pictures: list[Record]) -> Node | None:
+    """MarkImageDetails: a MarkImage per stored picture (the Vienna codes on the first), or one
+    holding only the Vienna codes."""
+    category = (
+        _node(
+            "MarkImageCategory",
+            _leaf("CategoryKind", "Vienna"),
+            _node("CategoryCodeDetails", *(_leaf("CategoryCode", code) for code in codes)),
+        )
+        if codes
+        else None
+    )
+    if not pictures:
+        return _node("MarkImageDetails", _node("MarkImage", category))
+    return _node("MarkImageDetails", *(_mark_image(p, category if n == 0 else None) for n, p in enumerate(pictures)))
 
 
 def st66_trademark(record: Record) -> Node:
@@ -351,7 +395,7 @@ def st66_trademark(record: Record) -> Node:
         _node(
             "WordMarkSpecification", _leaf("MarkVerbalElementText", record["mark_text"], record["mark_text_language"])
         ),
-        _vienna(record["vienna_codes"]),
+        _mark_images(record["vienna_codes"], record.get("pictures") or []),
         _goods_services(record),
         _priorities(record["priorities"]),
         _publication(record["publication_date"]),
@@ -377,6 +421,25 @@ def _indication_product(record: Record) -> Node | None:
     )
 
 
+def _representation_sheets(record: Record) -> Node | None:
+    """A sheet per view: the stored picture (path relative to the lake's data path, its format,
+    its size as the View's, on the mapping table's paths) where one was read, else the
+    reference as delivered."""
+    stored = {p["view"]: p for p in record.get("pictures") or []}
+    sheets = []
+    for view, uri in enumerate(record["representation_uris"], start=1):
+        picture = stored.get(view, {})
+        sheets.append(
+            _node(
+                "DesignRepresentationSheet",
+                _leaf("RepresentationSheetFilename", picture.get("path") or uri),
+                _leaf("RepresentationSheetFileFormat", picture.get("format")),
+                _node("ViewDetails", _node("View", _size("View", picture))),
+            )
+        )
+    return _node("DesignRepresentationSheetDetails", *sheets)
+
+
 def st86_design(record: Record) -> Node:
     """A canonical design record → ST.86 Design, children in the mapping table's order. The
     product is both the DesignTitle and the IndicationProductDescription (offices use either)."""
@@ -392,13 +455,7 @@ def st86_design(record: Record) -> Node:
             ST86_STATUS_CODES.code(record["status"], record["office_status"], record["registration_number"]),
         ),
         _leaf("DesignCurrentStatusDate", record["status_date"]),
-        _node(
-            "DesignRepresentationSheetDetails",
-            *(
-                _node("DesignRepresentationSheet", _leaf("RepresentationSheetFilename", uri))
-                for uri in record["representation_uris"]
-            ),
-        ),
+        _representation_sheets(record),
         _indication_product(record),
         _priorities(record["priorities"]),
         _publication(record["publication_date"]),
@@ -510,6 +567,12 @@ XML_FORMATS = {
 }
 
 
+# each record's stored pictures (rows of `images` with bytes), in view order
+_PICTURES = """(SELECT list(struct_pack(view, path, format, width, height, thumbnail) ORDER BY view) FROM images i
+    WHERE i.st13 = r.st13 AND {} AND i.sha256 IS NOT NULL AND NOT i.corrupt) AS pictures"""
+_PICTURE_KEYS = {"trademarks": "i.design_number IS NULL", "designs": "i.design_number = r.design_number"}
+
+
 def export_xml(
     settings: LakeSettings,
     fmt: str,
@@ -542,7 +605,8 @@ def export_xml(
         manifest = out_dir / f"{stem}.manifest.json"
         export.claim(target, manifest, export.identity(fmt, where, None, snapshot_id))
         condition = f" WHERE ({where})" if where else ""
-        sql = f"SELECT * FROM {spec.table}{condition} ORDER BY {spec.order}"
+        pictures = _PICTURES.format(_PICTURE_KEYS[spec.table])
+        sql = f"SELECT *, {pictures} FROM {spec.table} r{condition} ORDER BY {spec.order}"
         catalog.check_read_only(con, sql)
         reader = con.execute(sql).to_arrow_reader(batch_rows)
         records = (row for batch in reader for row in batch.to_pylist())

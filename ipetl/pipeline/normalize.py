@@ -20,6 +20,7 @@ from connectors.home import HomeLayout
 from connectors.progress import NO_PROGRESS, Progress
 from connectors.resources import ResourceError
 from connectors.split import split_xml
+from ipetl.pipeline.images import spool_images
 from ipetl.pipeline.settings import lake_settings, max_attempts
 from ipetl.pipeline.staging import NormalizedDelivery
 from ipetl.registry import COLLECTIONS, Collection
@@ -114,18 +115,28 @@ def normalize_delivery(
             count_attempt(home, collection.id, path.name, -1)  # not the delivery's doing
             raise
     count_attempt(home, collection.id, path.name, 0)
-    return _spool_delivery(collection, path, home, spool, [result], now)
+    return _spool_delivery(collection, path, home, spool, [result], now, lake or lake_settings(home), progress)
 
 
 def _spool_delivery(
-    collection: Collection, path: Path, home: Path, spool: Path, results: list[FileResult], now: dt.datetime
+    collection: Collection,
+    path: Path,
+    home: Path,
+    spool: Path,
+    results: list[FileResult],
+    now: dt.datetime,
+    lake: LakeSettings,
+    progress: Progress,
 ) -> NormalizedDelivery:
     """Write a normalized delivery's spool (see normalize_delivery) and return its summary.
-    results: the whole file's, or its parts' in order (each with the whole file's checksum)."""
+    results: the whole file's, or its parts' in order (each with the whole file's checksum).
+    The pictures its records point at are stored in the lake and spooled (pipeline.images)."""
     rules = collection.rules()
     date, sequence = collection.delivery_order(path)
     quarantine = [row for result in results for row in result.quarantined]
-    quarantined = len(quarantine)
+    refs = [ref for result in results for ref in result.images]
+    quarantined = len(quarantine)  # records held back; a picture's row holds none
+    quarantine += spool_images(path, refs, rules, lake, spool, now, progress)
     rejected = next((result.rejected for result in results if result.rejected), None)
     records = sum(result.records for result in results)
     if rejected:
@@ -227,7 +238,7 @@ class _Parts:
         parts: int,
         progress: Progress,
     ):
-        self.collection, self.path, self.home = collection, path, home
+        self.collection, self.path, self.home, self.progress = collection, path, home, progress
         self.spool = _fresh_spool(home, collection, run_id, path)
         self.now = dt.datetime.now(dt.UTC)
         files = split_xml(path, split_tag, parts, self.spool / "parts")
@@ -257,7 +268,16 @@ class _Parts:
             for r in results:
                 r.checksums = checksum
         count_attempt(self.home, self.collection.id, self.path.name, 0)  # the reading finished
-        return _spool_delivery(self.collection, self.path, self.home, self.spool, results, self.now)
+        return _spool_delivery(
+            self.collection,
+            self.path,
+            self.home,
+            self.spool,
+            results,
+            self.now,
+            lake_settings(self.home),
+            self.progress,
+        )
 
 
 def _normalize_part(collection_id: str, part: Path, spool: Path, now: dt.datetime, progress: Progress) -> FileResult:

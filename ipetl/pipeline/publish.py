@@ -9,6 +9,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from connectors.fetch import mark_processed
+from ipetl.pipeline.images import IMAGES_FILE
 from ipetl.pipeline.settings import lake_settings, publish_options
 from ipetl.pipeline.staging import StagedBatch, home_lock, is_staged, staged_batches
 from warehouse import catalog
@@ -44,6 +45,8 @@ def _publish_request(batches: dict[Path, StagedBatch]) -> PublishRequest:
                 request.staged.append(
                     StagedFile(summary.collection, summary.table, path, batch_dir.name, rows, tombstones)
                 )
+        if (batch_dir / IMAGES_FILE).exists():
+            request.images.append(batch_dir / IMAGES_FILE)
         superseded = {d.name for d in batch.deliveries if newest[(d.collection, d.name, d.sha256)] != batch_dir}
         request.quarantine.extend(
             q

@@ -15,11 +15,15 @@ import pyarrow.parquet as pq
 
 from connectors.home import HomeLayout
 from expectations import gate
+from ipetl.pipeline.images import IMAGES_FILE, RULE
 from ipetl.pipeline.normalize import read_delivery_entry
 from ipetl.pipeline.staging import STAGED, BatchSummary, NormalizedDelivery, StagedBatch, home_lock
 from ipetl.registry import COLLECTIONS, Collection
 from transforms.normalize import split_deletions
 from transforms.schema import QUARANTINE
+
+# quarantine rows that hold no record back: a rejected delivery's, a picture's
+RECORD_KEPT_RULES = ("delivery.readable", RULE)
 
 
 def validate_and_stage(
@@ -47,13 +51,16 @@ def validate_and_stage(
     summary.rejected = [(str(n.path), n.rejected) for n in done if n.rejected]
     quarantine: list[Mapping[str, Any]] = []  # the normalizer's: a row per record, and one per rejected delivery
     tables: list[pa.Table] = []
+    images: list[pa.Table] = []
     for n in done:
         quarantine.extend(pq.read_table(n.spool_dir / "quarantine.parquet").to_pylist())
         tables.append(pq.read_table(n.spool_dir / "records.parquet"))
+        if (n.spool_dir / IMAGES_FILE).exists():
+            images.append(pq.read_table(n.spool_dir / IMAGES_FILE))
     table, tombstones = split_deletions(collection.table, pa.concat_tables(tables))
     # records (never rows of quarantine: the gate writes one per rule a record breaks), so that
     # records = passed + quarantined + deleted
-    held = Counter(q["source_file"].split("!")[0] for q in quarantine if q["rule_id"] != "delivery.readable")
+    held = Counter(q["source_file"].split("!")[0] for q in quarantine if q["rule_id"] not in RECORD_KEPT_RULES)
     summary.deleted = tombstones.num_rows
     summary.quarantined = held.total()
     summary.records = table.num_rows + tombstones.num_rows + summary.quarantined
@@ -76,6 +83,12 @@ def validate_and_stage(
         pq.write_table(checked.passed, batch_dir / "records.parquet", compression="zstd")
     if tombstones.num_rows:
         pq.write_table(tombstones, batch_dir / "tombstones.parquet", compression="zstd")
+    if images and checked is not None and checked.passed.num_rows:  # the pictures of the records that passed
+        passed = pc.unique(checked.passed.column("st13"))
+        shown = pa.concat_tables(images)
+        shown = shown.filter(pc.is_in(shown.column("st13"), value_set=passed))
+        if shown.num_rows:
+            pq.write_table(shown, batch_dir / IMAGES_FILE, compression="zstd")
     pq.write_table(pa.Table.from_pylist(quarantine, schema=QUARANTINE), batch_dir / "quarantine.parquet")
     for d in deliveries:  # per-delivery counts after the gate
         d.quarantined = held[d.name]

@@ -320,3 +320,51 @@ def test_a_batch_staged_before_events_existed_publishes_its_records(lake, home, 
     request = PublishRequest([StagedFile("ustm", "trademarks", path, "old", 1)], [], [Delivery("ustm", "old", "o", 1)])
     assert committed(lake, request).events == 0
     assert rows(lake, home) == [(A, "ALPHA", "Pending")]
+
+
+def picture(st13: str, delivered: dt.date, view: int, sha: str) -> dict:
+    """An `images` row of the record `record(st13, ..., delivered)` (same source file)."""
+    return {
+        "st13": st13,
+        "design_number": None,
+        "view": view,
+        "office": st13[:2],
+        "collection": f"{st13[:2].lower()}tm",
+        "source_ref": f"logo-{view}.gif",
+        "source_file": f"delivery-{delivered:%Y%m%d}.xml",
+        "sha256": sha,
+        "corrupt": False,
+    }
+
+
+def with_pictures(tmp: Path, request: PublishRequest, name: str, pictures: list[dict]) -> PublishRequest:
+    from transforms.schema import IMAGES
+
+    path = tmp / f"{name}-images.parquet"
+    pq.write_table(pa.Table.from_pylist(pictures, schema=IMAGES), path)
+    request.images.append(path)
+    return request
+
+
+def test_pictures_follow_their_record(lake, home, tmp_path):
+    """As events do: a newer delivery's record brings its pictures (none: the record has none
+    now), a late older delivery's pictures change nothing, a tombstone removes them."""
+    pictures_sql = "select st13, view, sha256 from images order by st13, view"
+    d1 = stage(tmp_path, "d1", [record(A, "ALPHA", JAN), record(B, "BETA", JAN), record(C, "GAMMA", JAN)])
+    committed(lake, with_pictures(tmp_path, d1, "d1", [picture(A, JAN, 1, "a1"), picture(B, JAN, 1, "b1")]))
+    assert rows(lake, home, pictures_sql) == [(A, 1, "a1"), (B, 1, "b1")]
+    # March: A with two new pictures, B with none any more, C gains one
+    d3 = stage(tmp_path, "d3", [record(A, "ALPHA", MAR), record(B, "BETA", MAR), record(C, "GAMMA", MAR)])
+    pictures = [picture(A, MAR, 1, "a3"), picture(A, MAR, 2, "a3b"), picture(C, MAR, 1, "c3")]
+    committed(lake, with_pictures(tmp_path, d3, "d3", pictures))
+    assert rows(lake, home, pictures_sql) == [(A, 1, "a3"), (A, 2, "a3b"), (C, 1, "c3")]
+    # February's delivery arrives late: older than March's for every key, its pictures are stale
+    d2 = stage(tmp_path, "d2", [record(A, "ALPHA", FEB), record(B, "BETA", FEB)])
+    publish(lake, with_pictures(tmp_path, d2, "d2", [picture(A, FEB, 1, "a2"), picture(B, FEB, 1, "b2")]))
+    assert rows(lake, home, pictures_sql) == [(A, 1, "a3"), (A, 2, "a3b"), (C, 1, "c3")]
+    # April: A deleted, its pictures with it
+    committed(lake, stage(tmp_path, "d4", [], tombstones=[tombstone(A, dt.date(2026, 4, 5))]))
+    assert rows(lake, home, pictures_sql) == [(C, 1, "c3")]
+    # March's delivery again: the same pictures, no new snapshot
+    d3_again = stage(tmp_path, "d3", [record(C, "GAMMA", MAR)])
+    assert publish(lake, with_pictures(tmp_path, d3_again, "d3-again", [picture(C, MAR, 1, "c3")])) is None

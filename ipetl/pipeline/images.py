@@ -1,0 +1,85 @@
+"""The pictures of a normalized delivery: read (archive member or URL), analysed, stored in the
+lake by SHA-256, and spooled as rows of the lake's `images` table.
+
+A picture that cannot be had never holds its record back: it gets one line (record and reason,
+told to `progress`) and an `images` row saying why; bad input (bytes that are no picture to
+keep, a member name escaping the archive) also a quarantine row with rule `image.readable`. The
+record is published all the same.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from connectors.images import ArchiveEscape, ImageReader, ImageUnavailable
+from connectors.progress import NO_PROGRESS, Progress
+from transforms.images import MAX_BYTES, ImageRef, ImageRejected, analyse, sha256
+from transforms.normalize import quarantine_row
+from transforms.records import QuarantineRow
+from transforms.rules import CollectionRules
+from transforms.schema import IMAGES
+from warehouse.images import ImageStore
+from warehouse.lake import LakeSettings
+
+IMAGES_FILE = "images.parquet"
+RULE = "image.readable"
+
+
+def _record(ref: ImageRef) -> str:
+    key = ref["st13"] or "?"
+    return f"{key}/{ref['design_number']}" if ref["design_number"] else key
+
+
+def spool_images(
+    delivery: Path,
+    refs: list[ImageRef],
+    rules: CollectionRules,
+    lake: LakeSettings,
+    spool: Path,
+    now: dt.datetime,
+    progress: Progress = NO_PROGRESS,
+) -> list[QuarantineRow]:
+    """Resolve, analyse and store the pictures of one delivery; write <spool>/images.parquet;
+    return the quarantine rows of the pictures that could not be kept."""
+    rows: list[dict[str, Any]] = []
+    quarantine: list[QuarantineRow] = []
+    if not refs:
+        return quarantine
+    store = ImageStore(lake)
+    with ExitStack() as stack:
+        reader = ImageReader(delivery, stack, spool / "images.part", MAX_BYTES, progress=progress)
+        for ref in refs:
+            row: dict[str, Any] = {
+                **{k: ref[k] for k in ("st13", "design_number", "view", "office", "source_file")},
+                "collection": rules.collection,
+                "source_ref": ref["ref"],
+                "corrupt": False,
+            }
+            data = b""
+            try:
+                data = reader.read(ref["ref"], ref["source_file"])
+                analysis = analyse(data)
+            except (ImageUnavailable, ImageRejected) as exc:
+                reason = str(exc) if isinstance(exc, ImageUnavailable) else f"{ref['ref']}: {exc}"
+                progress.note(f"{ref['source_file']}: record {_record(ref)}: picture {reason}")
+                if isinstance(exc, (ImageRejected, ArchiveEscape)):  # bad input; a missing picture is only told
+                    quarantine.append(
+                        quarantine_row(rules, ref["source_file"], ref["st13"], RULE, ref["ref"], reason, now)
+                    )
+                row.update(problem=reason, corrupt=isinstance(exc, ImageRejected))
+                if data and isinstance(exc, ImageRejected):
+                    row["sha256"] = sha256(data)
+                rows.append(row)
+                continue
+            picture, thumbnail, icon = store.put(analysis, data)
+            features = {k: v for k, v in vars(analysis).items() if k not in ("thumbnail", "icon")}  # bytes: stored
+            row.update(features, path=picture, thumbnail=thumbnail, icon=icon)
+            rows.append(row)
+    pq.write_table(pa.Table.from_pylist(rows, schema=IMAGES), spool / IMAGES_FILE)
+    return quarantine

@@ -1,0 +1,71 @@
+"""The lake's picture store: each picture once, by its SHA-256, under the lake's data path.
+
+`images/<ab>/<sha256>.<format>` holds the bytes as delivered, `.thumb.png` and `.icon.png` beside
+it the 256 px thumbnail and the 64 px icon; the `images` table names them relative to the data
+path (so a moved home or bucket keeps them). A local data path is written with an atomic rename;
+an s3:// one with the lake's S3 settings. A picture already stored is not written again.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from transforms.images import ImageAnalysis
+from warehouse.lake import LakeError, LakeSettings
+
+FOLDER = "images"
+
+
+def paths(analysis: ImageAnalysis) -> tuple[str, str, str]:
+    """(picture, thumbnail, icon), relative to the data path."""
+    stem = f"{FOLDER}/{analysis.sha256[:2]}/{analysis.sha256}"
+    return f"{stem}.{analysis.format.lower()}", f"{stem}.thumb.png", f"{stem}.icon.png"
+
+
+class ImageStore:
+    """Writes pictures under one lake's data path."""
+
+    def __init__(self, settings: LakeSettings):
+        self.settings = settings
+        self._s3: Any = None
+        self._bucket, self._prefix = "", ""
+        if settings.remote_data:
+            import boto3  # only for an object-store lake
+
+            creds = settings.s3
+            bucket_and_prefix = settings.data_path.split("://", 1)[1]
+            self._bucket, _, self._prefix = bucket_and_prefix.partition("/")
+            self._s3 = boto3.client(
+                "s3",
+                endpoint_url=creds.endpoint if creds else None,
+                aws_access_key_id=creds.key_id if creds else None,
+                aws_secret_access_key=creds.secret if creds else None,
+                aws_session_token=creds.session_token if creds else None,
+                region_name=(creds.region if creds else None) or "us-east-1",
+            )
+
+    def put(self, analysis: ImageAnalysis, data: bytes) -> tuple[str, str, str]:
+        """Store the picture, its thumbnail and icon (unless stored); their relative paths."""
+        picture, thumbnail, icon = paths(analysis)
+        for relative, content in ((thumbnail, analysis.thumbnail), (icon, analysis.icon), (picture, data)):
+            self._write(relative, content)
+        return picture, thumbnail, icon
+
+    def _write(self, relative: str, content: bytes) -> None:
+        try:
+            if self._s3 is not None:
+                self._s3.put_object(Bucket=self._bucket, Key=self._prefix + relative, Body=content)
+                return
+            target = Path(self.settings.data_path) / relative
+            if target.exists():
+                return
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, scratch = tempfile.mkstemp(dir=target.parent, suffix=".part")
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(content)
+            os.replace(scratch, target)
+        except Exception as exc:  # boto3's errors and OSError alike: the lake cannot be written
+            raise LakeError(f"cannot store {relative} ({self.settings.describe()}): {exc}") from None
