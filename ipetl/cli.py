@@ -610,7 +610,7 @@ def _run_sql(home, catalog, data, snapshot, sql: str, params: list, fmt: str) ->
     "--status", "statuses", type=click.Choice(["Registered", "Pending", "Ended", "Expired", "Unknown"]), multiple=True
 )
 @click.option(
-    "--fuzzy", is_flag=True, help="Fuzzy match of the whole mark text (Jaro-Winkler) instead of full-text search."
+    "--fuzzy", is_flag=True, help="Jaro-Winkler similarity of the whole mark text instead of the clearance search."
 )
 @click.option("--min-similarity", type=click.FloatRange(0, 1), default=0.85, show_default=True, help="With --fuzzy.")
 @click.option("--limit", type=int, default=20, show_default=True)
@@ -619,7 +619,8 @@ def _run_sql(home, catalog, data, snapshot, sql: str, params: list, fmt: str) ->
 @home_option
 @lake_options
 def search(text, classes, offices, statuses, fuzzy, min_similarity, limit, fmt, snapshot, home, catalog, data):
-    """Search trademarks for brand clearance: full-text (mark text and applicants) or --fuzzy."""
+    """Search trademarks for brand clearance: words, sounds, transliterations and typos of TEXT in
+    mark texts and applicant names, in any script, each hit with how it matched; or --fuzzy."""
     args = [text]
     named = {
         "classes": list(classes) or None,
@@ -636,7 +637,7 @@ def search(text, classes, offices, statuses, fuzzy, min_similarity, limit, fmt, 
     else:
         macro, columns = (
             "search_marks",
-            "st13, office, mark_text, applicant_names, status, nice_classes, round(score, 3) AS score",
+            "st13, office, mark_text, applicant_names, status, nice_classes, match, round(score, 3) AS score",
         )
     placeholders = ", ".join(["?"] + [f"{k} := ?" for k in named])
     _run_sql(
