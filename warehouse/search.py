@@ -12,15 +12,20 @@ Tables (described in the README):
                    mark's Latin form (`latin`, `latin_alt` for a second reading), its loose form
                    (`loose`, `loose_alt`), its script and its number of words; `_doc` is its
                    number in the postings.
-  search_postings  (term, doc), sorted by term: the inverted index. A term is a kind letter and a
-                   Latin word: w a word of the mark (also two neighbours joined, and the whole mark
-                   joined), a a word of its applicants' names.
+  search_postings  (term, doc, ...), sorted by term: the inverted index. A term is a kind letter
+                   and a Latin word: w a word of the mark (also two neighbours joined, and the whole
+                   mark joined), a a word of its applicants' names. Each posting carries what the
+                   rerank and the usual filters read of its mark (script, Latin and loose forms,
+                   number of words, class mask, office, status), so a query reads the postings of
+                   its terms and never scans `marks` (a scan of 10M marks costs 150-300 ms).
   search_tokens    token -> Latin forms and script (each distinct token computed once).
-  search_words     Latin word -> phonetic keys, loose form.
+  search_words     Latin word -> phonetic keys, loose form, skeleton, sound keys.
   search_sounds    (key, term, loose), sorted by key: the mark terms (words and joined words) of
-                   each phonetic key, with their loose forms: a query's sound-alikes are found
-                   here, ranked by loose-form similarity, and only the closest are looked up in
-                   the postings (a short key like NK has thousands of terms at 10M marks).
+                   each sound key (p + a Double Metaphone key, s + a skeleton, d + a skeleton one
+                   consonant shorter; see search_keys), with their loose forms: a query's
+                   sound-alikes are found here, ranked by loose-form similarity, and only the
+                   closest are looked up in the postings (a short key like NK has thousands of
+                   terms at 10M marks).
   search_fuzzy     (del_key, term): typo neighbours. del_key is w + a one-letter deletion of a
                    word, or p + one of a phonetic key (5+ sounds); term is w + the word or p + the key.
 
@@ -47,13 +52,17 @@ from warehouse.search_keys import (
     GENERIC_WORDS,
     LEGAL_FORMS,
     deletion_keys,
+    indexed_sound_keys,
     key_deletion_keys,
     latin_forms,
     loose_form,
     max_edits,
+    near_sound_keys,
     phonetic_keys,
     plural_variants,
     script_of,
+    skeleton,
+    sound_keys,
 )
 
 # Bumped when the index's tables or keys change: a search database of another version is built again.
@@ -69,6 +78,12 @@ _FILTERS = f"""
   AND (offices IS NULL OR list_contains(offices, m.office))
   AND (statuses IS NULL OR list_contains(statuses, m.status))
 """
+
+
+# what a posting carries of its mark (`m`)
+_POSTED = (
+    "m._doc AS doc, m.script, m.latin, m.latin_alt, m.loose, m.loose_alt, m.n_words, m._class_mask, m.office, m.status"
+)
 
 
 def _sql_words(words: Iterable[str]) -> str:
@@ -126,24 +141,32 @@ qforms AS (
     FROM qlat, range(1, 3) r(form) GROUP BY r.form HAVING len(words) > 0),
 qwords AS (
     SELECT form, word, slot, search_phonetic(word) AS keys, search_loose(word) AS loose,
+           coalesce(search_skeleton(word), '') AS bone,
            CASE WHEN list_contains({_sql_words(GENERIC_WORDS)}, word) THEN 0.3 ELSE 1.0 END AS weight
     FROM (SELECT form, unnest(words) AS word, generate_subscripts(words, 1) AS slot FROM qforms)),
 qtotal AS (
     SELECT form, sum(weight) AS total, list(word ORDER BY slot) AS words,
-           list(coalesce(keys[1], '') ORDER BY slot) AS pkeys, list(loose ORDER BY slot) AS looses
+           list(coalesce(keys[1], '') ORDER BY slot) AS pkeys, list(loose ORDER BY slot) AS looses,
+           list(bone ORDER BY slot) AS bones
     FROM qwords GROUP BY form),
-qjoined AS (SELECT form, unnest(search_joined_sounds(words, pkeys, looses)) AS j FROM qtotal),
+qjoined AS (
+    SELECT form, 'p' AS kind, unnest(search_joined_sounds(words, pkeys, looses)) AS j FROM qtotal
+    UNION ALL SELECT form, 's', unnest(search_joined_sounds(words, bones, looses)) FROM qtotal),
+-- each query word and joined term with the keys it sounds by (0.75) and those one consonant of
+-- skeleton or one phonetic sound apart (0.65)
 qsounds AS (
-    SELECT form, [slot] AS slots, loose, unnest(keys) AS key FROM qwords
-    UNION ALL SELECT form, j.slots, j.loose, j.key FROM qjoined
-    UNION ALL SELECT form, j.slots, j.loose, unnest(search_phonetic(j.term)) FROM qjoined),
+    SELECT form, [slot] AS slots, loose, unnest(search_sound_keys(word)) AS key, 0.75 AS strength FROM qwords
+    UNION ALL SELECT form, [slot], loose, unnest(search_near_sound_keys(word)), 0.65 FROM qwords
+    UNION ALL SELECT form, j.slots, j.loose, kind || j.key, 0.75 FROM qjoined
+    UNION ALL SELECT form, j.slots, j.loose, unnest(search_sound_keys(j.term)), 0.75 FROM qjoined WHERE kind = 'p'),
 qsound_keys AS (
-    SELECT form, slots, loose, key, 0.75 AS strength FROM qsounds
+    SELECT form, slots, loose, key, strength FROM qsounds
     UNION ALL
-    SELECT DISTINCT s.form, s.slots, s.loose, f.term[2:], 0.65
-    FROM (SELECT *, 'p' || unnest(search_key_deletion_keys(key)) AS del_key FROM qsounds) s
+    SELECT DISTINCT s.form, s.slots, s.loose, f.term, 0.65
+    FROM (SELECT *, 'p' || unnest(search_key_deletion_keys(key[2:])) AS del_key FROM qsounds
+          WHERE key[1] = 'p' AND strength = 0.75) s
     JOIN search_fuzzy f USING (del_key)
-    WHERE damerau_levenshtein(f.term[2:], s.key) = 1),
+    WHERE damerau_levenshtein(f.term, s.key) = 1),
 sound_cand AS (
     SELECT k.form, k.slots, s.term, max(k.strength) AS strength, max(jaro_winkler_similarity(k.loose, s.loose)) AS sim
     FROM qsound_keys k JOIN search_sounds s USING (key) GROUP BY ALL),
@@ -160,7 +183,9 @@ qterms AS (
     FROM (SELECT form, j.term, j.slots, 'w' || unnest(search_deletion_keys(j.term)) AS del_key
           FROM (SELECT form, unnest(search_joined(words)) AS j FROM qforms)) j JOIN search_fuzzy f USING (del_key)
     WHERE damerau_levenshtein(f.term[2:], j.term) BETWEEN 1 AND search_max_edits(j.term)),
-hits AS (SELECT p.doc, t.form, t.slots, t.strength, t.kind FROM search_postings p JOIN qterms t USING (term)),
+hits AS (
+    SELECT m.*, t.form, t.slots, t.strength, t.kind FROM search_postings m JOIN qterms t USING (term)
+    WHERE true {_FILTERS}),
 slot_best AS (
     SELECT h.doc, h.form, h.slot, max(h.strength) AS strength, arg_max(h.kind, h.strength) AS kind
     FROM (SELECT *, unnest(slots) AS slot FROM hits) h GROUP BY ALL),
@@ -168,14 +193,21 @@ doc_form AS (
     SELECT b.doc, b.form, sum(b.strength * w.weight) / any_value(t.total) AS cover, count(*) AS matched,
            min(b.kind) AS kind
     FROM slot_best b JOIN qwords w USING (form, slot) JOIN qtotal t USING (form) GROUP BY ALL),
+-- the Vienna and filing date filters read `marks`, for the candidates only
 cand AS (
     SELECT doc, max(cover) AS cover, arg_max(matched, cover) AS matched, arg_max(kind, cover) AS kind
-    FROM doc_form GROUP BY doc),
+    FROM doc_form
+    WHERE (vienna IS NULL AND filed_from IS NULL AND filed_to IS NULL)
+       OR doc IN (SELECT _doc FROM marks WHERE (vienna IS NULL OR list_has_any(vienna_codes, vienna))
+                                           AND (filed_from IS NULL OR application_date >= filed_from)
+                                           AND (filed_to IS NULL OR application_date <= filed_to))
+    GROUP BY doc),
+docs AS (SELECT DISTINCT ON (doc) doc, script, latin, latin_alt, loose, loose_alt, n_words FROM hits),
 qtext AS (SELECT (SELECT list(array_to_string(words, '')) FROM qforms) AS compacts,
                  (SELECT list(array_to_string(list_transform(words, w -> search_loose(w)), '')) FROM qforms) AS looses,
                  search_script(q) AS script),
 scored AS (
-    SELECT m._doc, m.st13, m.script = qt.script AS same_script, c.kind,
+    SELECT m.doc, m.script = qt.script AS same_script, c.kind,
            list_has_any(qt.compacts, [replace(m.latin, ' ', ''), replace(m.latin_alt, ' ', '')]) AS same_text,
            list_has_any(qt.looses, [m.loose, m.loose_alt]) AS same_sound,
            0.55 * c.cover + 0.15 * CASE WHEN list_has_any(qt.looses, [m.loose, m.loose_alt]) THEN 1
@@ -191,23 +223,19 @@ scored AS (
                    jaro_winkler_similarity(x, replace(m.latin, ' ', '')),
                    coalesce(jaro_winkler_similarity(x, replace(m.latin_alt, ' ', '')), 0))))
              AS similarity_score
-    FROM cand c JOIN marks m ON m._doc = c.doc, qtext qt
-    WHERE true {_FILTERS}
-      AND (vienna IS NULL OR list_has_any(m.vienna_codes, vienna))
-      AND (filed_from IS NULL OR m.application_date >= filed_from)
-      AND (filed_to IS NULL OR m.application_date <= filed_to)),
+    FROM cand c JOIN docs m USING (doc), qtext qt),
 best AS (
-    SELECT _doc, st13,
+    SELECT doc AS _doc,
            CASE WHEN same_text AND same_script THEN 'exact'
                 WHEN same_text OR ((kind = 1 OR same_sound) AND NOT same_script) THEN 'transliterated'
                 WHEN kind = 1 THEN 'words' WHEN kind = 2 OR same_sound THEN 'phonetic' ELSE 'fuzzy' END AS match,
            round(CASE WHEN same_text AND same_script THEN 1.0 WHEN same_text THEN 0.98
                       ELSE 0.95 * similarity_score END, 4) AS score
-    FROM scored ORDER BY score DESC, st13 LIMIT lim)
+    FROM scored ORDER BY score DESC, doc LIMIT lim)
 -- the shown columns are read for the best marks only
 SELECT m.st13, m.office, m.mark_text, m.applicant_names, m.status, m.nice_classes, m.vienna_codes,
        m.application_date, b.match, b.score
-FROM best b JOIN marks m USING (_doc) ORDER BY b.score DESC, b.st13
+FROM best b JOIN marks m USING (_doc) ORDER BY b.score DESC, m.st13
 """
 
 SIMILAR_MARKS = f"""
@@ -234,6 +262,9 @@ _FUNCTIONS: list[tuple[str, Callable[..., Any], list[Any], sqltypes.DuckDBPyType
     ("search_max_edits", max_edits, [sqltypes.VARCHAR], sqltypes.INTEGER),
     ("search_loose", loose_form, [sqltypes.VARCHAR], sqltypes.VARCHAR),
     ("search_script", script_of, [sqltypes.VARCHAR], sqltypes.VARCHAR),
+    ("search_skeleton", skeleton, [sqltypes.VARCHAR], sqltypes.VARCHAR),
+    ("search_sound_keys", lambda word: list(sound_keys(word)), [sqltypes.VARCHAR], _VARCHARS),
+    ("search_near_sound_keys", near_sound_keys, [sqltypes.VARCHAR], _VARCHARS),
 ]
 _SEARCH_TABLES = ("marks", "search_postings", "search_tokens", "search_words", "search_sounds", "search_fuzzy")
 
@@ -290,6 +321,8 @@ def _add_vocabulary(con: duckdb.DuckDBPyConnection) -> None:
             "word": pa.array(words, pa.string()),
             "keys": pa.array([list(k) for k in keys], pa.list_(pa.string())),
             "loose": pa.array([loose_form(w) for w in words], pa.string()),
+            "skeleton": pa.array([skeleton(w) for w in words], pa.string()),
+            "sounds": pa.array([indexed_sound_keys(w) for w in words], pa.list_(pa.string())),
         }
     )
     con.register("_new_words", new_words)
@@ -337,20 +370,24 @@ def _index_docs(con: duckdb.DuckDBPyConnection, where: str, first_doc: int) -> N
         SELECT t.text_id, t.field,
                list_sort(list({{'pos': t.pos, 'size': length(t.token), 'script': s.script,
                                 'w1': s.latin, 'k1': coalesce(w1.keys, []), 'l1': w1.loose,
-                                'w2': s.latin_alt, 'k2': coalesce(w2.keys, []), 'l2': w2.loose}})) AS toks
+                                's1': coalesce(w1.sounds, []), 'b1': w1.skeleton,
+                                'w2': s.latin_alt, 'k2': coalesce(w2.keys, []), 'l2': w2.loose,
+                                's2': coalesce(w2.sounds, []), 'b2': w2.skeleton}})) AS toks
         FROM _search_tok t JOIN search_tokens s USING (token)
         LEFT JOIN search_words w1 ON w1.word = s.latin LEFT JOIN search_words w2 ON w2.word = s.latin_alt
         WHERE t.field = 'm' OR NOT list_contains({_sql_words(LEGAL_FORMS)}, s.latin)
         GROUP BY ALL"""
     )
     # per text and reading (1 primary, 2 alternative): its words, their loose forms, its terms
-    # and, for mark texts, its sounds (every key of each word; the joined terms' keys)
+    # and, for mark texts, its sounds (the sound keys of each word; for the joined terms, their
+    # words' first phonetic keys joined, and their skeletons joined)
     form: dict[int, dict[str, str]] = {}
     for n in (1, 2):
         toks = f"list_filter(toks, x -> x.w{n} <> '')"
         words = f"list_transform({toks}, x -> x.w{n})"
         looses = f"list_transform({toks}, x -> x.l{n})"
         pkeys = f"list_transform({toks}, x -> coalesce(x.k{n}[1], ''))"
+        bones = f"list_transform({toks}, x -> coalesce(x.b{n}, ''))"
         form[n] = {
             "words": words,
             "loose": f"array_to_string({looses}, '')",
@@ -358,9 +395,11 @@ def _index_docs(con: duckdb.DuckDBPyConnection, where: str, first_doc: int) -> N
             "applicant_terms": f"list_transform({words}, x -> 'a' || x)",
             "sounds": f"""list_concat(
                 flatten(list_transform({toks}, x -> list_transform(
-                    x.k{n}, k -> {{'key': k, 'term': x.w{n}, 'loose': x.l{n}}}))),
+                    x.s{n}, k -> {{'key': k, 'term': x.w{n}, 'loose': x.l{n}}}))),
                 list_transform(search_joined_sounds({words}, {pkeys}, {looses}),
-                               j -> {{'key': j.key, 'term': j.term, 'loose': j.loose}}))""",
+                               j -> {{'key': 'p' || j.key, 'term': j.term, 'loose': j.loose}}),
+                list_transform(search_joined_sounds({words}, {bones}, {looses}),
+                               j -> {{'key': 's' || j.key, 'term': j.term, 'loose': j.loose}}))""",
         }
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _search_text_terms AS
@@ -380,16 +419,6 @@ def _index_docs(con: duckdb.DuckDBPyConnection, where: str, first_doc: int) -> N
         ANTI JOIN search_sounds USING (key, term)"""
     )
     con.execute(
-        """CREATE OR REPLACE TEMP TABLE _search_new_postings AS
-        SELECT unnest(tt.terms) AS term, d._doc AS doc
-        FROM _search_docs d JOIN _search_texts x ON x.field = 'm' AND x.text = d.mark_text
-        JOIN _search_text_terms tt USING (text_id)
-        UNION ALL
-        SELECT unnest(tt.terms), d._doc
-        FROM _search_docs d JOIN _search_texts x ON x.field = 'a' AND x.text = d.applicant_names
-        JOIN _search_text_terms tt USING (text_id)"""
-    )
-    con.execute(
         """CREATE OR REPLACE TEMP TABLE _search_marks AS
         SELECT d.*, tt.script, array_to_string(tt.words, ' ') AS latin,
                CASE WHEN tt.words_alt <> tt.words THEN array_to_string(tt.words_alt, ' ') END AS latin_alt,
@@ -398,6 +427,16 @@ def _index_docs(con: duckdb.DuckDBPyConnection, where: str, first_doc: int) -> N
         FROM _search_docs d
         LEFT JOIN (SELECT x.text, tt.* FROM _search_texts x JOIN _search_text_terms tt USING (text_id)
                    WHERE x.field = 'm') tt ON tt.text = d.mark_text"""
+    )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _search_new_postings AS
+        SELECT unnest(tt.terms) AS term, {_POSTED}
+        FROM _search_marks m JOIN _search_texts x ON x.field = 'm' AND x.text = m.mark_text
+        JOIN _search_text_terms tt USING (text_id)
+        UNION ALL
+        SELECT unnest(tt.terms), {_POSTED}
+        FROM _search_marks m JOIN _search_texts x ON x.field = 'a' AND x.text = m.applicant_names
+        JOIN _search_text_terms tt USING (text_id)"""
     )
     for table in ("_search_docs", "_search_texts", "_search_tok", "_search_text_tokens", "_search_text_terms"):
         con.execute(f"DROP TABLE {table}")
@@ -418,7 +457,10 @@ def build_index(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         "CREATE OR REPLACE TABLE search_tokens (token VARCHAR, latin VARCHAR, latin_alt VARCHAR, script VARCHAR)"
     )
-    con.execute("CREATE OR REPLACE TABLE search_words (word VARCHAR, keys VARCHAR[], loose VARCHAR)")
+    con.execute(
+        "CREATE OR REPLACE TABLE search_words "
+        "(word VARCHAR, keys VARCHAR[], loose VARCHAR, skeleton VARCHAR, sounds VARCHAR[])"
+    )
     con.execute("CREATE OR REPLACE TABLE search_sounds (key VARCHAR, term VARCHAR, loose VARCHAR)")
     con.execute("CREATE OR REPLACE TABLE search_fuzzy (del_key VARCHAR, term VARCHAR)")
     _index_docs(con, "true", 0)
