@@ -279,7 +279,7 @@ def bench(marks: int, delta: int, work: Path, misses_file: Path | None, keep: bo
     register = home / "register.parquet"
     publish_s = build_s = 0.0
     load_before = _load()
-    if keep and HomeLayout(home).search.exists():
+    if keep and catalog.search_snapshot(HomeLayout(home).search) is not None:  # of this index version
         _redefine_macros(home)
     else:
         shutil.rmtree(home, ignore_errors=True)

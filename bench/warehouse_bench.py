@@ -5,8 +5,8 @@ publish path (synthetic canonical rows made with DuckDB: realistic keys, 1-3 wor
 from an 8,000-word vocabulary, classes, applicants), then applies a 100k-row delta (half
 updates of existing marks, half new marks) and measures:
 
-  initial load, delta publish, search database (FTS) build and rebuild,
-  point lookup by st13, full-text search, fuzzy search (median of repeated queries);
+  initial load, delta publish, search database build (whole),
+  point lookup by st13, clearance search, fuzzy search (median of repeated queries);
 
 then publishes the same two batches to a lake whose data path is on an S3-compatible server
 (moto's server mode on 127.0.0.1, started from the lock) and times them side by side.
@@ -178,10 +178,10 @@ def bench(size: int, delta: int, work: Path, s3: devservers.S3Bucket) -> dict:
         "upserted": published.upserted,
         "initial load s": round(load_s, 1),
         "delta publish s": round(delta_s, 1),
-        "search (FTS) build s": round(reindex_s, 1),
+        "search build s": round(reindex_s, 1),
         "point lookup ms": round(_median_ms(con, "SELECT * FROM trademarks WHERE st13 = ?", [[k] for k in keys]), 1),
-        "FTS query ms": round(_median_ms(con, "SELECT * FROM search_marks(?, lim := 20)", [[w] for w in words]), 1),
-        "FTS + class filter ms": round(
+        "search query ms": round(_median_ms(con, "SELECT * FROM search_marks(?, lim := 20)", [[w] for w in words]), 1),
+        "search + class filter ms": round(
             _median_ms(con, "SELECT * FROM search_marks(?, classes := [9], lim := 20)", [[w] for w in words]), 1
         ),
         "fuzzy query ms": round(

@@ -66,7 +66,7 @@ from warehouse.search_keys import (
 )
 
 # Bumped when the index's tables or keys change: a search database of another version is built again.
-INDEX_VERSION = 2
+INDEX_VERSION = 3
 # Sound-alike terms looked up per query term, the closest by loose form first.
 SOUND_TERMS = 64
 
