@@ -166,7 +166,7 @@ def collections(kind):
 
 @cli.command("duckdb-extensions")
 def duckdb_extensions():
-    """Install the pinned DuckDB extensions (ducklake, sqlite, postgres, httpfs, fts) where a plain
+    """Install the pinned DuckDB extensions (ducklake, sqlite, postgres, httpfs) where a plain
     DuckDB finds them, so `ATTACH 'ducklake:...'` works offline in the DuckDB CLI or Python."""
     from warehouse.extensions import install
 
