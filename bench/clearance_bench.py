@@ -279,7 +279,8 @@ def bench(marks: int, delta: int, work: Path, misses_file: Path | None, keep: bo
     register = home / "register.parquet"
     publish_s = build_s = 0.0
     load_before = _load()
-    if keep and catalog.search_snapshot(HomeLayout(home).search) is not None:  # of this index version
+    kept = keep and catalog.search_snapshot(HomeLayout(home).search) is not None  # of this index version
+    if kept:
         _redefine_macros(home)
     else:
         shutil.rmtree(home, ignore_errors=True)
@@ -326,7 +327,7 @@ def bench(marks: int, delta: int, work: Path, misses_file: Path | None, keep: bo
     if misses_file:
         with open(misses_file, "a", encoding="utf-8") as f:
             f.write(f"# {marks}\n" + "\n".join(misses) + "\n")
-    if keep:
+    if kept:
         return
     changed, deleted = _delta(register, home / "delta.parquet", home / "tombstones.parquet", marks, delta)
     _publish(
@@ -345,7 +346,8 @@ def bench(marks: int, delta: int, work: Path, misses_file: Path | None, keep: bo
         f"{refresh_s:.1f} s (a copy of its {size_mb:,.0f} MB file, then the changed keys re-indexed), "
         f"against {build_s:.0f} s for the full build (load average {_load()})\n"
     )
-    shutil.rmtree(home, ignore_errors=True)
+    if not keep:
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def main() -> None:
@@ -357,8 +359,8 @@ def main() -> None:
     parser.add_argument(
         "--keep",
         action="store_true",
-        help="keep the lake and search database, and search them again with the current macros if there "
-        "(no delta and refresh then: it would change them)",
+        help="keep the lake and search database (refreshed after the delta), and search them again with "
+        "the current macros if there, without a delta",
     )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)

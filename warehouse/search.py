@@ -111,6 +111,11 @@ HELPERS = [
         list_filter([{'key': array_to_string(ks, ''), 'term': array_to_string(ws, ''),
                       'loose': array_to_string(ls, ''), 'slots': range(1, len(ws) + 1)}], x -> len(ws) >= 3)),
       x -> x.key IS NOT NULL AND x.key <> '')""",
+    # how alike two loose forms sound across scripts: half Jaro-Winkler, half that of their
+    # consonants (scripts without most vowels, vowels added by kana and Hangul, Thai's own)
+    """CREATE OR REPLACE MACRO search_sound_similarity(a, b) AS
+    0.5 * jaro_winkler_similarity(a, b)
+    + 0.5 * jaro_winkler_similarity(regexp_replace(a, '[aiu]', '', 'g'), regexp_replace(b, '[aiu]', '', 'g'))""",
 ]
 
 MARKS_SELECT = f"""
@@ -123,14 +128,15 @@ FROM trademarks
 """
 
 # A query's hits, in two steps. Candidates: its words (joined as in the index, and in their other
-# number), the index terms that sound like them (the SOUND_TERMS closest by loose form among the
-# terms sharing a phonetic key, or a key one sound apart) and those within max_edits of them, all
-# looked up in search_postings. Rerank: per mark the share of the query covered (the best
-# evidence per query word; generic words weigh 0.3), how much of the mark that is (all of it when
-# the whole mark sounds like the whole query: its loose form is the query's), and the
-# Jaro-Winkler similarity of the joined loose forms (half of it on their consonants where Hebrew
-# or Arabic, written without most vowels), and a little of that of the Latin forms, which orders
-# marks of one loose form.
+# number), the index terms that sound like them (the SOUND_TERMS closest by loose form and
+# consonants among the terms sharing a sound key, or one a consonant or sound apart) and those
+# within max_edits of them, all looked up in search_postings. Rerank, from what the postings
+# carry: per mark the share of the query covered (the best evidence per query word; generic
+# words weigh 0.3), how much of the mark that is (all of it when the whole mark sounds like the
+# whole query: its loose form is the query's), the Jaro-Winkler similarity of the joined loose
+# forms (half of it on their consonants across scripts, or where Hebrew or Arabic, written
+# without most vowels), and a little of that of the Latin forms, which orders marks of one loose
+# form.
 SEARCH_MARKS = f"""
 CREATE OR REPLACE MACRO search_marks(q, classes := NULL, offices := NULL, statuses := NULL, vienna := NULL,
                                      filed_from := NULL, filed_to := NULL, lim := 100) AS TABLE
@@ -168,16 +174,19 @@ qsound_keys AS (
     JOIN search_fuzzy f USING (del_key)
     WHERE damerau_levenshtein(f.term, s.key) = 1),
 sound_cand AS (
-    SELECT k.form, k.slots, s.term, max(k.strength) AS strength, max(jaro_winkler_similarity(k.loose, s.loose)) AS sim
+    SELECT k.form, k.slots, s.term, max(k.strength) AS strength, max(search_sound_similarity(k.loose, s.loose)) AS sim
     FROM qsound_keys k JOIN search_sounds s USING (key) GROUP BY ALL),
+-- the closest sound-alikes of each query term (a top-n aggregate: a window over them costs more)
+sound_top AS (
+    SELECT form, slots,
+           unnest(arg_max({{'term': term, 'strength': strength}}, (sim, strength, term), {SOUND_TERMS})) AS t
+    FROM sound_cand GROUP BY form, slots),
 qterms AS (
     SELECT 'w' || j.term AS term, form, j.slots, 1.0 AS strength, 1 AS kind
     FROM (SELECT form, unnest(search_joined(words)) AS j FROM qforms)
     UNION ALL SELECT 'w' || unnest(search_plural_variants(word)), form, [slot], 0.95, 1 FROM qwords
     UNION ALL SELECT 'a' || word, form, [slot], 0.6, 1 FROM qwords
-    UNION ALL
-    SELECT 'w' || term, form, slots, strength, 2 FROM sound_cand
-    QUALIFY row_number() OVER (PARTITION BY form, slots ORDER BY sim DESC, strength DESC, term) <= {SOUND_TERMS}
+    UNION ALL SELECT 'w' || t.term, form, slots, t.strength, 2 FROM sound_top
     UNION ALL
     SELECT DISTINCT f.term, j.form, j.slots, 0.8 - 0.1 * damerau_levenshtein(f.term[2:], j.term), 3
     FROM (SELECT form, j.term, j.slots, 'w' || unnest(search_deletion_keys(j.term)) AS del_key
@@ -193,14 +202,17 @@ doc_form AS (
     SELECT b.doc, b.form, sum(b.strength * w.weight) / any_value(t.total) AS cover, count(*) AS matched,
            min(b.kind) AS kind
     FROM slot_best b JOIN qwords w USING (form, slot) JOIN qtotal t USING (form) GROUP BY ALL),
--- the Vienna and filing date filters read `marks`, for the candidates only
+-- the Vienna and filing date filters read `marks`; without them the subquery is constant-false
+-- and reads nothing (a scan of the whole of `marks` otherwise)
 cand AS (
     SELECT doc, max(cover) AS cover, arg_max(matched, cover) AS matched, arg_max(kind, cover) AS kind
     FROM doc_form
     WHERE (vienna IS NULL AND filed_from IS NULL AND filed_to IS NULL)
-       OR doc IN (SELECT _doc FROM marks WHERE (vienna IS NULL OR list_has_any(vienna_codes, vienna))
-                                           AND (filed_from IS NULL OR application_date >= filed_from)
-                                           AND (filed_to IS NULL OR application_date <= filed_to))
+       OR doc IN (SELECT _doc FROM marks
+                  WHERE NOT (vienna IS NULL AND filed_from IS NULL AND filed_to IS NULL)
+                    AND (vienna IS NULL OR list_has_any(vienna_codes, vienna))
+                    AND (filed_from IS NULL OR application_date >= filed_from)
+                    AND (filed_to IS NULL OR application_date <= filed_to))
     GROUP BY doc),
 docs AS (SELECT DISTINCT ON (doc) doc, script, latin, latin_alt, loose, loose_alt, n_words FROM hits),
 qtext AS (SELECT (SELECT list(array_to_string(words, '')) FROM qforms) AS compacts,
@@ -213,10 +225,9 @@ scored AS (
            0.55 * c.cover + 0.15 * CASE WHEN list_has_any(qt.looses, [m.loose, m.loose_alt]) THEN 1
                                         ELSE least(1, c.matched / greatest(m.n_words, 1)) END
              + 0.25 * list_max(list_transform(qt.looses, x -> CASE
-                   WHEN m.script IN ('Hebrew', 'Arabic') OR qt.script IN ('Hebrew', 'Arabic')
-                   THEN 0.5 * jaro_winkler_similarity(x, m.loose)
-                        + 0.5 * jaro_winkler_similarity(regexp_replace(x, '[aiu]', '', 'g'),
-                                                        regexp_replace(m.loose, '[aiu]', '', 'g'))
+                   WHEN m.script <> qt.script OR m.script IN ('Hebrew', 'Arabic')
+                   THEN greatest(search_sound_similarity(x, m.loose),
+                                 coalesce(search_sound_similarity(x, m.loose_alt), 0))
                    ELSE greatest(jaro_winkler_similarity(x, m.loose),
                                  coalesce(jaro_winkler_similarity(x, m.loose_alt), 0)) END))
              + 0.05 * list_max(list_transform(qt.compacts, x -> greatest(
@@ -443,9 +454,9 @@ def _index_docs(con: duckdb.DuckDBPyConnection, where: str, first_doc: int) -> N
 
 
 def define_macros(con: duckdb.DuckDBPyConnection) -> None:
-    """The search macros, over the search tables (stored with them; a session calling them needs
-    `prepare`)."""
-    for sql in (SEARCH_MARKS, SIMILAR_MARKS):
+    """The helper macros and the search macros over the search tables (stored with them; a
+    session calling them needs `prepare`)."""
+    for sql in (*HELPERS, SEARCH_MARKS, SIMILAR_MARKS):
         con.execute(sql)
 
 
