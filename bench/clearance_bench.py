@@ -42,6 +42,8 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from warehouse_bench import duck_types  # this folder is on the path of a script run from it
+
 from connectors.home import HomeLayout
 from ipetl.pipeline import lake_settings
 from transforms.schema import TRADEMARKS
@@ -114,7 +116,7 @@ def _vocabularies(rows: list[dict[str, str]], rng: random.Random) -> tuple[list[
 def _register_sql(marks: int, step: int) -> str:
     """`marks` distractor rows (7 in 10 Latin, the others in the eight scripts in turn; 1-3 words
     drawn by hashing) and the targets: distractor n has key number 2n, target t 2 t step + 1."""
-    types = _duck_types()
+    types = duck_types()
     values = {
         "st13": "'XX5' || lpad(num::VARCHAR, 14, '0')",
         "office": "'XX'",
@@ -152,15 +154,6 @@ def _register_sql(marks: int, step: int) -> str:
         SELECT 2 * n * {step} + 1, mark_text, 'Registered', 9::SMALLINT, 'TARGET OWNER', DATE '2020-01-01'
         FROM targets)
     SELECT {columns} FROM register"""
-
-
-def _duck_types() -> dict[str, str]:
-    con = duckdb.connect()
-    try:
-        relation = con.from_arrow(TRADEMARKS.empty_table())
-        return dict(zip(relation.columns, map(str, relation.types), strict=True))
-    finally:
-        con.close()
 
 
 def _stage(path: Path, marks: int, targets: list[str], rows: list[dict[str, str]]) -> int:

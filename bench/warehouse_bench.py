@@ -66,7 +66,7 @@ def _rows_sql(start: int, count: int, delivered: dt.date, variant: str) -> str:
         "(SELECT list(w) FROM (SELECT s1 || s2 || s3 AS w "
         f"FROM unnest({SYLLABLES}) a(s1), unnest({SYLLABLES}) b(s2), unnest({SYLLABLES}) c(s3) LIMIT 8000))"
     )
-    types = _duck_types()
+    types = duck_types()
     cols = []
     for f in TRADEMARKS:
         n = f.name
@@ -103,7 +103,8 @@ def _rows_sql(start: int, count: int, delivered: dt.date, variant: str) -> str:
     return f"SELECT {', '.join(cols)} FROM (SELECT {words} AS W), range({start}, {start + count}) t(i)"
 
 
-def _duck_types() -> dict[str, str]:
+def duck_types() -> dict[str, str]:
+    """The DuckDB type of each field of the trademarks table."""
     con = duckdb.connect()
     try:
         relation = con.from_arrow(TRADEMARKS.empty_table())
