@@ -115,7 +115,9 @@ def _vocabularies(rows: list[dict[str, str]], rng: random.Random) -> tuple[list[
 
 def _register_sql(marks: int, step: int) -> str:
     """`marks` distractor rows (7 in 10 Latin, the others in the eight scripts in turn; 1-3 words
-    drawn by hashing) and the targets: distractor n has key number 2n, target t 2 t step + 1."""
+    drawn by hashing the mark's number and the word's place: not (i * a + k * b) mod the
+    vocabulary's size, which repeated every 2-3 word mark every 300,000 marks, 33 copies of each
+    at 10M) and the targets: distractor n has key number 2n, target t 2 t step + 1."""
     types = duck_types()
     values = {
         "st13": "'XX5' || lpad(num::VARCHAR, 14, '0')",
@@ -139,8 +141,7 @@ def _register_sql(marks: int, step: int) -> str:
                         (i * 11) % 3 + 1 AS n_words FROM range({marks}) t(i)),
     picks AS (
         SELECT i, s, k,
-               ((i * 2654435761 + k * 40503 + k * k * 977)
-                % (CASE WHEN n_words = 1 THEN singles ELSE sizes END)[s]) AS idx
+               (hash(i, k) % (CASE WHEN n_words = 1 THEN singles ELSE sizes END)[s])::BIGINT AS idx
         FROM gen, range(3) r(k), sizes WHERE k < n_words),
     texts AS (SELECT i, string_agg(v.word, ' ' ORDER BY k) AS mark_text
               FROM picks JOIN vocab v USING (s, idx) GROUP BY i),
