@@ -198,3 +198,17 @@ def test_publish_refreshes_the_search_database_from_the_lakes_change_feed(lake, 
     assert refreshed == [rows(lake, home, f"select st13, match, score from search_marks('{q}')") for q in searches]
     assert ("US50201500000002A", "exact", 1.0) in refreshed[2]
     assert REMOVED not in [h[0] for h in refreshed[0]]
+
+
+def test_a_build_in_batches_of_keys_equals_one_build(monkeypatch):
+    marks = MARKS + SCRIPTS + CHANGED[1:]
+    whole = _catalog(marks)
+    search.build_index(whole)
+    monkeypatch.setattr(search, "BUILD_BATCH", 4)  # 12 marks: three batches of keys
+    batched = _catalog(marks)
+    search.build_index(batched)
+    assert (
+        batched.execute("SELECT * FROM marks ORDER BY _doc").fetchall()
+        == whole.execute("SELECT * FROM marks ORDER BY _doc").fetchall()
+    )
+    assert _index_content(batched) == _index_content(whole)
