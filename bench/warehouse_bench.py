@@ -5,8 +5,8 @@ publish path (synthetic canonical rows made with DuckDB: realistic keys, 1-3 wor
 from an 8,000-word vocabulary, classes, applicants, 1-8 events each), then applies a 100k-row delta (half
 updates of existing marks, half new marks) and measures:
 
-  initial load, delta publish, search database (FTS) build and rebuild,
-  point lookup by st13, full-text search, fuzzy search (median of repeated queries);
+  initial load, delta publish, search database build (whole),
+  point lookup by st13, clearance search, fuzzy search (median of repeated queries);
 
 then publishes the same two batches to a lake whose data path is on an S3-compatible server
 (moto's server mode on 127.0.0.1, started from the lock) and times them side by side.
@@ -66,7 +66,7 @@ def _rows_sql(start: int, count: int, delivered: dt.date, variant: str) -> str:
         "(SELECT list(w) FROM (SELECT s1 || s2 || s3 AS w "
         f"FROM unnest({SYLLABLES}) a(s1), unnest({SYLLABLES}) b(s2), unnest({SYLLABLES}) c(s3) LIMIT 8000))"
     )
-    types = _duck_types()
+    types = duck_types()
     cols = []
     for f in TRADEMARKS:
         n = f.name
@@ -108,7 +108,8 @@ def _rows_sql(start: int, count: int, delivered: dt.date, variant: str) -> str:
     return f"SELECT {', '.join(cols)} FROM (SELECT {words} AS W), range({start}, {start + count}) t(i)"
 
 
-def _duck_types() -> dict[str, str]:
+def duck_types() -> dict[str, str]:
+    """The DuckDB type of each field of the trademarks table."""
     con = duckdb.connect()
     try:
         relation = con.from_arrow(TRADEMARKS.empty_table())
@@ -183,10 +184,10 @@ def bench(size: int, delta: int, work: Path, s3: devservers.S3Bucket) -> dict:
         "upserted": published.upserted,
         "initial load s": round(load_s, 1),
         "delta publish s": round(delta_s, 1),
-        "search (FTS) build s": round(reindex_s, 1),
+        "search build s": round(reindex_s, 1),
         "point lookup ms": round(_median_ms(con, "SELECT * FROM trademarks WHERE st13 = ?", [[k] for k in keys]), 1),
-        "FTS query ms": round(_median_ms(con, "SELECT * FROM search_marks(?, lim := 20)", [[w] for w in words]), 1),
-        "FTS + class filter ms": round(
+        "search query ms": round(_median_ms(con, "SELECT * FROM search_marks(?, lim := 20)", [[w] for w in words]), 1),
+        "search + class filter ms": round(
             _median_ms(con, "SELECT * FROM search_marks(?, classes := [9], lim := 20)", [[w] for w in words]), 1
         ),
         "fuzzy query ms": round(

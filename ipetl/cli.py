@@ -166,7 +166,7 @@ def collections(kind):
 
 @cli.command("duckdb-extensions")
 def duckdb_extensions():
-    """Install the pinned DuckDB extensions (ducklake, sqlite, postgres, httpfs, fts) where a plain
+    """Install the pinned DuckDB extensions (ducklake, sqlite, postgres, httpfs) where a plain
     DuckDB finds them, so `ATTACH 'ducklake:...'` works offline in the DuckDB CLI or Python."""
     from warehouse.extensions import install
 
@@ -628,7 +628,7 @@ def _run_sql(home, catalog, data, snapshot, sql: str, params: list, fmt: str) ->
 @click.option("--vienna", multiple=True, help="Vienna code CC.SS.EE; repeat for several (any matches).")
 @click.option("--locarno", multiple=True, help="Locarno class CC-SS, with --image; repeat for several.")
 @click.option(
-    "--fuzzy", is_flag=True, help="Fuzzy match of the whole mark text (Jaro-Winkler) instead of full-text search."
+    "--fuzzy", is_flag=True, help="Jaro-Winkler similarity of the whole mark text instead of the clearance search."
 )
 @click.option("--min-similarity", type=click.FloatRange(0, 1), default=0.85, show_default=True, help="With --fuzzy.")
 @click.option("--limit", type=int, default=20, show_default=True)
@@ -653,8 +653,9 @@ def search(
     catalog,
     data,
 ):
-    """Search trademarks for brand clearance: full-text (mark text and applicants) or --fuzzy;
-    or marks and designs by picture (--image)."""
+    """Search trademarks for brand clearance: words, sounds, transliterations and typos of TEXT in
+    mark texts and applicant names, in any script, each hit with how it matched; or --fuzzy; or
+    marks and designs by picture (--image)."""
     if (text is None) == (image is None):
         raise click.UsageError("give a TEXT to search for, or --image PATH (not both)")
     if locarno and image is None:
@@ -692,7 +693,7 @@ def search(
         else:
             macro, columns = (
                 "search_marks",
-                "st13, office, mark_text, applicant_names, status, nice_classes, round(score, 3) AS score",
+                "st13, office, mark_text, applicant_names, status, nice_classes, match, round(score, 3) AS score",
             )
         placeholders = ", ".join(["?"] + [f"{k} := ?" for k in named])
     _run_sql(

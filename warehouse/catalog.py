@@ -2,14 +2,18 @@
 
 `open_catalog(...)` gives a DuckDB session in which `trademarks`, `designs`, `deleted`,
 `quarantine`, `deliveries`, `collections` and `coverage` are views over the lake (its current
-snapshot, or an older one), and the search macros work. The search tables and their full-text
-index live in `<home>/search.duckdb`, built from one lake snapshot after a publish into a
-temporary file and swapped in with os.replace, so a reader never opens a half-built one.
+snapshot, or an older one), and the search macros work. The search tables live in
+`<home>/search.duckdb`, which describes one lake snapshot. After a publish it is brought to the
+new snapshot in a temporary copy, swapped in with os.replace, so a reader never opens a
+half-built one: the copy is refreshed for the trademarks the snapshots since changed (DuckLake's
+change feed, `table_changes`), or built whole when there is none yet, its index version is an
+older one, or the change feed of those snapshots is gone (expired by vacuum).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 from typing import TypedDict
 
@@ -111,22 +115,56 @@ def check_read_only(con: duckdb.DuckDBPyConnection, sql: str) -> None:
 
 
 def search_snapshot(path: Path) -> int | None:
-    """The lake snapshot a search database describes (None if it cannot be read)."""
+    """The lake snapshot a search database of this index version describes (None if it cannot
+    be read, or was built by another version of the index)."""
     try:
         con = duckdb.connect(str(path), read_only=True)
     except duckdb.Error:
         return None
     try:
-        return int(lake.scalar(con, "SELECT snapshot_id FROM search_snapshot"))
-    except (duckdb.Error, lake.LakeError):
+        snapshot_id, version = con.execute("SELECT snapshot_id, index_version FROM search_snapshot").fetchall()[0]
+        return int(snapshot_id) if version == search.INDEX_VERSION else None
+    except (duckdb.Error, IndexError):
         return None
     finally:
         con.close()
 
 
+# The live rows of the trademarks changed after one snapshot up to another, as a temporary
+# `trademarks` table (the search index reads `trademarks`): each key's rows of the last snapshot
+# that changed it, inserted or updated there (a key deleted there has none).
+CHANGED_TRADEMARKS_SQL = f"""
+CREATE OR REPLACE TEMP TABLE _search_changes AS
+SELECT * FROM {ALIAS}.table_changes('trademarks', $since, $until);
+CREATE OR REPLACE TEMP TABLE _search_changed_keys AS SELECT DISTINCT st13 FROM _search_changes;
+CREATE OR REPLACE TEMP TABLE trademarks AS
+SELECT c.* EXCLUDE (snapshot_id, rowid, change_type)
+FROM _search_changes c
+JOIN (SELECT st13, max(snapshot_id) AS last FROM _search_changes GROUP BY st13) l
+  ON l.st13 = c.st13 AND l.last = c.snapshot_id
+WHERE c.change_type IN ('insert', 'update_postimage');
+DROP TABLE _search_changes;
+"""
+
+
+def _refresh(con: duckdb.DuckDBPyConnection, since: int, current: int) -> bool:
+    """Refresh the search tables of a connection for the trademarks changed after snapshot
+    `since`; False when the change feed cannot say (snapshots expired since)."""
+    try:
+        for statement in CHANGED_TRADEMARKS_SQL.strip().split(";\n"):
+            con.execute(statement, {"since": since + 1, "until": current} if "$since" in statement else None)
+    except duckdb.Error:
+        return False
+    search.refresh_index(con, "_search_changed_keys")
+    con.execute("DROP TABLE trademarks")
+    con.execute("DROP TABLE _search_changed_keys")
+    return True
+
+
 def build_search(settings: LakeSettings, home: Path, force: bool = False) -> Path:
-    """(Re)build <home>/search.duckdb from the lake's current snapshot, atomically; one that
-    already describes that snapshot is kept."""
+    """Bring <home>/search.duckdb to the lake's current snapshot, atomically: one that already
+    describes it is kept, one describing an older snapshot is refreshed for what changed since
+    (in a copy), otherwise (or with `force`) it is built whole."""
     layout = HomeLayout(home)
     target = layout.search
     layout.root.mkdir(parents=True, exist_ok=True)
@@ -136,19 +174,39 @@ def build_search(settings: LakeSettings, home: Path, force: bool = False) -> Pat
             current = lake.current_snapshot(probe)
         finally:
             probe.close()
-        if not force and target.exists() and search_snapshot(target) == current:
+        described = None if force or not target.exists() else search_snapshot(target)
+        if described == current:
             return target
         tmp = layout.search_scratch()
         tmp.unlink(missing_ok=True)
-        con = duckdb.connect(str(tmp))
-        try:
-            lake.attach(con, settings, read_only=True, snapshot=current)
-            define_views(con, [])
-            search.build_index(con)
-            image_search.build_index(con)
-            con.execute("CREATE TABLE search_snapshot AS SELECT ?::BIGINT AS snapshot_id", [current])
-        finally:
-            con.close()
+        refreshed = False
+        if described is not None and described < current:
+            shutil.copyfile(target, tmp)
+            con = duckdb.connect(str(tmp))
+            try:
+                lake.attach(con, settings, read_only=True, snapshot=current)
+                refreshed = _refresh(con, described, current)
+                if refreshed:
+                    define_views(con, [])
+                    image_search.build_index(con)  # rebuilt whole from `images`: pictures are few
+                    con.execute("UPDATE search_snapshot SET snapshot_id = ?", [current])
+            finally:
+                con.close()
+            if not refreshed:
+                tmp.unlink()
+        if not refreshed:
+            con = duckdb.connect(str(tmp))
+            try:
+                lake.attach(con, settings, read_only=True, snapshot=current)
+                define_views(con, [])
+                search.build_index(con)
+                image_search.build_index(con)
+                con.execute(
+                    "CREATE TABLE search_snapshot AS SELECT ?::BIGINT AS snapshot_id, ?::INTEGER AS index_version",
+                    [current, search.INDEX_VERSION],
+                )
+            finally:
+                con.close()
         os.replace(tmp, target)
     return target
 
@@ -165,7 +223,7 @@ def open_catalog(
             build_search(settings, home)
         con = duckdb.connect(str(target), read_only=True)
         try:
-            search.load_fts(con)
+            search.prepare(con)
             lake.attach(con, settings, read_only=True)
             define_views(con, registry_rows)
             sandbox(con, settings)

@@ -14,7 +14,6 @@ import duckdb
 
 # extension name -> the package of its wheel
 PACKAGES = {
-    "fts": "duckdb_extension_fts",
     "ducklake": "duckdb_extension_ducklake",
     "httpfs": "duckdb_extension_httpfs",
     "sqlite_scanner": "duckdb_extension_sqlite_scanner",

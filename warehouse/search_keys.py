@@ -18,6 +18,11 @@ type:
   form a score compares across scripts (ソニー soni and SONY read alike).
 - `phonetic_keys(word)`: Double Metaphone (primary and alternate) with L and R merged, since
   kana, Hangul and Thai do not tell them apart (Coca-Cola is コカ・コーラ, koka kora).
+- `skeleton(word)`: the consonants of the loose form: what survives scripts written without
+  most vowels (Hebrew, Arabic) and the vowels kana and Hangul add (תנובה tnoba and TNUVA are
+  both tnp; マツダ matsuda and MAZDA are mtst and mst, one consonant apart).
+- `sound_keys(word)` and `near_sound_keys(word)`: the keys a word is found by for sounding
+  alike (its phonetic keys and skeleton), and those of the words one consonant of skeleton apart.
 - `deletion_keys(word)`: the word and its one-letter deletions (SymSpell): two words share one
   of these keys when they are at most two edits apart, which finds typos through an index; the
   same for phonetic keys of five sounds or more (`key_deletion_keys`).
@@ -169,6 +174,8 @@ _GREEK: list[tuple[re.Pattern[str] | str, str]] = [
     ("γγ", "ng"),
     (re.compile("γι(?=[αεηιοωάέήίόώ])"), "y"),
 ]
+# in loanwords μπ, ντ, γκ are b, d, g inside the word too (Αντίντας is Adidas)
+_GREEK_LOANWORD = [("μπ", "b"), ("ντ", "d"), ("γκ", "g")]
 # vowels that kana and Hangul add after a consonant a loanword ends or clusters with
 # (ペプシ pepushi, 스타벅스 seutabeogseu): dropped in the second reading
 _KANA_EPENTHETIC = re.compile(r"(?<=[bcdfghkmnprstz])u(?=[bcdfghkmnprstz]|$)|(?<=[td])o$")
@@ -221,8 +228,9 @@ def _japanese(token: str) -> str:
     return _JAPANESE_LONG.sub(lambda m: m.group(0)[0], reading)
 
 
-def _anyascii(token: str) -> str:
-    """anyascii's reading, with the fixes for Thai, Hebrew, Arabic and Greek spelling."""
+def _anyascii(token: str, loanword: bool = False) -> str:
+    """anyascii's reading, with the fixes for Thai, Hebrew, Arabic and Greek spelling (Greek
+    read as a loanword if asked)."""
     if any("\u0e00" <= c <= "\u0e7f" for c in token):
         token = _THAI_PREPOSED.sub(r"\2\1", token)
     elif any("\u0590" <= c <= "\u05ff" for c in token):
@@ -234,6 +242,8 @@ def _anyascii(token: str) -> str:
         head = token[0] if token[0] in "\u0648\u064a" else token[0].translate(_ARABIC)
         token = head + token[1:].replace("\u064a\u0648", "yu").translate(_ARABIC)
     elif any("\u0370" <= c <= "\u03ff" for c in token):
+        for digraph, letter in _GREEK_LOANWORD if loanword else []:
+            token = token.replace(digraph, letter)
         for pattern, replacement in _GREEK:
             token = (
                 pattern.sub(replacement, token)
@@ -246,8 +256,9 @@ def _anyascii(token: str) -> str:
 @lru_cache(maxsize=200_000)
 def latin_forms(token: str) -> tuple[str, str]:
     """The token's Latin word, twice: (primary, alternative). They differ for Han, read in
-    Mandarin pinyin first and in Japanese second, and for kana and Hangul loanwords, read a
-    second time without the vowels the script adds after consonants. '' when nothing is kept."""
+    Mandarin pinyin first and in Japanese second, for kana and Hangul loanwords, read a second
+    time without the vowels the script adds after consonants, and for Greek, read a second time
+    as a loanword (μπ, ντ, γκ as b, d, g everywhere). '' when nothing is kept."""
     if token.isascii():
         word = _word(token)
         return word, word
@@ -261,6 +272,8 @@ def latin_forms(token: str) -> tuple[str, str]:
     word = _word(_anyascii(token))
     if script == "Hangul":
         return word, _HANGUL_EPENTHETIC.sub("", word)
+    if script == "Greek":
+        return word, _word(_anyascii(token, loanword=True))
     return word, word
 
 
@@ -277,19 +290,53 @@ def phonetic_keys(word: str) -> tuple[str, ...]:
 
 
 _LOOSE_DIGRAPHS = [("ph", "f"), ("ck", "k"), ("sh", "s"), ("x", "ks"), ("h", "")]
-_LOOSE_LETTERS = str.maketrans("cqzwyveoglbd", "kksuibiukrpt")
+_LOOSE_LETTERS = str.maketrans("cqzwyveoglbd", "kksuipiukrpt")
 _REPEATS = re.compile(r"(.)\1+")
 
 
 @lru_cache(maxsize=200_000)
 def loose_form(word: str) -> str:
     """The word with the differences that transliteration and brand spelling blur merged: voiced
-    and voiceless consonants (b/p, d/t, g/k), l/r, c/k/q, e/i/y, o/u/w, v/b, z/s, ph/f, a silent
+    and voiceless consonants (b/p, d/t, g/k), l/r, c/k/q, e/i/y, o/u/w, v/b/p, z/s, ph/f, a silent
     or aspirating h, doubled letters. ソニー soni and SONY, كوكا كولا kuka kula and COCA COLA,
     기아 gia and KIA read alike."""
     for digraph, replacement in _LOOSE_DIGRAPHS:
         word = word.replace(digraph, replacement)
     return _REPEATS.sub(r"\1", word.translate(_LOOSE_LETTERS))
+
+
+_LOOSE_VOWELS = re.compile("[aiu]+")
+
+
+@lru_cache(maxsize=200_000)
+def skeleton(word: str) -> str:
+    """The consonants of the word's loose form, repeats merged (tnuva, תנובה tnoba: tnp)."""
+    return _REPEATS.sub(r"\1", _LOOSE_VOWELS.sub("", loose_form(word)))
+
+
+def _one_less(key: str) -> list[str]:
+    return sorted({key[:i] + key[i + 1 :] for i in range(len(key))}) if len(key) >= 3 else []
+
+
+@lru_cache(maxsize=200_000)
+def sound_keys(word: str) -> tuple[str, ...]:
+    """The keys a word sounds by: p + each phonetic key, s + its skeleton."""
+    bone = skeleton(word)
+    return tuple(["p" + key for key in phonetic_keys(word)] + (["s" + bone] if bone else []))
+
+
+def indexed_sound_keys(word: str) -> list[str]:
+    """sound_keys of an indexed word, and d + each skeleton one consonant shorter (skeletons of
+    3+ consonants: shorter ones have too many neighbours)."""
+    return [*sound_keys(word), *("d" + key for key in _one_less(skeleton(word)))]
+
+
+def near_sound_keys(word: str) -> list[str]:
+    """The indexed_sound_keys of words whose skeleton is one consonant from this word's: longer
+    (d + its skeleton), shorter (s + one less) or another (d + one less)."""
+    bone = skeleton(word)
+    fewer = _one_less(bone)
+    return (["d" + bone] if len(bone) >= 2 else []) + ["s" + key for key in fewer] + ["d" + key for key in fewer]
 
 
 def deletion_keys(word: str, min_length: int = 4) -> list[str]:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from warehouse.search_keys import (
     deletion_keys,
+    indexed_sound_keys,
     latin_forms,
     loose_form,
     max_edits,
+    near_sound_keys,
     phonetic_keys,
     plural_variants,
     script_of,
+    skeleton,
+    sound_keys,
 )
 
 
@@ -86,3 +90,21 @@ def test_loose_form_merges_what_transliteration_blurs():
     assert loose_form("kia") == loose_form("gia")  # Revised Romanization writes 기 gi
     assert loose_form("shinhan") == loose_form("sinhan") == "sinan"  # sh/s, silent h
     assert loose_form("nike") != loose_form("naiki")
+    assert loose_form("tnuva") == loose_form("tnoba") == "tnupa"  # v/b/p (תנובה, Tnuva)
+
+
+def test_greek_is_read_a_second_time_as_a_loanword():
+    # Αντίντας: ντ is nd inside a Greek word, d in the loanword Adidas
+    assert latin_forms("αντίντας") == ("andindas", "adidas")
+
+
+def test_skeletons_and_sound_keys():
+    # the loose form's consonants: vowels dropped, repeats merged
+    assert skeleton("tnuva") == skeleton("tnoba") == "tnp"
+    assert skeleton("mazda") == "mst" and skeleton("matsuda") == "mtst"
+    assert sound_keys("mazda") == ("pMST", "smst")  # Double Metaphone MST
+    # MAZDA's skeleton is マツダ's one consonant shorter: the query's d key meets the mark's
+    assert "dmst" in near_sound_keys("mazda") and "dmst" in indexed_sound_keys("matsuda")
+    # and the other way round: 이마트 (imat, mt) is one shorter than emart (mrt)
+    assert "smt" in near_sound_keys("emart") and "smt" in indexed_sound_keys("imat")
+    assert indexed_sound_keys("ab") == ["pAP", "sp"]  # no shorter skeleton under 3 consonants
