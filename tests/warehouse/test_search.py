@@ -217,7 +217,7 @@ def test_a_build_in_batches_of_keys_equals_one_build(monkeypatch):
 def test_the_picture_index_follows_a_refreshed_search_database(lake, home, tmp_path):
     """The search database is refreshed (not rebuilt) after the second publish: the pictures of
     its new record are in `image_index` too."""
-    from tests.warehouse.test_publish import A, B, FEB, JAN, committed, picture, record, rows, stage, with_pictures
+    from tests.warehouse.test_publish import FEB, JAN, A, B, committed, picture, record, rows, stage, with_pictures
 
     def pictured(st13: str, delivered, phash: int) -> dict:
         return {**picture(st13, delivered, 1, st13), "phash": phash, "dhash": phash, "shapehash": phash}
