@@ -213,8 +213,11 @@ def test_a_uspto_design_grant_with_its_tiff_drawing(tmp_path):
 
 
 @contextmanager
-def serving(files: dict[str, bytes]) -> Iterator[tuple[str, list[str]]]:
+def serving(files: dict[str, bytes]) -> Iterator[tuple[str, list[str], list[str]]]:
+    """Serves `files` (changed in place between runs) with an ETag (the body's SHA-256), answering
+    304 to an If-None-Match that names it; yields (url, paths asked, paths served in full)."""
     asked: list[str] = []
+    full: list[str] = []
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args):
@@ -223,8 +226,16 @@ def serving(files: dict[str, bytes]) -> Iterator[tuple[str, list[str]]]:
         def do_GET(self):
             asked.append(self.path)
             body = files.get(self.path)
+            etag = f'"{hashlib.sha256(body).hexdigest()}"' if body is not None else None
+            if etag is not None and self.headers.get("If-None-Match") == etag:
+                self.send_response(304)
+                self.end_headers()
+                return
+            full.append(self.path)
             self.send_response(200 if body is not None else 404)
             self.send_header("Content-Length", str(len(body or b"")))
+            if etag is not None:
+                self.send_header("ETag", etag)
             self.end_headers()
             self.wfile.write(body or b"")
 
@@ -232,7 +243,7 @@ def serving(files: dict[str, bytes]) -> Iterator[tuple[str, list[str]]]:
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", asked
+        yield f"http://127.0.0.1:{server.server_address[1]}", asked, full
     finally:
         server.shutdown()
         server.server_close()
@@ -240,7 +251,7 @@ def serving(files: dict[str, bytes]) -> Iterator[tuple[str, list[str]]]:
 
 def test_pictures_served_over_http(tmp_path):
     png = encoded(logo((64, 48)), "PNG")
-    with serving({"/img/1.png": png}) as (url, asked):
+    with serving({"/img/1.png": png}) as (url, asked, _):
         source = tmp_path / "mirror" / "khtm"
         source.mkdir(parents=True)
         for n, path in ((1, "/img/1.png"), (2, "/img/gone.png")):
@@ -258,6 +269,53 @@ def test_pictures_served_over_http(tmp_path):
         ("KH/2/M", None, None, f"{url}/img/gone.png: HTTP 404 Not Found"),
     ]
     assert sorted(asked) == ["/img/1.png", "/img/gone.png"]
+
+
+def uri_mark(number: int, url: str) -> bytes:
+    return kh_mark(number, "x").replace(
+        b"<MarkImageFilename>x</MarkImageFilename>", f"<MarkImageURI>{url}</MarkImageURI>".encode()
+    )
+
+
+def test_unchanged_pictures_are_not_fetched_again(tmp_path):
+    """Two deliveries of marks 1 and 2, whose pictures are served with an ETag; between them the
+    server's picture of mark 2 changes. The second run gets a 304 for mark 1's picture and keeps
+    its stored row; mark 2's picture is served in full again and replaces the stored one."""
+    first, second = encoded(logo((64, 48)), "PNG"), encoded(logo((90, 60)), "PNG")
+    files = {"/img/1.png": first, "/img/2.png": first}
+    source = tmp_path / "mirror" / "khtm"
+    source.mkdir(parents=True)
+    home = tmp_path / "home"
+    lake = pipeline.lake_settings(home, environ={})
+    query = (
+        "select application_number, sha256, width, path, thumbnail, phash, etag "
+        "from images join trademarks using (st13) order by 1"
+    )
+    with serving(files) as (url, asked, full):
+        for day in ("20240105", "20240106"):
+            with zipfile.ZipFile(source / f"khtm-{day}.xml.zip", "w") as archive:
+                for n in (1, 2):
+                    archive.writestr(f"kh-{n}.xml", uri_mark(n, f"{url}/img/{n}.png"))
+            pipeline.run(["khtm"], source=tmp_path / "mirror", home=home, lake=lake)
+            if day == "20240105":
+                assert sorted(full) == ["/img/1.png", "/img/2.png"]
+                before = images(home, query)
+                full.clear()
+                asked.clear()
+                files["/img/2.png"] = second
+    assert sorted(asked) == ["/img/1.png", "/img/2.png"]
+    assert full == ["/img/2.png"]  # mark 1's picture: 304, not downloaded
+    sha1, sha2 = hashlib.sha256(first).hexdigest(), hashlib.sha256(second).hexdigest()
+    assert [r[:3] + r[6:] for r in before] == [("KH/1/M", sha1, 64, f'"{sha1}"'), ("KH/2/M", sha1, 64, f'"{sha1}"')]
+    after = images(home, query)
+    assert after[0] == before[0]  # the stored picture and its analysis, as they were
+    assert after[1][:3] + after[1][6:] == ("KH/2/M", sha2, 90, f'"{sha2}"')
+    assert images(
+        home, "select i.source_file from images i join trademarks using (st13) order by application_number"
+    ) == [
+        ("khtm-20240106.xml.zip!kh-1.xml",),
+        ("khtm-20240106.xml.zip!kh-2.xml",),
+    ]
 
 
 @pytest.mark.parametrize(

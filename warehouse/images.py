@@ -4,6 +4,8 @@
 it the 256 px thumbnail and the 64 px icon; the `images` table names them relative to the data
 path (so a moved home or bucket keeps them). A local data path is written with an atomic rename;
 an s3:// one with the lake's S3 settings. A picture already stored is not written again.
+`fetched_pictures` gives back what the lake holds of pictures fetched by URL, so that a run asks
+the server whether they changed instead of downloading them again.
 """
 
 from __future__ import annotations
@@ -13,16 +15,40 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from transforms.images import ImageAnalysis
-from warehouse.lake import LakeError, LakeSettings
+from transforms.schema import IMAGES
+from warehouse.lake import LakeError, LakeSettings, connect, error, exists
 
 FOLDER = "images"
+RECORD_FIELDS = ("st13", "design_number", "view", "office", "collection", "source_ref", "source_file", "problem")
 
 
 def paths(analysis: ImageAnalysis) -> tuple[str, str, str]:
     """(picture, thumbnail, icon), relative to the data path."""
     stem = f"{FOLDER}/{analysis.sha256[:2]}/{analysis.sha256}"
     return f"{stem}.{analysis.format.lower()}", f"{stem}.thumb.png", f"{stem}.icon.png"
+
+
+def fetched_pictures(settings: LakeSettings, urls: list[str]) -> dict[str, dict[str, Any]]:
+    """The lake's current picture of each URL fetched with validators (ETag or Last-Modified):
+    url -> its `images` fields but those of the record (RECORD_FIELDS)."""
+    if not urls or not exists(settings):
+        return {}
+    fields = [f.name for f in IMAGES if f.name not in RECORD_FIELDS]
+    con = connect(settings, read_only=settings.catalog_file is not None)
+    try:
+        cursor = con.execute(
+            f"SELECT source_ref, {', '.join(fields)} FROM lake.images WHERE source_ref IN (SELECT unnest(?)) "
+            "AND problem IS NULL AND (etag IS NOT NULL OR last_modified IS NOT NULL) ORDER BY source_ref",
+            [urls],
+        )
+        return {row[0]: dict(zip(fields, row[1:], strict=True)) for row in cursor.fetchall()}
+    except duckdb.Error as exc:
+        raise error(settings, "cannot read the stored pictures", exc) from None
+    finally:
+        con.close()
 
 
 class ImageStore:
