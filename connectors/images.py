@@ -63,7 +63,8 @@ def member_path(ref: str, beside: str = "") -> str:
 
 
 class ImageReader:
-    """Reads pictures of one delivery (`delivery`: the file as fetched; a zip or tar holds them)."""
+    """Reads pictures of one delivery (`delivery`: the file as fetched; a zip or tar holds them);
+    `per_host`: requests per second at most to each host (the source's image_rate_limit)."""
 
     def __init__(
         self,
@@ -71,8 +72,8 @@ class ImageReader:
         stack: ExitStack,
         scratch: Path,
         max_bytes: int,
+        per_host: float | None,
         settings: FetchSettings = DEFAULT_SETTINGS,
-        per_host: float | None = 4.0,
         progress: Progress = NO_PROGRESS,
     ):
         self.delivery, self.scratch, self.max_bytes = delivery, scratch, max_bytes

@@ -9,9 +9,11 @@ from __future__ import annotations
 import hashlib
 import io
 import threading
+import time
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -21,6 +23,8 @@ from PIL import Image, ImageDraw
 
 from ipetl import pipeline
 from ipetl.cli import cli
+from ipetl.pipeline.normalize import normalize_delivery
+from ipetl.registry import COLLECTIONS
 from tests.conftest import ROOT, query_lake, sample
 from transforms.images import MAX_PIXELS, ImageRejected, analyse
 from warehouse import lake as lakes
@@ -213,9 +217,11 @@ def test_a_uspto_design_grant_with_its_tiff_drawing(tmp_path):
 
 
 @contextmanager
-def serving(files: dict[str, bytes]) -> Iterator[tuple[str, list[str], list[str]]]:
+def serving(files: dict[str, bytes], arrivals: list[float] | None = None) -> Iterator[tuple[str, list[str], list[str]]]:
     """Serves `files` (changed in place between runs) with an ETag (the body's SHA-256), answering
-    304 to an If-None-Match that names it; yields (url, paths asked, paths served in full)."""
+    304 to an If-None-Match that names it; yields (url, paths asked, paths served in full), and
+    notes the time.monotonic() of each request in `arrivals`."""
+    arrivals = [] if arrivals is None else arrivals
     asked: list[str] = []
     full: list[str] = []
 
@@ -225,6 +231,7 @@ def serving(files: dict[str, bytes]) -> Iterator[tuple[str, list[str], list[str]
 
         def do_GET(self):
             asked.append(self.path)
+            arrivals.append(time.monotonic())
             body = files.get(self.path)
             etag = f'"{hashlib.sha256(body).hexdigest()}"' if body is not None else None
             if etag is not None and self.headers.get("If-None-Match") == etag:
@@ -316,6 +323,24 @@ def test_unchanged_pictures_are_not_fetched_again(tmp_path):
         ("khtm-20240106.xml.zip!kh-1.xml",),
         ("khtm-20240106.xml.zip!kh-2.xml",),
     ]
+
+
+def test_the_sources_image_rate_limit_paces_picture_downloads(tmp_path):
+    """khtm declared with image_rate_limit=2: its three pictures on one host are asked for at
+    least half a second apart."""
+    khtm = COLLECTIONS["khtm"]
+    slow = replace(khtm, source=replace(khtm.source, image_rate_limit=2.0))
+    png = encoded(logo((64, 48)), "PNG")
+    arrivals: list[float] = []
+    with serving({f"/img/{n}.png": png for n in (1, 2, 3)}, arrivals) as (url, _, full):
+        delivery = tmp_path / "khtm-20240105.xml.zip"
+        with zipfile.ZipFile(delivery, "w") as archive:
+            for n in (1, 2, 3):
+                archive.writestr(f"kh-{n}.xml", uri_mark(n, f"{url}/img/{n}.png"))
+        home = tmp_path / "home"
+        normalize_delivery(slow, delivery, home, "run-1", lake=pipeline.lake_settings(home, environ={}))
+    assert sorted(full) == ["/img/1.png", "/img/2.png", "/img/3.png"]
+    assert min(b - a for a, b in zip(arrivals, arrivals[1:], strict=False)) >= 0.45
 
 
 @pytest.mark.parametrize(

@@ -46,10 +46,12 @@ def spool_images(
     lake: LakeSettings,
     spool: Path,
     now: dt.datetime,
+    per_host: float | None,
     progress: Progress = NO_PROGRESS,
 ) -> list[QuarantineRow]:
     """Resolve, analyse and store the pictures of one delivery; write <spool>/images.parquet;
-    return the quarantine rows of the pictures that could not be kept."""
+    return the quarantine rows of the pictures that could not be kept. per_host: requests per
+    second at most to each host pictures are fetched from (the source's image_rate_limit)."""
     rows: list[dict[str, Any]] = []
     quarantine: list[QuarantineRow] = []
     if not refs:
@@ -57,7 +59,7 @@ def spool_images(
     store = ImageStore(lake)
     stored = fetched_pictures(lake, sorted({r["ref"] for r in refs if r["ref"].lower().startswith(URL_SCHEMES)}))
     with ExitStack() as stack:
-        reader = ImageReader(delivery, stack, spool / "images.part", MAX_BYTES, progress=progress)
+        reader = ImageReader(delivery, stack, spool / "images.part", MAX_BYTES, per_host, progress=progress)
         for ref in refs:
             row: dict[str, Any] = {
                 **{k: ref[k] for k in ("st13", "design_number", "view", "office", "source_file")},
