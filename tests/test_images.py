@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import threading
 import time
 import zipfile
@@ -343,6 +344,49 @@ def test_the_sources_image_rate_limit_paces_picture_downloads(tmp_path):
     assert min(b - a for a, b in zip(arrivals, arrivals[1:], strict=False)) >= 0.45
 
 
+def test_vacuum_removes_pictures_no_kept_snapshot_names(tmp_path):
+    """Mark 1's picture is a GIF on 5 January and a TIFF on 6 January; mark 2's is the same JPEG
+    on both days. A file an abandoned run left (named by no row) goes at the first vacuum; the GIF
+    stays while a kept snapshot names it and goes once only the newest is kept. Files written
+    less than a day ago are spared (a run still reading may have stored them)."""
+    source = tmp_path / "mirror" / "khtm"
+    source.mkdir(parents=True)
+    home = tmp_path / "home"
+    for day, first in (("20240105", ("1.gif", GIF)), ("20240106", ("1.tif", TIFF_G4))):
+        with zipfile.ZipFile(source / f"khtm-{day}.xml.zip", "w") as archive:
+            for n, (name, data) in ((1, first), (2, ("2.jpg", JPEG))):
+                archive.writestr(f"kh-{n}.xml", kh_mark(n, name))
+                archive.writestr(name, data)
+        pipeline.run(["khtm"], source=tmp_path / "mirror", home=home, lake=pipeline.lake_settings(home, environ={}))
+    folder = home / "lake" / "images"
+
+    def stored(data: bytes, suffix: str) -> list[bool]:
+        sha = hashlib.sha256(data).hexdigest()
+        return [(folder / sha[:2] / f"{sha}{end}").is_file() for end in (suffix, ".thumb.png", ".icon.png")]
+
+    abandoned, fresh = folder / "ab" / f"{'ab' * 32}.png", folder / "cd" / f"{'cd' * 32}.png"
+    for orphan in (abandoned, fresh):
+        orphan.parent.mkdir(parents=True, exist_ok=True)
+        orphan.write_bytes(b"left by a run that never published")
+    two_days_ago = time.time() - 2 * 86400
+    for f in folder.rglob("*"):
+        if f != fresh:
+            os.utime(f, (two_days_ago, two_days_ago))
+    env = {"IPETL_CATALOG": None, "IPETL_DATA": None}
+
+    def vacuum(keep: int) -> None:
+        out = CliRunner(env=env).invoke(cli, ["vacuum", "--keep", str(keep), "--home", str(home)])
+        assert out.exit_code == 0, out.output
+
+    vacuum(100)
+    assert (abandoned.exists(), fresh.exists()) == (False, True)
+    assert stored(GIF, ".gif") == stored(TIFF_G4, ".tiff") == stored(JPEG, ".jpeg") == [True] * 3
+    vacuum(1)
+    assert stored(GIF, ".gif") == [False] * 3
+    assert stored(TIFF_G4, ".tiff") == stored(JPEG, ".jpeg") == [True] * 3
+    assert fresh.exists()
+
+
 @pytest.mark.parametrize(
     "data, reason",
     [
@@ -370,7 +414,8 @@ def test_pictures_stored_on_s3_are_read_back_through_the_lake(s3_server, tmp_pat
     under it by SHA-256, and a lake session (DuckDB httpfs, the lake's S3 secret) reads them."""
     settings = pipeline.lake_settings(tmp_path, data=f"{s3_server.url}lake", environ=s3_server.env)
     analysis = analyse(GIF)
-    picture, thumbnail, _ = ImageStore(settings).put(analysis, GIF)
+    store = ImageStore(settings)
+    picture, thumbnail, icon = store.put(analysis, GIF)
     sha = hashlib.sha256(GIF).hexdigest()
     assert picture == f"images/{sha[:2]}/{sha}.gif"
     con = lakes.connect(settings)
@@ -381,3 +426,8 @@ def test_pictures_stored_on_s3_are_read_back_through_the_lake(s3_server, tmp_pat
         con.close()
     assert content == GIF
     assert Image.open(io.BytesIO(thumb)).size == (101, 61)
+    # what vacuum lists and removes
+    assert sorted(store.stored(before=time.time() + 60)) == sorted([picture, thumbnail, icon])
+    assert store.stored(before=time.time() - 3600) == []
+    store.remove([picture, icon])
+    assert store.stored(before=time.time() + 60) == [thumbnail]

@@ -19,6 +19,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from connectors.home import HomeLayout
 from connectors.images import URL_SCHEMES, ArchiveEscape, ImageReader, ImageUnavailable
 from connectors.progress import NO_PROGRESS, Progress
 from connectors.sources import Validators
@@ -32,6 +33,9 @@ from warehouse.lake import LakeSettings
 
 IMAGES_FILE = "images.parquet"
 RULE = "image.readable"
+# `ipetl vacuum` spares pictures written this recently: a run still reading its deliveries has
+# stored them, and names them only when its batch is staged.
+PICTURE_GRACE = dt.timedelta(days=1)
 
 
 def _record(ref: ImageRef) -> str:
@@ -97,3 +101,13 @@ def spool_images(
             rows.append(row)
     pq.write_table(pa.Table.from_pylist(rows, schema=IMAGES), spool / IMAGES_FILE)
     return quarantine
+
+
+def pending_pictures(home: Path) -> set[str]:
+    """The picture files the home's batches and spools not yet published name (relative to the
+    lake's data path): `ipetl vacuum` keeps them."""
+    names: set[str] = set()
+    for spooled in HomeLayout(home).staging.rglob(IMAGES_FILE):
+        table = pq.read_table(spooled, columns=["path", "thumbnail", "icon"])
+        names.update(name for column in table.columns for name in column.to_pylist() if name)
+    return names
