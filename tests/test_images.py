@@ -222,7 +222,7 @@ def serving(files: dict[str, bytes], arrivals: list[float] | None = None) -> Ite
     """Serves `files` (changed in place between runs) with an ETag (the body's SHA-256), answering
     304 to an If-None-Match that names it; yields (url, paths asked, paths served in full), and
     notes the time.monotonic() of each request in `arrivals`."""
-    arrivals = [] if arrivals is None else arrivals
+    times: list[float] = [] if arrivals is None else arrivals
     asked: list[str] = []
     full: list[str] = []
 
@@ -232,7 +232,7 @@ def serving(files: dict[str, bytes], arrivals: list[float] | None = None) -> Ite
 
         def do_GET(self):
             asked.append(self.path)
-            arrivals.append(time.monotonic())
+            times.append(time.monotonic())
             body = files.get(self.path)
             etag = f'"{hashlib.sha256(body).hexdigest()}"' if body is not None else None
             if etag is not None and self.headers.get("If-None-Match") == etag:
