@@ -3,8 +3,10 @@
 A member is read from the archive in place (never extracted); a reference that would leave the
 archive (an absolute path, `..`, a drive or a backslash) is refused. A URL goes through the
 fetch layer (connectors.sources.HttpSource: retries with back-off, resumed downloads), at most
-`per_host` requests per second to each host. Anything that cannot be read raises ImageUnavailable
-with the reason: the record is still published, the picture is reported.
+`per_host` requests per second to each host, asking with the validators of the version the lake
+holds (If-None-Match / If-Modified-Since) so that an unchanged picture is not downloaded again.
+Anything that cannot be read raises ImageUnavailable with the reason: the record is still
+published, the picture is reported.
 """
 
 from __future__ import annotations
@@ -16,13 +18,32 @@ import tempfile
 import zipfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from connectors.progress import NO_PROGRESS, Progress
-from connectors.sources import DEFAULT_SETTINGS, FetchError, FetchSettings, HttpSource, Pace, RemoteFile, _http_session
+from connectors.sources import (
+    DEFAULT_SETTINGS,
+    FetchError,
+    FetchSettings,
+    HttpSource,
+    Pace,
+    RemoteFile,
+    Validators,
+    _http_session,
+)
 
 URL_SCHEMES = ("http://", "https://")
+
+
+@dataclass(frozen=True)
+class Picture:
+    """What a reference gave: its bytes, or None when the server said the version asked about
+    with `known` is current (HTTP 304); a URL's validators (None for an archive member)."""
+
+    data: bytes | None
+    validators: Validators | None = None
 
 
 class ImageUnavailable(Exception):
@@ -42,7 +63,8 @@ def member_path(ref: str, beside: str = "") -> str:
 
 
 class ImageReader:
-    """Reads pictures of one delivery (`delivery`: the file as fetched; a zip or tar holds them)."""
+    """Reads pictures of one delivery (`delivery`: the file as fetched; a zip or tar holds them);
+    `per_host`: requests per second at most to each host (the source's image_rate_limit)."""
 
     def __init__(
         self,
@@ -50,8 +72,8 @@ class ImageReader:
         stack: ExitStack,
         scratch: Path,
         max_bytes: int,
+        per_host: float | None,
         settings: FetchSettings = DEFAULT_SETTINGS,
-        per_host: float | None = 4.0,
         progress: Progress = NO_PROGRESS,
     ):
         self.delivery, self.scratch, self.max_bytes = delivery, scratch, max_bytes
@@ -68,11 +90,12 @@ class ImageReader:
             self._tar = stack.enter_context(tarfile.open(delivery, "r:*"))  # noqa: SIM115 (closed by the stack)
             self._tar_names = {info.name: info for info in self._tar.getmembers() if info.isfile()}
 
-    def read(self, ref: str, beside: str = "") -> bytes:
-        """The bytes of the picture `ref` names; `beside`: the archive member the record came
-        from (a file name is looked up next to it, then from the archive's root)."""
+    def read(self, ref: str, beside: str = "", known: Validators | None = None) -> Picture:
+        """The picture `ref` names; `beside`: the archive member the record came from (a file
+        name is looked up next to it, then from the archive's root); `known`: for a URL, the
+        validators of the version already stored."""
         if ref.lower().startswith(URL_SCHEMES):
-            return self._fetch(ref)
+            return self._fetch(ref, known)
         inner = beside.split("!", 1)[1] if "!" in beside else ""
         if self._zip is None and self._tar is None:
             raise ImageUnavailable(f"{ref}: the delivery {self.delivery.name} is no archive holding it")
@@ -84,7 +107,7 @@ class ImageReader:
             if data is not None:
                 if len(data) > self.max_bytes:
                     raise ImageUnavailable(f"{ref}: more than {self.max_bytes} bytes")
-                return data
+                return Picture(data)
         raise ImageUnavailable(f"{ref}: not in the delivery {self.delivery.name}")
 
     def _member(self, name: str) -> bytes | None:
@@ -103,7 +126,7 @@ class ImageReader:
         with stream:
             return stream.read(self.max_bytes + 1)
 
-    def _fetch(self, url: str) -> bytes:
+    def _fetch(self, url: str, known: Validators | None) -> Picture:
         host = urlsplit(url).netloc.lower()
         pace = self._paces.setdefault(host, Pace(self.per_host))
         if self._http is None:
@@ -112,12 +135,16 @@ class ImageReader:
         self._http.pace = pace
         with _part_file(self.scratch) as part:
             try:
-                self._http.download(RemoteFile(posixpath.basename(urlsplit(url).path) or host, url), part)
+                validators = self._http.download(
+                    RemoteFile(posixpath.basename(urlsplit(url).path) or host, url), part, known=known
+                )
             except FetchError as exc:
                 raise ImageUnavailable(str(exc)) from None
+            if validators is None:
+                return Picture(None, known)
             if part.stat().st_size > self.max_bytes:
                 raise ImageUnavailable(f"{url}: more than {self.max_bytes} bytes")
-            return part.read_bytes()
+            return Picture(part.read_bytes(), validators)
 
 
 @contextmanager

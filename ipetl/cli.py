@@ -501,12 +501,15 @@ def report(home, no_build):
     help="Snapshots to keep, and runs whose validation results to keep per collection ($IPETL_KEEP_SNAPSHOTS).",
 )
 def vacuum(home, catalog, data, keep):
-    """Expire old snapshots, merge small files, delete files no kept snapshot uses, keep the
+    """Expire old snapshots, merge small files, delete files no kept snapshot uses (pictures too,
+    but those of batches not yet published and those stored in the last day), keep the
     validation results (Data Docs) of each collection's newest --keep runs, and remove what
     killed runs left behind."""
     from connectors.home import HomeLayout
     from expectations.datadocs import prune_validations
     from ipetl.pipeline import sweep
+    from ipetl.pipeline.images import PICTURE_GRACE, pending_pictures
+    from warehouse.images import vacuum_pictures
     from warehouse.lake import LakeError
     from warehouse.lake import vacuum as vacuum_lake
 
@@ -515,14 +518,16 @@ def vacuum(home, catalog, data, keep):
     home_path, lake = _lake(home, catalog, data)
     try:
         result = vacuum_lake(lake, keep)
+        before = (dt.datetime.now(dt.UTC) - PICTURE_GRACE).timestamp()
+        pictures = vacuum_pictures(lake, result.kept, pending_pictures(home_path), before)
     except LakeError as exc:
         _fail(str(exc), 3)
     leftovers = sweep(home_path)
     pruned = prune_validations(HomeLayout(home_path).gx, keep)
     click.echo(
         f"kept snapshots {', '.join(map(str, result.kept)) or 'none'}; expired {result.expired} snapshot(s); "
-        f"removed {result.files_removed} file(s), {len(pruned)} validation result(s) and {len(leftovers)} "
-        "leftover(s) of killed runs"
+        f"removed {result.files_removed} file(s), {pictures} picture file(s) no kept snapshot names, "
+        f"{len(pruned)} validation result(s) and {len(leftovers)} leftover(s) of killed runs"
     )
 
 

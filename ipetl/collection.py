@@ -47,7 +47,8 @@ class Source:
     Politeness toward the office's server: `rate_limit`, requests per second at most (a listing
     or a download; None: no limit), kept by the fetch layer in each process; `downloads`, how
     many downloads at once from the server's host across all Airflow workers (the slots of the
-    host's pool, dags/_settings.fetch_pools).
+    host's pool, dags/_settings.fetch_pools); `image_rate_limit`, requests per second at most to
+    each host the records' pictures are fetched from (connectors.images; None: no limit).
     """
 
     kind: str
@@ -58,6 +59,7 @@ class Source:
     products: tuple[str, ...] = ()
     distribution: str = ""
     series: str | None = None
+    image_rate_limit: float | None = 4.0
 
     def resolved(self) -> str:
         mirror = os.environ.get("IPETL_MIRROR", str(SAMPLE_MIRROR))

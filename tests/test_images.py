@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import threading
+import time
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -21,6 +24,8 @@ from PIL import Image, ImageDraw
 
 from ipetl import pipeline
 from ipetl.cli import cli
+from ipetl.pipeline.normalize import normalize_delivery
+from ipetl.registry import COLLECTIONS
 from tests.conftest import ROOT, query_lake, sample
 from transforms.images import MAX_PIXELS, ImageRejected, analyse
 from warehouse import lake as lakes
@@ -213,8 +218,13 @@ def test_a_uspto_design_grant_with_its_tiff_drawing(tmp_path):
 
 
 @contextmanager
-def serving(files: dict[str, bytes]) -> Iterator[tuple[str, list[str]]]:
+def serving(files: dict[str, bytes], arrivals: list[float] | None = None) -> Iterator[tuple[str, list[str], list[str]]]:
+    """Serves `files` (changed in place between runs) with an ETag (the body's SHA-256), answering
+    304 to an If-None-Match that names it; yields (url, paths asked, paths served in full), and
+    notes the time.monotonic() of each request in `arrivals`."""
+    times: list[float] = [] if arrivals is None else arrivals
     asked: list[str] = []
+    full: list[str] = []
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args):
@@ -222,9 +232,18 @@ def serving(files: dict[str, bytes]) -> Iterator[tuple[str, list[str]]]:
 
         def do_GET(self):
             asked.append(self.path)
+            times.append(time.monotonic())
             body = files.get(self.path)
+            etag = f'"{hashlib.sha256(body).hexdigest()}"' if body is not None else None
+            if etag is not None and self.headers.get("If-None-Match") == etag:
+                self.send_response(304)
+                self.end_headers()
+                return
+            full.append(self.path)
             self.send_response(200 if body is not None else 404)
             self.send_header("Content-Length", str(len(body or b"")))
+            if etag is not None:
+                self.send_header("ETag", etag)
             self.end_headers()
             self.wfile.write(body or b"")
 
@@ -232,7 +251,7 @@ def serving(files: dict[str, bytes]) -> Iterator[tuple[str, list[str]]]:
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", asked
+        yield f"http://127.0.0.1:{server.server_address[1]}", asked, full
     finally:
         server.shutdown()
         server.server_close()
@@ -240,7 +259,7 @@ def serving(files: dict[str, bytes]) -> Iterator[tuple[str, list[str]]]:
 
 def test_pictures_served_over_http(tmp_path):
     png = encoded(logo((64, 48)), "PNG")
-    with serving({"/img/1.png": png}) as (url, asked):
+    with serving({"/img/1.png": png}) as (url, asked, _):
         source = tmp_path / "mirror" / "khtm"
         source.mkdir(parents=True)
         for n, path in ((1, "/img/1.png"), (2, "/img/gone.png")):
@@ -258,6 +277,114 @@ def test_pictures_served_over_http(tmp_path):
         ("KH/2/M", None, None, f"{url}/img/gone.png: HTTP 404 Not Found"),
     ]
     assert sorted(asked) == ["/img/1.png", "/img/gone.png"]
+
+
+def uri_mark(number: int, url: str) -> bytes:
+    return kh_mark(number, "x").replace(
+        b"<MarkImageFilename>x</MarkImageFilename>", f"<MarkImageURI>{url}</MarkImageURI>".encode()
+    )
+
+
+def test_unchanged_pictures_are_not_fetched_again(tmp_path):
+    """Two deliveries of marks 1 and 2, whose pictures are served with an ETag; between them the
+    server's picture of mark 2 changes. The second run gets a 304 for mark 1's picture and keeps
+    its stored row; mark 2's picture is served in full again and replaces the stored one."""
+    first, second = encoded(logo((64, 48)), "PNG"), encoded(logo((90, 60)), "PNG")
+    files = {"/img/1.png": first, "/img/2.png": first}
+    source = tmp_path / "mirror" / "khtm"
+    source.mkdir(parents=True)
+    home = tmp_path / "home"
+    lake = pipeline.lake_settings(home, environ={})
+    query = (
+        "select application_number, sha256, width, path, thumbnail, phash, etag "
+        "from images join trademarks using (st13) order by 1"
+    )
+    with serving(files) as (url, asked, full):
+        for day in ("20240105", "20240106"):
+            with zipfile.ZipFile(source / f"khtm-{day}.xml.zip", "w") as archive:
+                for n in (1, 2):
+                    archive.writestr(f"kh-{n}.xml", uri_mark(n, f"{url}/img/{n}.png"))
+            pipeline.run(["khtm"], source=tmp_path / "mirror", home=home, lake=lake)
+            if day == "20240105":
+                assert sorted(full) == ["/img/1.png", "/img/2.png"]
+                before = images(home, query)
+                full.clear()
+                asked.clear()
+                files["/img/2.png"] = second
+    assert sorted(asked) == ["/img/1.png", "/img/2.png"]
+    assert full == ["/img/2.png"]  # mark 1's picture: 304, not downloaded
+    sha1, sha2 = hashlib.sha256(first).hexdigest(), hashlib.sha256(second).hexdigest()
+    assert [r[:3] + r[6:] for r in before] == [("KH/1/M", sha1, 64, f'"{sha1}"'), ("KH/2/M", sha1, 64, f'"{sha1}"')]
+    after = images(home, query)
+    assert after[0] == before[0]  # the stored picture and its analysis, as they were
+    assert after[1][:3] + after[1][6:] == ("KH/2/M", sha2, 90, f'"{sha2}"')
+    assert images(
+        home, "select i.source_file from images i join trademarks using (st13) order by application_number"
+    ) == [
+        ("khtm-20240106.xml.zip!kh-1.xml",),
+        ("khtm-20240106.xml.zip!kh-2.xml",),
+    ]
+
+
+def test_the_sources_image_rate_limit_paces_picture_downloads(tmp_path):
+    """khtm declared with image_rate_limit=2: its three pictures on one host are asked for at
+    least half a second apart."""
+    khtm = COLLECTIONS["khtm"]
+    slow = replace(khtm, source=replace(khtm.source, image_rate_limit=2.0))
+    png = encoded(logo((64, 48)), "PNG")
+    arrivals: list[float] = []
+    with serving({f"/img/{n}.png": png for n in (1, 2, 3)}, arrivals) as (url, _, full):
+        delivery = tmp_path / "khtm-20240105.xml.zip"
+        with zipfile.ZipFile(delivery, "w") as archive:
+            for n in (1, 2, 3):
+                archive.writestr(f"kh-{n}.xml", uri_mark(n, f"{url}/img/{n}.png"))
+        home = tmp_path / "home"
+        normalize_delivery(slow, delivery, home, "run-1", lake=pipeline.lake_settings(home, environ={}))
+    assert sorted(full) == ["/img/1.png", "/img/2.png", "/img/3.png"]
+    assert min(b - a for a, b in zip(arrivals, arrivals[1:], strict=False)) >= 0.45
+
+
+def test_vacuum_removes_pictures_no_kept_snapshot_names(tmp_path):
+    """Mark 1's picture is a GIF on 5 January and a TIFF on 6 January; mark 2's is the same JPEG
+    on both days. A file an abandoned run left (named by no row) goes at the first vacuum; the GIF
+    stays while a kept snapshot names it and goes once only the newest is kept. Files written
+    less than a day ago are spared (a run still reading may have stored them)."""
+    source = tmp_path / "mirror" / "khtm"
+    source.mkdir(parents=True)
+    home = tmp_path / "home"
+    for day, first in (("20240105", ("1.gif", GIF)), ("20240106", ("1.tif", TIFF_G4))):
+        with zipfile.ZipFile(source / f"khtm-{day}.xml.zip", "w") as archive:
+            for n, (name, data) in ((1, first), (2, ("2.jpg", JPEG))):
+                archive.writestr(f"kh-{n}.xml", kh_mark(n, name))
+                archive.writestr(name, data)
+        pipeline.run(["khtm"], source=tmp_path / "mirror", home=home, lake=pipeline.lake_settings(home, environ={}))
+    folder = home / "lake" / "images"
+
+    def stored(data: bytes, suffix: str) -> list[bool]:
+        sha = hashlib.sha256(data).hexdigest()
+        return [(folder / sha[:2] / f"{sha}{end}").is_file() for end in (suffix, ".thumb.png", ".icon.png")]
+
+    abandoned, fresh = folder / "ab" / f"{'ab' * 32}.png", folder / "cd" / f"{'cd' * 32}.png"
+    for orphan in (abandoned, fresh):
+        orphan.parent.mkdir(parents=True, exist_ok=True)
+        orphan.write_bytes(b"left by a run that never published")
+    two_days_ago = time.time() - 2 * 86400
+    for f in folder.rglob("*"):
+        if f != fresh:
+            os.utime(f, (two_days_ago, two_days_ago))
+    env = {"IPETL_CATALOG": None, "IPETL_DATA": None}
+
+    def vacuum(keep: int) -> None:
+        out = CliRunner(env=env).invoke(cli, ["vacuum", "--keep", str(keep), "--home", str(home)])
+        assert out.exit_code == 0, out.output
+
+    vacuum(100)
+    assert (abandoned.exists(), fresh.exists()) == (False, True)
+    assert stored(GIF, ".gif") == stored(TIFF_G4, ".tiff") == stored(JPEG, ".jpeg") == [True] * 3
+    vacuum(1)
+    assert stored(GIF, ".gif") == [False] * 3
+    assert stored(TIFF_G4, ".tiff") == stored(JPEG, ".jpeg") == [True] * 3
+    assert fresh.exists()
 
 
 @pytest.mark.parametrize(
@@ -287,7 +414,8 @@ def test_pictures_stored_on_s3_are_read_back_through_the_lake(s3_server, tmp_pat
     under it by SHA-256, and a lake session (DuckDB httpfs, the lake's S3 secret) reads them."""
     settings = pipeline.lake_settings(tmp_path, data=f"{s3_server.url}lake", environ=s3_server.env)
     analysis = analyse(GIF)
-    picture, thumbnail, _ = ImageStore(settings).put(analysis, GIF)
+    store = ImageStore(settings)
+    picture, thumbnail, icon = store.put(analysis, GIF)
     sha = hashlib.sha256(GIF).hexdigest()
     assert picture == f"images/{sha[:2]}/{sha}.gif"
     con = lakes.connect(settings)
@@ -298,3 +426,8 @@ def test_pictures_stored_on_s3_are_read_back_through_the_lake(s3_server, tmp_pat
         con.close()
     assert content == GIF
     assert Image.open(io.BytesIO(thumb)).size == (101, 61)
+    # what vacuum lists and removes
+    assert sorted(store.stored(before=time.time() + 60)) == sorted([picture, thumbnail, icon])
+    assert store.stored(before=time.time() - 3600) == []
+    store.remove([picture, icon])
+    assert store.stored(before=time.time() + 60) == [thumbnail]

@@ -288,6 +288,12 @@ IMAGES = pa.schema(
         _field("faded", pa.bool_(), "contrast too low to read (2nd to 98th grey percentile under 48 levels)"),
         _field("corrupt", pa.bool_(), "the bytes could not be decoded as an accepted picture"),
         _field("problem", pa.string(), "why the picture is missing or unreadable; null when it was read"),
+        _field("etag", pa.string(), "a fetched picture's ETag, asked with If-None-Match next time; null if none"),
+        _field(
+            "last_modified",
+            pa.string(),
+            "a fetched picture's Last-Modified (HTTP date), asked with If-Modified-Since next time; null if none",
+        ),
     ],
     metadata={"table": "images", "key": "st13,design_number,view", "schema_version": SCHEMA_VERSION},
 )

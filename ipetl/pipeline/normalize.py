@@ -136,7 +136,7 @@ def _spool_delivery(
     quarantine = [row for result in results for row in result.quarantined]
     refs = [ref for result in results for ref in result.images]
     quarantined = len(quarantine)  # records held back; a picture's row holds none
-    quarantine += spool_images(path, refs, rules, lake, spool, now, progress)
+    quarantine += spool_images(path, refs, rules, lake, spool, now, collection.source.image_rate_limit, progress)
     rejected = next((result.rejected for result in results if result.rejected), None)
     records = sum(result.records for result in results)
     if rejected:
