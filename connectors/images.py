@@ -1,7 +1,7 @@
 """Read the pictures a delivery's records point at: a member of the delivery archive, or a URL.
 
 A member is read from the archive in place (never extracted); a reference that would leave the
-archive (an absolute path, `..`, a drive or a backslash) is refused. A URL goes through the
+archive (a `..` step, a drive) is refused; Windows separators are read as `/`. A URL goes through the
 fetch layer (connectors.sources.HttpSource: retries with back-off, resumed downloads), at most
 `per_host` requests per second to each host, asking with the validators of the version the lake
 holds (If-None-Match / If-Modified-Since) so that an unchanged picture is not downloaded again.
@@ -55,11 +55,16 @@ class ArchiveEscape(ImageUnavailable):
 
 
 def member_path(ref: str, beside: str = "") -> str:
-    """The archive member a reference names, relative to the folder of the XML member `beside`
-    (ImageUnavailable when it would leave the archive)."""
-    if "\\" in ref or ref.startswith("/") or (len(ref) > 1 and ref[1] == ":") or ".." in ref.split("/"):
+    """The archive member a reference names, relative to the folder of the XML member `beside`,
+    or to the archive's root when it starts with a separator (ILPO writes `\\2019\\06\\317809.jpg`:
+    Windows separators, from the root of its picture store). ArchiveEscape when it would leave
+    the archive (a `..` step, a drive)."""
+    path = ref.replace("\\", "/")
+    if (len(path) > 1 and path[1] == ":") or ".." in path.split("/"):
         raise ArchiveEscape(f"{ref}: escapes the delivery archive")
-    return posixpath.normpath(posixpath.join(posixpath.dirname(beside), ref))
+    if path.startswith("/"):
+        return posixpath.normpath(path.lstrip("/"))
+    return posixpath.normpath(posixpath.join(posixpath.dirname(beside), path))
 
 
 class ImageReader:

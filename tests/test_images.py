@@ -431,3 +431,15 @@ def test_pictures_stored_on_s3_are_read_back_through_the_lake(s3_server, tmp_pat
     assert store.stored(before=time.time() - 3600) == []
     store.remove([picture, icon])
     assert store.stored(before=time.time() + 60) == [thumbnail]
+
+
+def test_member_names_as_offices_write_them():
+    """ILPO's IMAGEFILE is a Windows path from the root of its picture store (samples/mirror/iltm:
+    `\\2019\\06\\317809.jpg`): a member from the archive's root, not an escape; `..` and a drive are."""
+    from connectors.images import ArchiveEscape, member_path
+
+    assert member_path("\\2019\\06\\317809.jpg", "xml/marks.xml") == "2019/06/317809.jpg"
+    assert member_path("ATTACHMENT/logo.gif", "xml/marks.xml") == "xml/ATTACHMENT/logo.gif"
+    for hostile in ("../../etc/passwd", "..\\..\\etc\\passwd", "C:\\Windows\\win.ini"):
+        with pytest.raises(ArchiveEscape):
+            member_path(hostile)
