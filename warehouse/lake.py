@@ -247,17 +247,44 @@ def exists(settings: LakeSettings) -> bool:
     return settings.catalog_file is None or _is_lake_file(settings.catalog_file)
 
 
+_KNOWN_LAKE_FILES: set[tuple[int, int, str]] = set()  # (device, inode, path) of catalogs seen to hold a lake
+
+
 def _is_lake_file(path: Path) -> bool:
-    """Whether a catalog file holds a DuckLake (not missing, nor left empty by a killed start)."""
-    if not path.exists():
+    """Whether a catalog file holds a DuckLake (not missing, nor left empty by a killed start).
+    A file once seen to hold one is not probed again (the probe costs an extension load)."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
         return False
     if path.suffix == ".duckdb":
         return True
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    known = (stat.st_dev, stat.st_ino, str(path.absolute()))
+    if known in _KNOWN_LAKE_FILES:
+        return True
+    if _holds_ducklake_tables(path):
+        _KNOWN_LAKE_FILES.add(known)
+        return True
+    return False
+
+
+def _holds_ducklake_tables(path: Path) -> bool:
+    """Read through DuckDB's SQLite, the copy the lake's own connections use: a second SQLite
+    library in the process (Python's) releases their POSIX locks when it closes the file
+    (SQLite's "multiple copies" hazard), and a publisher's WAL index can shrink under it (SIGBUS)."""
+    probe = duckdb.connect()
     try:
-        return bool(db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'ducklake_metadata'").fetchone()[0])
+        extensions.load(probe, "sqlite_scanner")
+        probe.execute(f"ATTACH {sql_literal(str(path))} AS catalog_probe (TYPE sqlite, READ_ONLY)")
+        return bool(
+            scalar(
+                probe,
+                "SELECT count(*) FROM duckdb_tables() "
+                "WHERE database_name = 'catalog_probe' AND table_name = 'ducklake_metadata'",
+            )
+        )
     finally:
-        db.close()
+        probe.close()
 
 
 def _create_sqlite_catalog(path: Path) -> None:
