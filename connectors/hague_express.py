@@ -24,8 +24,8 @@ from connectors.records import (
     LanguageText,
 )
 from connectors.st96 import attribute, parse_contact
-from connectors.st96_design import child_text, locarno_bag, priority
-from connectors.xml import ByteStream, Element, iter_elements, local, text
+from connectors.st96_design import locarno_bag, priority
+from connectors.xml import ByteStream, Element, child_text, children, iter_elements, local, text
 
 RECORD_TAGS = ("HagueExpressTransaction",)
 
@@ -50,13 +50,9 @@ _RECORDING_VALUES = frozenset(
 )
 
 
-def _children(elem: Element, name: str) -> Iterator[Element]:
-    return (c for c in elem if local(c.tag) == name)
-
-
 def _countries(bag: Element) -> list[str | None]:
     """DesignatedCountryBag → its DesignatedCountryCode texts."""
-    return [child_text(d, "DesignatedCountryCode") for d in _children(bag, "DesignatedCountry")]
+    return [child_text(d, "DesignatedCountryCode") for d in children(bag, "DesignatedCountry")]
 
 
 def parse_design(elem: Element) -> HagueDesign:
@@ -75,20 +71,20 @@ def parse_design(elem: Element) -> HagueDesign:
         if tag == "ProductDescriptionTextBag":
             products: list[LanguageText] = [
                 (attribute(p, "languageCode"), value)
-                for p in _children(child, "ProductDescriptionText")
+                for p in children(child, "ProductDescriptionText")
                 if (value := text(p))
             ]
             design["products"] = products
         elif tag == "LocarnoClassificationBag":
             design["locarno_edition"], design["locarno"] = locarno_bag(child)
         elif tag == "DesignerBag":
-            design["designers"] = [parse_contact(d) for d in _children(child, "Designer")]
+            design["designers"] = [parse_contact(d) for d in children(child, "Designer")]
         elif tag == "PriorityBag":
-            design["priorities"] = [priority(p) for p in _children(child, "Priority")]
+            design["priorities"] = [priority(p) for p in children(child, "Priority")]
         elif tag == "ViewBag":
             design["views"] = [
                 (child_text(v, "ViewIdentifier"), name)
-                for v in _children(child, "View")
+                for v in children(child, "View")
                 if (name := child_text(v, "FileName"))
             ]
     return design
@@ -112,11 +108,11 @@ def parse_registration(elem: Element) -> HagueRegistration:
         elif tag == "DesignatedCountryBag":
             registration["designated"] = _countries(child)
         elif tag == "HolderBag":
-            registration["holders"] = [parse_contact(h) for h in _children(child, "Holder")]
+            registration["holders"] = [parse_contact(h) for h in children(child, "Holder")]
         elif tag == "RepresentativeBag":
-            registration["representatives"] = [parse_contact(r) for r in _children(child, "Representative")]
+            registration["representatives"] = [parse_contact(r) for r in children(child, "Representative")]
         elif tag == "HagueDesignBag":
-            registration["designs"] = [parse_design(d) for d in _children(child, "HagueDesign")]
+            registration["designs"] = [parse_design(d) for d in children(child, "HagueDesign")]
     return registration
 
 
@@ -124,7 +120,7 @@ def _affected(elem: Element) -> list[str | None] | None:
     """AffectedDesign → the DesignIdentifiers it names; None for all designs."""
     if any(local(c.tag) == "AllDesignsIndicator" for c in elem):
         return None
-    return [text(d) for bag in _children(elem, "DesignIdentifierBag") for d in _children(bag, "DesignIdentifier")]
+    return [text(d) for bag in children(elem, "DesignIdentifierBag") for d in children(bag, "DesignIdentifier")]
 
 
 def parse_recording(elem: Element, published: str | None) -> HagueRecording:
@@ -147,9 +143,9 @@ def parse_recording(elem: Element, published: str | None) -> HagueRecording:
         elif tag == "DesignatedCountryBag":
             recording["countries"] = _countries(child)
         elif tag == "HolderChangeBag":
-            recording["holders"] = [parse_contact(h) for bag in _children(child, "HolderBag") for h in bag]
+            recording["holders"] = [parse_contact(h) for bag in children(child, "HolderBag") for h in bag]
         elif tag == "HagueCorrectContent":
-            corrected = next(_children(child, "HagueRegistration"), None)
+            corrected = next(children(child, "HagueRegistration"), None)
             recording["registration"] = None if corrected is None else parse_registration(corrected)
     return recording
 
@@ -160,7 +156,7 @@ def parse_transaction(elem: Element) -> HagueExpressRecord:
     for child in elem:
         tag = local(child.tag)
         if tag == "HagueCurrent":
-            current = next(_children(child, "HagueRegistration"), None)
+            current = next(children(child, "HagueRegistration"), None)
             record["current"] = None if current is None else parse_registration(current)
         elif tag == "HagueHistory":
             published = child_text(child, "PublicationDate")

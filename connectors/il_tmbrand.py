@@ -21,22 +21,13 @@ from connectors.records import (
     TmbrandRecord,
     is_tmbrand_detail,
 )
-from connectors.xml import ByteStream, Element, iter_elements, local, text
+from connectors.xml import ByteStream, Element, child_text, children, iter_elements, local, text
 
 RECORD_TAG = "TMBRAND"
 
 
-def _children(elem: Element, tag: str) -> list[Element]:
-    return [c for c in elem if local(c.tag) == tag]
-
-
 def _child(elem: Element, tag: str) -> Element | None:
     return next((c for c in elem if local(c.tag) == tag), None)
-
-
-def _child_text(elem: Element, tag: str) -> str | None:
-    node = _child(elem, tag)
-    return None if node is None else text(node)
 
 
 def _texts(nodes: Iterable[Element]) -> Texts:
@@ -55,28 +46,28 @@ def _party(elem: Element) -> TmbrandParty:
     names = _child(elem, "NAMES")
     addresses = _child(elem, "ADDRESSES")
     return {
-        "names": _texts(_children(names, "NAME")) if names is not None else {},
-        "addresses": _texts(_children(addresses, "ADDRESS")) if addresses is not None else {},
+        "names": _texts(children(names, "NAME")) if names is not None else {},
+        "addresses": _texts(children(addresses, "ADDRESS")) if addresses is not None else {},
     }
 
 
 def _nice_class(elem: Element) -> TmbrandClass:
-    return {"TYPE": _child_text(elem, "TYPE"), "LIST": _texts(_children(elem, "LIST"))}
+    return {"TYPE": child_text(elem, "TYPE"), "LIST": _texts(children(elem, "LIST"))}
 
 
 def _priority(elem: Element) -> TmbrandPriority:
     return {
-        "COUNTRY": _texts(_children(elem, "COUNTRY")),
-        "NUMBER": _child_text(elem, "NUMBER"),
-        "DATE": _child_text(elem, "DATE"),
+        "COUNTRY": _texts(children(elem, "COUNTRY")),
+        "NUMBER": child_text(elem, "NUMBER"),
+        "DATE": child_text(elem, "DATE"),
     }
 
 
 def _event(elem: Element) -> TmbrandEvent:
     return {
-        "EventDate": _child_text(elem, "EventDate"),
-        "NatureOfEvent": _texts(_children(elem, "NatureOfEvent")),
-        "PublicationDate": _child_text(elem, "PublicationDate"),
+        "EventDate": child_text(elem, "EventDate"),
+        "NatureOfEvent": _texts(children(elem, "NatureOfEvent")),
+        "PublicationDate": child_text(elem, "PublicationDate"),
     }
 
 
@@ -105,7 +96,7 @@ def parse_tmbrand(elem: Element) -> TmbrandRecord:
             for node in child:
                 detail = local(node.tag)
                 if detail == "BRAND":
-                    record["BRAND"] = _texts(_children(node, "NAME"))
+                    record["BRAND"] = _texts(children(node, "NAME"))
                 elif is_tmbrand_detail(detail):
                     record[detail] = text(node)
         elif tag == "APPLICANTS":

@@ -24,7 +24,7 @@ from connectors.records import (
     is_st96_design_scalar,
 )
 from connectors.st96 import attribute, parse_contact
-from connectors.xml import ByteStream, Element, iter_elements, local, text
+from connectors.xml import ByteStream, Element, child_text, iter_elements, local, text
 
 RECORD_TAGS = ("DesignApplication",)
 
@@ -33,11 +33,6 @@ _PARTY_BAGS: dict[str, tuple[Literal["applicants", "designers", "representatives
     "DesignerBag": ("designers", "Designer"),
     "RepresentativeBag": ("representatives", "Representative"),
 }
-
-
-def child_text(elem: Element, name: str) -> str | None:
-    """Text of the first child with this local name."""
-    return next((text(c) for c in elem if local(c.tag) == name), None)
 
 
 def application_number(elem: Element) -> str | None:

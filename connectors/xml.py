@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Generator, Iterable
+from collections.abc import Generator, Iterable, Iterator
 from typing import IO
 
 from lxml import etree
@@ -62,6 +62,16 @@ def text(elem: Element) -> str | None:
         return None
     value = value.strip()
     return value or None
+
+
+def children(elem: Element, name: str) -> Iterator[Element]:
+    """The children with this local name."""
+    return (c for c in elem if local(c.tag) == name)
+
+
+def child_text(elem: Element, name: str) -> str | None:
+    """Text of the first child with this local name."""
+    return next((text(c) for c in children(elem, name)), None)
 
 
 def iter_elements(stream: ByteStream, tags: Iterable[str]) -> Generator[Element, None, None]:
