@@ -443,3 +443,22 @@ def test_member_names_as_offices_write_them():
     for hostile in ("../../etc/passwd", "..\\..\\etc\\passwd", "C:\\Windows\\win.ini"):
         with pytest.raises(ArchiveEscape):
             member_path(hostile)
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_pictures_go_to_the_data_path_the_run_was_given(tmp_path, jobs):
+    """A run given a lake other than its home's (--catalog/--data) stores the pictures there,
+    in the pool's processes too."""
+    from warehouse.lake import LakeSettings
+
+    source = tmp_path / "mirror" / "khtm"
+    source.mkdir(parents=True)
+    with zipfile.ZipFile(source / "khtm-20240105.xml.zip", "w") as archive:
+        archive.writestr("xml/kh-1.xml", kh_mark(1, "ATTACHMENT/1.gif"))
+        archive.writestr("xml/ATTACHMENT/1.gif", GIF)
+    home, elsewhere = tmp_path / "home", tmp_path / "elsewhere"
+    lake = LakeSettings(catalog=str(elsewhere / "lake.sqlite"), data=str(elsewhere / "lake"))
+    pipeline.run(["khtm"], source=tmp_path / "mirror", home=home, lake=lake, jobs=jobs)
+    digest = hashlib.sha256(GIF).hexdigest()
+    assert (elsewhere / "lake" / "images" / digest[:2] / f"{digest}.gif").is_file()
+    assert not (home / "lake").exists()

@@ -205,17 +205,26 @@ def normalize_all(
         cut = parts >= 2 and (force or not _already_published(path, published)) and not _compressed(path)
         # counted like normalize_delivery's readings; one that never finished goes the whole-file way, set aside there
         if split_tag and cut and count_attempt(home, collection.id, path.name, +1) <= max_attempts():
-            pending.append(_Parts(collection, path, home, run_id, pool, split_tag, parts, progress))
+            pending.append(_Parts(collection, path, home, run_id, pool, split_tag, parts, lake, progress))
         else:
-            pending.append(pool.submit(_normalize_by_id, collection.id, path, home, run_id, force, published, progress))
+            pending.append(
+                pool.submit(_normalize_by_id, collection.id, path, home, run_id, force, published, lake, progress)
+            )
     return pending
 
 
 def _normalize_by_id(
-    collection_id: str, path: Path, home: Path, run_id: str, force: bool, published: Published, progress: Progress
+    collection_id: str,
+    path: Path,
+    home: Path,
+    run_id: str,
+    force: bool,
+    published: Published,
+    lake: LakeSettings,
+    progress: Progress,
 ) -> NormalizedDelivery:
     """normalize_delivery, for a pool's process (which looks the collection up itself)."""
-    return normalize_delivery(COLLECTIONS[collection_id], path, home, run_id, force, published, progress=progress)
+    return normalize_delivery(COLLECTIONS[collection_id], path, home, run_id, force, published, lake, progress)
 
 
 def _compressed(path: Path) -> bool:
@@ -236,9 +245,10 @@ class _Parts:
         pool: Executor,
         split_tag: str,
         parts: int,
+        lake: LakeSettings,
         progress: Progress,
     ):
-        self.collection, self.path, self.home, self.progress = collection, path, home, progress
+        self.collection, self.path, self.home, self.lake, self.progress = collection, path, home, lake, progress
         self.spool = _fresh_spool(home, collection, run_id, path)
         self.now = dt.datetime.now(dt.UTC)
         files = split_xml(path, split_tag, parts, self.spool / "parts")
@@ -275,7 +285,7 @@ class _Parts:
             self.spool,
             results,
             self.now,
-            lake_settings(self.home),
+            self.lake,
             self.progress,
         )
 
