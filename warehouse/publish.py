@@ -218,17 +218,20 @@ def _event_rows(table: str, source: str) -> str:
               FROM {source}) s"""
 
 
-def _merge_table(con: duckdb.DuckDBPyConnection, table: str, staged: list[StagedFile], result: Published) -> None:
+def _merge_table(
+    con: duckdb.DuckDBPyConnection, table: str, staged: list[StagedFile], result: Published, pictures: bool
+) -> None:
     """Apply a table's staged rows and tombstones to the lake, and the events of each applied key
-    (inside the publish transaction)."""
+    (inside the publish transaction); `pictures`: note the applied keys in _decided for _merge_images."""
     keys = KEYS[table]
     columns = stored(TABLES[table]).names
     _winners(con, table, staged)
     offices = [r[0] for r in con.execute("SELECT DISTINCT office FROM win ORDER BY 1").fetchall()]
     in_offices = f"office IN ({_quoted(offices)})"  # a constant list: DuckLake prunes partitions
     _decide(con, table, in_offices)
-    design_number = "design_number" if "design_number" in keys else "NULL::VARCHAR"
-    con.execute(f"INSERT INTO _decided SELECT st13, {design_number}, _tomb, _source FROM applied WHERE _apply")
+    if pictures:
+        design_number = "design_number" if "design_number" in keys else "NULL::VARCHAR"
+        con.execute(f"INSERT INTO _decided SELECT st13, {design_number}, _tomb, _source FROM applied WHERE _apply")
     result.stale += int(lake.scalar(con, "SELECT count(*) FROM applied WHERE NOT _apply"))
     for collection, added, removed in con.execute(
         """SELECT collection, count(*) FILTER (WHERE NOT _tomb AND NOT _live), count(*) FILTER (WHERE _tomb AND _live)
@@ -343,8 +346,6 @@ def _merge_images(con: duckdb.DuckDBPyConnection, staged: list[Path]) -> int:
     gets the pictures its winning delivery brought (none: it has none now), a deleted record
     loses its pictures, and a stale delivery's pictures change nothing. The number of records
     whose pictures changed (a re-delivered record with the same pictures changes none)."""
-    if not staged and not lake.scalar(con, f"SELECT EXISTS (SELECT 1 FROM {ALIAS}.images)"):
-        return 0
     columns = _cols(IMAGES.names)
     batches = " UNION ALL BY NAME ".join(
         [f"SELECT {columns}, -1 AS _batch FROM {ALIAS}.images WHERE false"]
@@ -380,16 +381,18 @@ def _publish_once(
     con.execute("BEGIN")
     try:
         result = Published(snapshot_id=-1)
-        # the keys whose staged record or tombstone the lake takes (for their pictures)
+        # pictures staged, or held by the lake: the keys whose staged record or tombstone the lake
+        # takes are noted (_decided) for their pictures; a lake without any skips that work
+        with_pictures = bool(request.images) or bool(lake.scalar(con, f"SELECT EXISTS (SELECT 1 FROM {ALIAS}.images)"))
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _decided (st13 VARCHAR, design_number VARCHAR, tomb BOOLEAN, source VARCHAR)"
         )
         for table in TABLES:
             staged = [s for s in request.staged if s.table == table and s.rows]
             if staged:
-                _merge_table(con, table, staged, result)
+                _merge_table(con, table, staged, result, with_pictures)
         _check_drop_share(con, result, options)
-        pictures = _merge_images(con, request.images)
+        pictures = _merge_images(con, request.images) if with_pictures else 0
         # a delivery is taken once: one published before (by another run) adds no quarantine rows again
         before_taken = _published_before(con, request.deliveries)
         deliveries = [d for d in request.deliveries if (d.collection, d.name, d.sha256) not in before_taken]
